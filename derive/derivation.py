@@ -1,0 +1,236 @@
+"""The chain rule written out as data: for every unit its delta, for every parameter its gradient.
+
+Each factor is a :class:`Term`: its name, its general form (SymPy's derivative of
+the local definition, in named symbols) and its value, obtained by putting the
+numbers of the pass into that general form. The value is then compared with the
+one the reverse sweep computed; a difference is an error, never silent.
+Records are built on demand, so a 25,000-parameter network pays only for the ones
+a document shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy as sp
+
+from .backprop import Pass
+from .graph import Graph
+from .notation import Name
+from .numeric import evaluate
+
+
+class ChainRuleMismatch(AssertionError):
+    """The chain rule and an independent computation disagree: a bug in derive, never hidden."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One named scalar of the worked solution: its general form and its value."""
+
+    name: Name
+    general: sp.Expr | None  # the formula in named symbols; None for a given number
+    value: object
+
+
+@dataclass(frozen=True)
+class Path:
+    """One path from a hidden unit through unit k of the layer above: delta_k * d net_k/d out_j."""
+
+    name: Name
+    delta: Term
+    dnet_dout: Term
+    value: object
+
+
+@dataclass(frozen=True)
+class UnitDelta:
+    """The backward step at one unit for one sample: dE/dout, dout/dnet and their product delta."""
+
+    layer: int
+    sample: int
+    unit: int
+    dE_dout: Term
+    paths: tuple[Path, ...]  # empty for an output unit
+    dout_dnet: Term
+    delta: Term
+
+
+@dataclass(frozen=True)
+class SampleContribution:
+    """One sample's part of a parameter's gradient: delta * d net/d parameter."""
+
+    sample: int
+    delta: Term
+    dnet_dparam: Term
+    value: object
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """dE/d parameter, sample by sample, reduced over the batch, and the SGD update."""
+
+    kind: str  # "W" or "b"
+    layer: int
+    unit: int
+    source: int | None  # input unit of a weight; None for a bias
+    parameter: Term
+    contributions: tuple[SampleContribution, ...]
+    batch_factor: object  # 1/N for a batch mean, 1 for a sum
+    gradient: Term
+    updated: Term | None  # None when biases are not updated
+
+
+class PassValues(Mapping):
+    """The value of any graph symbol in one pass, looked up by where the graph says it lives."""
+
+    def __init__(self, graph: Graph, run: Pass, targets):
+        self.graph, self.run, self.targets = graph, run, targets
+
+    def __getitem__(self, symbol):
+        kind, *at = self.graph.index[symbol]
+        r = self.run
+        if kind in ("net", "out"):
+            l, s, j = at
+            return (r.net if kind == "net" else r.out)[l][s][j]
+        if kind == "t":
+            return self.targets[at[0]][at[1]]
+        if kind == "W":
+            l, j, i = at
+            return r.weights[l][j][i]
+        if kind == "b":
+            return r.biases[at[0]][at[1]]
+        if kind == "error":
+            return r.errors[at[0]][at[1]]
+        if kind == "delta":
+            l, s, j = at
+            return r.delta[l][s][j]
+        if kind == "sample_loss":
+            return r.sample_losses[at[0]]
+        return r.loss
+
+    def __iter__(self):
+        return iter(self.graph.index)
+
+    def __len__(self):
+        return len(self.graph.index)
+
+
+class Derivation:
+    """The chain-rule records of one pass, built on demand and checked as they are built."""
+
+    def __init__(self, graph: Graph, run: Pass, targets):
+        self.graph = graph
+        self.run = run
+        self.notation = graph.notation
+        self.values = PassValues(graph, run, targets)
+        self._deltas: dict[tuple, UnitDelta] = {}
+
+    def _term(self, name: Name, general: sp.Expr, expected) -> Term:
+        """A factor whose value is its general form evaluated, checked against the sweep's value."""
+        value = evaluate(general, self.values)
+        if not _same(value, expected):
+            raise ChainRuleMismatch(f"{name.text}: the formula gives {value}, the sweep gave {expected}")
+        return Term(name, general, value)
+
+    def given(self, symbol: sp.Symbol) -> Term:
+        """A quantity whose value is simply looked up (a parameter, an output)."""
+        return Term(Name(self.graph.names[symbol], self.graph.latex[symbol]), None, self.values[symbol])
+
+    def unit(self, l: int, s: int, j: int) -> UnitDelta:
+        """delta of unit j of layer l for sample s, with every factor."""
+        key = (l, s, j)
+        if key in self._deltas:
+            return self._deltas[key]
+        g, n, r = self.graph, self.notation, self.run
+        L = g.spec.layers
+        top = n.sample_loss(s)
+        out_name = n.out(l, s, j)
+        if l == L:
+            dE_dout = self._term(n.derivative(top, out_name), g.dloss_dout(s, j), r.dE_dout[l][s][j])
+            paths = ()
+        else:
+            paths = tuple(self.path(l, s, j, k) for k in range(g.spec.sizes[l + 1]))
+            general = sp.Add(*(_product(p.delta.general, p.dnet_dout.general) for p in paths))
+            total = sum((p.value for p in paths), Fraction(0))
+            if not _same(total, r.dE_dout[l][s][j]):
+                raise ChainRuleMismatch(f"{out_name.text}: the paths sum to {total}, the sweep gave {r.dE_dout[l][s][j]}")
+            dE_dout = Term(n.derivative(top, out_name), general, total)
+        dout_dnet = self._term(n.derivative(out_name, n.net(l, s, j)), g.dout_dnet(l, s, j), r.dout_dnet[l][s][j])
+        value = dE_dout.value * dout_dnet.value
+        if not _same(value, r.delta[l][s][j]):
+            raise ChainRuleMismatch(f"delta at {out_name.text}: {value} != {r.delta[l][s][j]}")
+        record = UnitDelta(l, s, j, dE_dout, paths, dout_dnet, Term(n.delta(l, s, j), g.delta(l, s, j), value))
+        self._deltas[key] = record
+        return record
+
+    def path(self, l: int, s: int, j: int, k: int) -> Path:
+        """The path from unit j of layer l through unit k of layer l + 1."""
+        g, n = self.graph, self.notation
+        above = self.unit(l + 1, s, k)
+        parent = g.out(l, s, j)
+        dnet_dout = self._term(
+            n.derivative(n.net(l + 1, s, k), n.out(l, s, j)), g.dnet_dparent(l + 1, s, k, parent, j),
+            self.run.weights[l + 1][k][j],
+        )
+        if n.units:
+            name = n.derivative(n.error(s, k), n.out(l, s, j))
+        else:
+            name = Name(f"{above.delta.name.text}*{n.weight(l + 1, k, j).text}",
+                        f"{above.delta.name.latex} {n.weight(l + 1, k, j).latex}")
+        return Path(name, above.delta, dnet_dout, above.delta.value * dnet_dout.value)
+
+    def gradient(self, kind: str, l: int, j: int, i: int | None = None) -> Gradient:
+        """dE/dW_ji (kind 'W') or dE/db_j (kind 'b') of layer l, factor by factor."""
+        g, n, r = self.graph, self.notation, self.run
+        symbol = g.W(l, j, i) if kind == "W" else g.b(l, j)
+        parameter = self.given(symbol)
+        pname = parameter.name
+        contributions = []
+        for s in range(g.spec.batch):
+            unit = self.unit(l, s, j)
+            local = self._term(
+                n.derivative(n.net(l, s, j), pname), g.dnet_dparent(l, s, j, symbol, i if kind == "W" else None),
+                r.out[l - 1][s][i] if kind == "W" else 1,
+            )
+            contributions.append(SampleContribution(s, unit.delta, local, unit.delta.value * local.value))
+        batch_factor = Fraction(int(g.batch_weight.p), int(g.batch_weight.q))
+        value = batch_factor * sum((c.value for c in contributions), Fraction(0))
+        expected = r.grad_W[l][j][i] if kind == "W" else r.grad_b[l][j]
+        if not _same(value, expected):
+            raise ChainRuleMismatch(f"d{n.loss().text}/d{pname.text}: {value} != {expected}")
+        general = g.batch_weight * sp.Add(*(_product(c.delta.general, c.dnet_dparam.general) for c in contributions))
+        gradient = Term(n.derivative(n.loss(), pname), general, value)
+        updated = None
+        if kind == "W" or g.spec.update_biases:
+            new = r.new_weights[l][j][i] if kind == "W" else r.new_biases[l][j]
+            updated = Term(n.updated(pname), None, new)
+        return Gradient(kind, l, j, i, parameter, tuple(contributions), batch_factor, gradient, updated)
+
+    def gradients(self):
+        """Every parameter's gradient record, layer by layer from the output back."""
+        sizes = self.graph.spec.sizes
+        for l in range(len(sizes) - 1, 0, -1):
+            for j in range(sizes[l]):
+                for i in range(sizes[l - 1]):
+                    yield self.gradient("W", l, j, i)
+                yield self.gradient("b", l, j)
+
+
+def _product(*factors):
+    """A product that keeps its factors apart for printing (no evaluation)."""
+    return sp.Mul(*factors, evaluate=False)
+
+
+def _same(a, b) -> bool:
+    """Equal exactly for rationals, to 45 significant digits for 60-digit floats."""
+    if a == b:
+        return True
+    from .numeric import is_exact, to_mp
+
+    if is_exact(a) and is_exact(b):
+        return False
+    a, b = to_mp(a), to_mp(b)
+    return abs(a - b) <= abs(b) * to_mp(10) ** -45 + to_mp(10) ** -55

@@ -1,0 +1,108 @@
+"""Registries of activations and losses: SymPy definitions, taught derivative identities, LaTeX.
+
+Every function is defined once as a SymPy expression in a placeholder symbol. The
+derivative used in the worked solution is the identity a lecturer teaches
+(sigma' = out (1 - out)); :func:`check_identities` proves each identity equal to
+SymPy's own derivative of the definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+#: placeholders the templates are written in; instantiated per unit with xreplace
+z = sp.Symbol("z", real=True)  # net input of a unit
+a = sp.Symbol("a", real=True)  # its output (activation)
+t = sp.Symbol("t", real=True)  # its target
+K = sp.Symbol("K", positive=True, integer=True)  # outputs per sample
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation function and the derivative identity it is taught with."""
+
+    name: str
+    definition: sp.Expr  # in z
+    identity: sp.Expr  # da/dz written in a (and z where needed)
+    latex: str  # how f(net) is written, with {0} for the argument
+    derivative_latex: str  # how f'(net) is written, with {0} for the argument
+    rational: bool  # maps rationals to rationals, so values stay exact
+
+    def derivative(self) -> sp.Expr:
+        """SymPy's own derivative of the definition, in z."""
+        return sp.diff(self.definition, z)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss as a sum of per-output terms, reduced within a sample and over the batch."""
+
+    name: str
+    term: sp.Expr  # one output's contribution before the reductions, in a and t
+    output_reduction: str  # "sum" or "mean" over the K outputs of one sample
+    batch_reduction: str  # "sum" or "mean" over the N samples
+    latex: str  # the formula of the loss, for the document
+    description: str
+    rational: bool
+
+
+_relu = sp.Piecewise((z, z > 0), (0, True))
+
+ACTIVATIONS = {
+    f.name: f
+    for f in (
+        Activation(
+            "sigmoid", 1 / (1 + sp.exp(-z)), a * (1 - a),
+            r"\sigma({0})", r"\sigma'({0})", rational=False,
+        ),
+        Activation(
+            "tanh", sp.tanh(z), 1 - a**2,
+            r"\tanh({0})", r"\tanh'({0})", rational=False,
+        ),
+        # Piecewise, not Max: its derivative is 0 at z = 0, as in PyTorch (Heaviside would give 1/2)
+        Activation(
+            "relu", _relu, sp.Piecewise((1, z > 0), (0, True)),
+            r"\operatorname{{ReLU}}({0})", r"\operatorname{{ReLU}}'({0})", rational=True,
+        ),
+        Activation(
+            "identity", z, sp.Integer(1),
+            "{0}", r"1", rational=True,
+        ),
+    )
+}
+
+LOSSES = {
+    f.name: f
+    for f in (
+        Loss(
+            "half_sse", sp.Rational(1, 2) * (t - a) ** 2, "sum", "sum",
+            r"E = \sum_{k} \tfrac{1}{2}\,(t_k - \mathrm{out}_k)^2",
+            "one half of the sum of squared errors over every output (and sample)",
+            rational=True,
+        ),
+        Loss(
+            "sse", (t - a) ** 2, "sum", "sum",
+            r"E = \sum_{k} (t_k - \mathrm{out}_k)^2",
+            "the sum of squared errors over every output (and sample)",
+            rational=True,
+        ),
+        Loss(
+            "mse", (a - t) ** 2, "mean", "mean",
+            r"E = \frac{1}{N K} \sum_{n} \sum_{k} (\mathrm{out}_k - t_k)^2",
+            "the mean of the squared errors over every output and sample, as torch.nn.MSELoss",
+            rational=True,
+        ),
+    )
+}
+
+
+def check_identities() -> dict[str, bool]:
+    """Prove each taught derivative identity equal to SymPy's derivative of the definition."""
+    proved = {}
+    for f in ACTIVATIONS.values():
+        taught = f.identity.xreplace({a: f.definition})
+        difference = sp.simplify(sp.piecewise_fold(taught - f.derivative()))
+        proved[f.name] = difference == 0
+    return proved
