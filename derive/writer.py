@@ -8,6 +8,9 @@ from pathlib import Path
 
 from .errors import DeriveError
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def write_files(folder: str | Path, files: dict[str, bytes | str]) -> list[Path]:
     """Write ``files`` (name -> content) into ``folder`` atomically; return the paths written.
@@ -34,6 +37,7 @@ def write_files(folder: str | Path, files: dict[str, bytes | str]) -> list[Path]
             staged.append((temporary, folder / name))
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
+            os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs are ordinary files
         for temporary, final in staged:
             os.replace(temporary, final)
     except OSError as error:
