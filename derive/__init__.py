@@ -13,14 +13,9 @@ __version__ = "0.1.0"
 from .errors import DeriveError  # noqa: E402
 from .spec import NetworkSpec, load, preset_names  # noqa: E402
 
-
-def solve(spec, notation: str | None = None):
-    """Solve a spec (a NetworkSpec, a spec file path or a preset name); return a Solution."""
-    from .solve import solve as _solve
-
-    if not isinstance(spec, NetworkSpec):
-        spec = load(spec)
-    return _solve(spec, notation=notation)
+# the function shadows the module of the same name as an attribute of the package;
+# `from derive.solve import Solution` still finds the module
+from .solve import solve  # noqa: E402
 
 
 __all__ = ["DeriveError", "NetworkSpec", "load", "preset_names", "solve", "__version__"]

@@ -15,7 +15,7 @@ from . import __version__
 from .errors import DeriveError
 from .spec import load, preset_names
 
-SOLVE_FORMATS = ("json",)
+SOLVE_FORMATS = ("md", "tex", "pdf", "json")
 
 
 def _formats(text: str, allowed) -> list[str]:
@@ -55,17 +55,51 @@ def cmd_solve(args) -> int:
     from .writer import write_files
 
     formats = _formats(args.format, SOLVE_FORMATS)
+    if args.digits < 1 or args.digits > 30:
+        raise DeriveError("--digits", f"expected a number of significant digits from 1 to 30, got {args.digits}")
     spec = load(args.spec)
     solution = solve(spec, notation=args.notation, progress=_progress)
+    out = Path(args.out) if args.out else Path("outputs") / spec.name
+    files = solution_files(solution, formats, args.digits, args.detail, out)
+    for path in write_files(out, files):
+        print(path)
+    return 0
+
+
+def pdf_or_keep(tex: str, stem: str, out: Path) -> bytes:
+    """The PDF of ``tex``; when LaTeX fails, the .tex and its log are kept in ``out`` for inspection."""
+    from .latex import LatexFailure, compile_pdf
+    from .writer import write_files
+
+    try:
+        return compile_pdf(tex, f"{stem}.tex")[0]
+    except LatexFailure as failure:
+        kept = write_files(out, {f"{stem}.tex": tex, f"{stem}.log": failure.log})
+        raise DeriveError(failure.where, f"{failure.problem} (kept {kept[0]} and {kept[1]})") from None
+
+
+def solution_files(solution, formats, digits: int, detail=None, out: Path = Path(".")) -> dict:
+    """Every requested file of a worked solution, rendered in memory (nothing is written here)."""
     files = {}
     if "json" in formats:
         from .export import to_json
 
         files["solution.json"] = to_json(solution)
-    out = Path(args.out) if args.out else Path("outputs") / spec.name
-    for path in write_files(out, files):
-        print(path)
-    return 0
+    if {"md", "tex", "pdf"} & set(formats):
+        from .render import render
+        from .worked import build
+
+        document = build(solution, digits=digits, detail=detail)
+        if "md" in formats:
+            files["solution.md"] = render("md/solution.md.j2", doc=document)
+            files.update(document.files)
+        if {"tex", "pdf"} & set(formats):
+            tex = render("tex/solution.tex.j2", doc=document)
+            if "tex" in formats:
+                files["solution.tex"] = tex
+            if "pdf" in formats:
+                files["solution.pdf"] = pdf_or_keep(tex, "solution", out)
+    return files
 
 
 def parser() -> argparse.ArgumentParser:
@@ -85,6 +119,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", default=",".join(SOLVE_FORMATS), help=f"comma-separated: {', '.join(SOLVE_FORMATS)}")
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
     sp.add_argument("--notation", choices=("units", "layered"), help="naming scheme (default: the spec's, or automatic)")
+    sp.add_argument("--digits", type=int, default=9,
+                    help="significant digits printed in the documents (default 9, as the blog; values are exact)")
+    sp.add_argument("--detail", help="parameters whose derivation a large network writes out in full: "
+                    "comma-separated names (W1_1_3,b2_1), 'all' or 'none' (default: a few per layer)")
     sp.set_defaults(run=cmd_solve)
     return p
 

@@ -48,13 +48,18 @@ class Solution:
         return self.rules.exact
 
 
-def solve(spec: NetworkSpec, notation: str | None = None, progress=None, verify_symbolic: bool = True) -> Solution:
+def solve(spec, notation: str | None = None, progress=None, verify_symbolic: bool = True) -> Solution:
     """Solve a spec: forward, backward and update for every step, checked against the direct derivative.
 
+    ``spec`` is a NetworkSpec, a spec file path or a preset name.
     ``notation`` overrides the spec's naming scheme ('units' or 'layered');
     ``progress`` is called as ``progress(done, total)`` after each step.
     Raises :class:`derive.derivation.ChainRuleMismatch` if any check fails.
     """
+    if not isinstance(spec, NetworkSpec):
+        from .spec import load
+
+        spec = load(spec)
     names = Notation.for_spec(spec, notation)
     rules = Rules.for_spec(spec)
     first = backprop.run(spec, rules)

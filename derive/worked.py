@@ -1,0 +1,455 @@
+"""The worked solution as a document: what a lecturer writes, step by step, with every number.
+
+Small networks get every scalar written out, the way the blog does it: the general
+formula, the numbers put in, the value. Large ones (more than 6 units in a layer
+or more than 60 parameters) get the vectorised form the first source document uses,
+every entry in tables, and full scalar derivations for a chosen subset
+(``detail``).
+"""
+
+from __future__ import annotations
+
+from . import functions as fn
+from .document import Chain, Document, M, P, Plot, Section, Table
+from .printing import DEFAULT_DIGITS, latex, product, shown, total, with_numbers
+from .solve import Solution
+
+#: terms per displayed line in a long weighted sum, so that no line runs off the page
+TERMS_PER_LINE = 3
+#: matrix columns per table, so that tables fit a printed page
+COLUMNS_PER_TABLE = 6
+
+
+def is_large(solution: Solution) -> bool:
+    """True when the scalar form would be unreadable: written in vectorised form instead."""
+    spec = solution.spec
+    return max(spec.sizes) > 6 or spec.parameter_count > 60
+
+
+class Writer:
+    """Builds the document of one solution; holds the printing settings."""
+
+    def __init__(self, solution: Solution, digits: int = DEFAULT_DIGITS, detail=None):
+        self.s = solution
+        self.spec = solution.spec
+        self.n = solution.notation
+        self.g = solution.graph
+        self.d = solution.derivation
+        self.run = solution.first
+        self.values = self.d.values
+        self.digits = digits
+        self.detail = detail
+
+    # -- small helpers ---------------------------------------------------------------
+    def num(self, x) -> str:
+        return shown(x, self.digits).latex
+
+    def rel(self, x) -> str:
+        return shown(x, self.digits).relation
+
+    def tex(self, expr) -> str:
+        return latex(expr, self.g.latex)
+
+    def nums(self, expr) -> str:
+        return with_numbers(expr, self.g.latex, self.values, self.digits)
+
+    def chain(self, lhs: str, value, *steps: str) -> Chain:
+        """lhs = step = step ... (= or ~) value, dropping steps that repeat the previous one."""
+        rows, previous = [], lhs
+        for step in steps:
+            if step and step != previous:
+                rows.append(("" if rows else lhs, "=", step))
+                previous = step
+        final = self.num(value)
+        if final != previous:
+            rows.append(("" if rows else lhs, self.rel(value), final))
+        return Chain(tuple(rows))
+
+    def sum_rows(self, lhs: str, relation: str, terms: list[str], first: bool) -> list[tuple]:
+        """A long sum broken into lines of TERMS_PER_LINE terms."""
+        rows = []
+        for start in range(0, len(terms), TERMS_PER_LINE):
+            piece = " + ".join(terms[start:start + TERMS_PER_LINE])
+            if start == 0:
+                rows.append((lhs if first else "", relation, piece))
+            else:
+                rows.append(("", "", r"\quad {} + " + piece))
+        return rows
+
+    def layer_title(self, l: int) -> str:
+        words = self.n.layer_name(l)
+        return words[0].upper() + words[1:]
+
+    def sample_note(self, s: int) -> str:
+        return f" (sample {s + 1})" if self.spec.batch > 1 else ""
+
+    # -- the document ----------------------------------------------------------------
+    def document(self) -> Document:
+        large = is_large(self.s)
+        sections = [self.network_section()]
+        if large:
+            from .vectorised import VectorWriter
+
+            vw = VectorWriter(self)
+            sections += vw.sections()
+        else:
+            sections += [self.forward_section(), self.loss_section(), self.backward_section()]
+            sections.append(self.update_section())
+        sections.append(self.summary_section())
+        files = {}
+        if self.spec.steps > 1:
+            sections.append(self.history_section())
+            from .plot import loss_svg
+
+            files["loss.svg"] = loss_svg(self.s.history)
+        subtitle = (
+            f"{'-'.join(map(str, self.spec.sizes))} network, {' / '.join(self.spec.activations)} activations, "
+            f"{self.spec.loss} loss, learning rate {self.num(self.spec.learning_rate)}"
+        )
+        return Document(self.spec.title, subtitle, tuple(sections), files)
+
+    # -- 1. the network --------------------------------------------------------------
+    def network_section(self) -> Section:
+        spec, n = self.spec, self.n
+        L = spec.layers
+        blocks = []
+        units = lambda l: ", ".join(f"${n.out(l, None, j).latex}$" if l == 0 else f"${n.unit(l, j).latex}$"
+                                    for j in range(spec.sizes[l]))
+        if n.units:
+            blocks.append(P(
+                f"The network has {spec.sizes[0]} inputs ", M(", ".join(n.input(None, i).latex for i in range(spec.sizes[0]))),
+                f", a hidden layer of {spec.sizes[1]} units ", M(", ".join(n.unit(1, j).latex for j in range(spec.sizes[1]))),
+                f" and {spec.sizes[2]} output units ", M(", ".join(n.unit(2, j).latex for j in range(spec.sizes[2]))), ".",
+            ))
+        else:
+            hidden = ", ".join(str(x) for x in spec.sizes[1:-1])
+            blocks.append(P(
+                f"The network has {spec.sizes[0]} inputs ", M(r"x_1, \dots, x_{" + str(spec.sizes[0]) + "}"),
+                f", {L - 1} hidden layer{'s' if L > 2 else ''} of {hidden} units and {spec.sizes[-1]} output unit"
+                f"{'s' if spec.sizes[-1] > 1 else ''}. Layer ", M("l"), " is written as a superscript ",
+                M("[l]"), "; the output layer is layer ", M(str(L)), ".",
+            ))
+        for l in range(1, L + 1):
+            act = fn.ACTIVATIONS[spec.activations[l - 1]]
+            net, out = n.net(l, None, 0), n.out(l, None, 0)
+            generic_net = r"\mathrm{net}" if n.units else f"z^{{[{l}]}}"
+            blocks.append(P(
+                f"Each unit of {n.layer_name(l)} computes its net input, the weighted sum of its inputs plus "
+                f"its bias, and its output with the {act.name} activation: ",
+                M(self._activation_formula(act, generic_net)), ".",
+            ))
+        loss = fn.LOSSES[spec.loss]
+        blocks.append(P(f"The loss is {loss.description}: ", M(self._loss_formula()), "."))
+        rule = "biases are updated too" if spec.update_biases else "biases are not updated (the blog's convention)"
+        layout = ("out_in: row j of a weight matrix holds the weights into unit j (torch.nn.Linear)"
+                  if spec.weight_layout == "out_in"
+                  else "in_out: row i of a weight matrix holds the weights out of input i, as in x @ W")
+        blocks.append(P(
+            "One step of gradient descent with learning rate ", M(r"\eta = " + self.num(spec.learning_rate)),
+            f"; {rule}. Weight layout of the spec: {layout}.",
+        ))
+        if not is_large(self.s):
+            blocks.append(self.parameter_table())
+        blocks.append(self.data_table())
+        exact = ("every value is an exact rational number" if self.s.exact
+                 else "every value is carried with 60 significant digits")
+        blocks.append(P(
+            f"How to read the numbers: {exact}, and only printing rounds, to {self.digits} significant digits. ",
+            M("="), " marks a printed number that is exact, ", M(r"\approx"),
+            " one that was rounded. Every step uses the unrounded values of the steps before it.",
+        ))
+        return Section("The network", 1, tuple(blocks), "network")
+
+    def _activation_formula(self, act, net: str) -> str:
+        formulas = {
+            "sigmoid": rf"\sigma({net}) = \frac{{1}}{{1 + e^{{-{net}}}}}",
+            "tanh": rf"\tanh({net}) = \frac{{e^{{{net}}} - e^{{-{net}}}}}{{e^{{{net}}} + e^{{-{net}}}}}",
+            "relu": rf"\operatorname{{ReLU}}({net}) = \max(0, {net})",
+            "identity": rf"\mathrm{{out}} = {net}" if net == r"\mathrm{net}" else rf"a = {net}",
+        }
+        return formulas[act.name]
+
+    def _loss_formula(self) -> str:
+        n, spec = self.n, self.spec
+        E = n.loss().latex
+        t, o = (r"t_{o_k}", r"\mathrm{out}_{o_k}") if n.units else ("t_k", rf"a^{{[{spec.layers}]}}_k")
+        if spec.batch > 1:
+            t, o = t + "^{(n)}", o + "^{(n)}"
+        N, K = spec.batch, spec.sizes[-1]
+        sums = (r"\sum_{n=1}^{" + str(N) + "}" if N > 1 else "") + r"\sum_{k=1}^{" + str(K) + "}"
+        if spec.loss == "half_sse":
+            return rf"{E} = {sums} \tfrac{{1}}{{2}} ({t} - {o})^2"
+        if spec.loss == "sse":
+            return rf"{E} = {sums} ({t} - {o})^2"
+        return rf"{E} = \frac{{1}}{{{N * K}}} {sums} ({o} - {t})^2"
+
+    def parameter_table(self) -> Table:
+        spec, n = self.spec, self.n
+        rows = []
+        for l in range(1, spec.layers + 1):
+            for j in range(spec.sizes[l]):
+                for i in range(spec.sizes[l - 1]):
+                    src = n.out(l - 1, None, i).latex if l > 1 else n.input(None, i).latex
+                    src = n.unit(l - 1, i).latex if (n.units and l > 1) else src
+                    rows.append((n.weight(l, j, i).latex, rf"{src} \to {n.unit(l, j).latex}" if n.units
+                                 else rf"\text{{unit }} {i + 1} \to {j + 1}", self.num(self.run.weights[l][j][i])))
+                rows.append((n.bias(l, j).latex, rf"\text{{bias of }} {n.unit(l, j).latex}" if n.units
+                             else rf"\text{{bias of unit }} {j + 1}", self.num(self.run.biases[l][j])))
+        return Table(("parameter", "connects", "value"), tuple(rows), ("math", "math", "math"), "llr",
+                     "Starting parameters")
+
+    def data_table(self) -> Table:
+        spec, n = self.spec, self.n
+        header = ["sample"] + [M(n.input(None, i).latex) for i in range(spec.sizes[0])] + \
+                 [M(n.target(None, k).latex) for k in range(spec.sizes[-1])]
+        rows = [tuple([str(s + 1)] + [self.num(v) for v in spec.inputs[s]] + [self.num(v) for v in spec.targets[s]])
+                for s in range(spec.batch)]
+        if len(header) > COLUMNS_PER_TABLE + 2:  # a wide input: one row per input instead
+            header = ["", *(f"sample {s + 1}" for s in range(spec.batch))]
+            rows = [(n.input(None, i).latex, *(self.num(spec.inputs[s][i]) for s in range(spec.batch)))
+                    for i in range(spec.sizes[0])]
+            rows += [(n.target(None, k).latex, *(self.num(spec.targets[s][k]) for s in range(spec.batch)))
+                     for k in range(spec.sizes[-1])]
+            return Table(tuple(header), tuple(rows), ("math",) * len(header), "l" + "r" * spec.batch,
+                         "Inputs and targets")
+        kinds = ("text",) + ("math",) * (len(header) - 1)
+        return Table(tuple(header), tuple(rows), kinds, "c" + "r" * (len(header) - 1), "Inputs and targets")
+
+    # -- 2. forward pass --------------------------------------------------------------
+    def net_chain(self, l: int, s: int, j: int, first: bool = True) -> Chain:
+        g = self.g
+        lhs = g.latex[g.net(l, s, j)]
+        general = [self.tex(product(g.W(l, j, i), g.out(l - 1, s, i))) for i in range(self.spec.sizes[l - 1])]
+        general.append(self.tex(g.b(l, j)))
+        numbers = [self.nums(product(g.W(l, j, i), g.out(l - 1, s, i))) for i in range(self.spec.sizes[l - 1])]
+        numbers.append(self.nums(g.b(l, j)))
+        value = self.run.net[l][s][j]
+        rows = self.sum_rows(lhs, "=", general, True) + self.sum_rows(lhs, "=", numbers, False)
+        final = self.num(value)
+        rows.append(("", self.rel(value), final))
+        return Chain(tuple(rows))
+
+    def out_chain(self, l: int, s: int, j: int) -> Chain:
+        g = self.g
+        act = self.g.activation(l)
+        net = g.net(l, s, j)
+        lhs = g.latex[g.out(l, s, j)]
+        definition = g.out_definition(l, s, j)
+        named = act.latex.format(g.latex[net])
+        return self.chain(lhs, self.run.out[l][s][j], named, self.tex(definition), self.nums(definition))
+
+    def forward_section(self) -> Section:
+        blocks = []
+        spec = self.spec
+        for s in range(spec.batch):
+            for l in range(1, spec.layers + 1):
+                inner = []
+                for j in range(spec.sizes[l]):
+                    inner.append(self.net_chain(l, s, j))
+                    inner.append(self.out_chain(l, s, j))
+                blocks.append(Section(f"{self.layer_title(l)}{self.sample_note(s)}", 2, tuple(inner)))
+        intro = P("Each unit's net input is the weighted sum of the outputs of the layer below plus its bias; "
+                  "its output is the activation of the net input. Layer by layer, from the inputs up:")
+        return Section("Forward pass", 1, (intro, *blocks), "forward")
+
+    # -- 3. loss ---------------------------------------------------------------------
+    def loss_section(self) -> Section:
+        spec, g, n, r = self.spec, self.g, self.n, self.run
+        blocks = [P("Each output contributes its error term; the loss is their total.")]
+        for s in range(spec.batch):
+            for k in range(spec.sizes[-1]):
+                definition = g.error_definition(s, k)
+                blocks.append(self.chain(g.latex[g.error(s, k)], r.errors[s][k], self.tex(definition), self.nums(definition)))
+            terms = [g.error(s, k) for k in range(spec.sizes[-1])]
+            blocks.append(self.chain(
+                g.latex[g.sample_loss(s)], r.sample_losses[s], self.tex(total(*terms)), self.nums(total(*terms)),
+            ))
+        if spec.batch > 1:
+            weight = g.batch_weight
+            parts = total(*(g.sample_loss(s) for s in range(spec.batch)))
+            general = self.tex(product(weight, parts)) if weight != 1 else self.tex(parts)
+            numbers = (rf"{self.tex(weight)} \left({self.nums(parts)}\right)" if weight != 1 else self.nums(parts))
+            blocks.append(P("The loss of the batch is the " + ("mean" if weight != 1 else "sum") + " over the samples:"))
+            blocks.append(self.chain(n.loss().latex, r.loss, general, numbers))
+        return Section("Loss", 1, tuple(blocks), "loss")
+
+    # -- 4. backward pass ------------------------------------------------------------
+    def unit_blocks(self, l: int, s: int, j: int) -> list:
+        """dE/dout, dout/dnet and delta of one unit."""
+        n, g = self.n, self.g
+        u = self.d.unit(l, s, j)
+        out_name = n.out(l, s, j)
+        blocks = []
+        if l == self.spec.layers:
+            blocks.append(P(
+                "How the loss changes with this output (SymPy's derivative of ", M(n.sample_loss(s).latex),
+                " with respect to ", M(out_name.latex), "):",
+            ))
+            blocks.append(self.chain(u.dE_dout.name.latex, u.dE_dout.value, self.tex(u.dE_dout.general),
+                                     self.nums(u.dE_dout.general)))
+        else:
+            above = ", ".join(n.unit(l + 1, k).latex if n.units else f"{k + 1}" for k in range(self.spec.sizes[l + 1]))
+            blocks.append(P(
+                M(out_name.latex), f" feeds every unit of {n.layer_name(l + 1)} (", M(above),
+                "), so its derivative is the sum over those paths; along each path, ",
+                M(r"\partial \mathrm{net}/\partial \mathrm{out}") if n.units else M(r"\partial z/\partial a"),
+                " is the weight of the connection:",
+            ))
+            for p in u.paths:
+                blocks.append(self.chain(
+                    p.name.latex, p.value,
+                    rf"{p.delta.name.latex} \cdot {p.dnet_dout.name.latex}",
+                    self.tex(product(p.delta.general, p.dnet_dout.general)),
+                    self.nums(product(p.delta.general, p.dnet_dout.general)),
+                ))
+            path_names = " + ".join(p.name.latex for p in u.paths)
+            blocks.append(self.chain(u.dE_dout.name.latex, u.dE_dout.value, path_names if n.units else "",
+                                     self.tex(u.dE_dout.general), self.nums(u.dE_dout.general)))
+        act = g.activation(l)
+        net = g.latex[g.net(l, s, j)]
+        blocks.append(P("The derivative of the activation:"))
+        blocks.append(self.chain(
+            u.dout_dnet.name.latex, u.dout_dnet.value, act.derivative_latex.format(net),
+            self.tex(u.dout_dnet.general), self.nums(u.dout_dnet.general),
+        ))
+        blocks.append(P("Their product is the unit's delta, used by every weight into it:"))
+        blocks.append(self.chain(
+            u.delta.name.latex, u.delta.value,
+            rf"{u.dE_dout.name.latex} \cdot {u.dout_dnet.name.latex}",
+            rf"{self.num(u.dE_dout.value)} \cdot {_paren(self.num(u.dout_dnet.value))}",
+        ))
+        return blocks
+
+    def gradient_blocks(self, kind: str, l: int, j: int, i=None) -> list:
+        """dE/d parameter as the product of the chain-rule factors, sample by sample."""
+        n = self.n
+        grad = self.d.gradient(kind, l, j, i)
+        blocks = []
+        pname = grad.parameter.name
+        if len(grad.contributions) == 1:
+            c = grad.contributions[0]
+            u = self.d.unit(l, c.sample, j)
+            factors = rf"{u.dE_dout.name.latex} \cdot {u.dout_dnet.name.latex} \cdot {c.dnet_dparam.name.latex}"
+            blocks.append(self.chain(
+                grad.gradient.name.latex, grad.gradient.value, factors,
+                rf"{c.delta.name.latex} \cdot {self.tex(c.dnet_dparam.general)}",
+                rf"{self.num(c.delta.value)} \cdot {_paren(self.num(c.dnet_dparam.value))}",
+            ))
+            return blocks
+        for c in grad.contributions:
+            top = n.derivative(n.sample_loss(c.sample), pname)
+            blocks.append(self.chain(
+                top.latex, c.value, rf"{c.delta.name.latex} \cdot {self.tex(c.dnet_dparam.general)}",
+                rf"{self.num(c.delta.value)} \cdot {_paren(self.num(c.dnet_dparam.value))}",
+            ))
+        parts = " + ".join(n.derivative(n.sample_loss(c.sample), pname).latex for c in grad.contributions)
+        numbers = " + ".join(_paren(self.num(c.value)) for c in grad.contributions)
+        weight = self.g.batch_weight
+        if weight != 1:
+            parts, numbers = rf"{self.tex(weight)} \left({parts}\right)", rf"{self.tex(weight)} \left({numbers}\right)"
+        blocks.append(self.chain(grad.gradient.name.latex, grad.gradient.value, parts, numbers))
+        return blocks
+
+    def backward_section(self) -> Section:
+        spec, n, g = self.spec, self.n, self.g
+        intro = P(
+            "The chain rule, from the loss back to every weight and bias. For each unit, ",
+            M(r"\delta = \partial E/\partial \mathrm{net}") if n.units else M(r"\delta = \partial E/\partial z"),
+            " is derived once and named; each weight's gradient is then its unit's delta times the input "
+            "the weight multiplies (for a bias, times 1).",
+        )
+        blocks = [intro]
+        for l in range(spec.layers, 0, -1):
+            units = []
+            for j in range(spec.sizes[l]):
+                unit = []
+                for s in range(spec.batch):
+                    if spec.batch > 1:
+                        unit.append(P(f"Sample {s + 1}."))
+                    unit += self.unit_blocks(l, s, j)
+                net0 = g.latex[g.net(l, 0, j)]
+                unit.append(P(
+                    "The weights into this unit. Its net input ", M(net0),
+                    " is a weighted sum, so its derivative with respect to a weight is the input that weight "
+                    "multiplies, and with respect to the bias it is 1:",
+                ))
+                for i in range(spec.sizes[l - 1]):
+                    unit += self.gradient_blocks("W", l, j, i)
+                unit += self.gradient_blocks("b", l, j)
+                title = f"Unit {n.unit(l, j).text}" if n.units else f"Unit {j + 1} of layer {l}"
+                units.append(Section(title, 3, tuple(unit)))
+            blocks.append(Section(self.layer_title(l), 2, tuple(units)))
+        return Section("Backward pass", 1, tuple(blocks), "backward")
+
+    # -- 5. update -------------------------------------------------------------------
+    def update_chain(self, kind, l, j, i=None) -> Chain:
+        grad = self.d.gradient(kind, l, j, i)
+        eta = self.num(self.spec.learning_rate)
+        p = grad.parameter
+        return self.chain(
+            grad.updated.name.latex, grad.updated.value,
+            rf"{p.name.latex} - \eta \, {grad.gradient.name.latex}",
+            rf"{self.num(p.value)} - {eta} \cdot {_paren(self.num(grad.gradient.value))}",
+        )
+
+    def update_section(self) -> Section:
+        spec = self.spec
+        blocks = [P("Each parameter moves against its gradient: ", M(r"p^{+} = p - \eta \, \partial E/\partial p"),
+                    ", with ", M(r"\eta = " + self.num(spec.learning_rate)), ".")]
+        for l in range(spec.layers, 0, -1):
+            for j in range(spec.sizes[l]):
+                for i in range(spec.sizes[l - 1]):
+                    blocks.append(self.update_chain("W", l, j, i))
+                if spec.update_biases:
+                    blocks.append(self.update_chain("b", l, j))
+        if not spec.update_biases:
+            blocks.append(P("The biases keep their values: this convention does not update them."))
+        blocks.append(self.after_step())
+        return Section("Update", 1, tuple(blocks), "update")
+
+    def after_step(self):
+        h = self.s.history
+        return P("With the updated parameters the loss is ", M(rf"{self.n.loss().latex} {self.rel(h[1])} {self.num(h[1])}"),
+                 ", down from ", M(self.num(h[0])) , "." if h[1] < h[0] else " (it went up: the step was too large).")
+
+    # -- 6. summary ------------------------------------------------------------------
+    def summary_section(self) -> Section:
+        spec, n, r = self.spec, self.n, self.run
+        rows = []
+        for l in range(spec.layers, 0, -1):
+            for j in range(spec.sizes[l]):
+                for i in list(range(spec.sizes[l - 1])) + [None]:
+                    name = n.weight(l, j, i) if i is not None else n.bias(l, j)
+                    value = r.weights[l][j][i] if i is not None else r.biases[l][j]
+                    grad = r.grad_W[l][j][i] if i is not None else r.grad_b[l][j]
+                    new = r.new_weights[l][j][i] if i is not None else r.new_biases[l][j]
+                    rows.append((name.latex, self.num(value), self.num(grad), self.num(new)))
+        blocks = []
+        if len(rows) <= 60:
+            blocks.append(Table(("parameter", "value", M(r"\partial E/\partial p"), "updated"), tuple(rows),
+                                ("math",) * 4, "lrrr", "Every gradient and updated parameter"))
+        blocks.append(P(f"Checked: {self.s.verification.method}; every chain-rule factor above was recomputed "
+                        "from its formula and agrees with the backward sweep."))
+        return Section("Summary", 1, tuple(blocks), "summary")
+
+    def history_section(self) -> Section:
+        h = self.s.history
+        rows = tuple((str(k), self.num(v)) for k, v in enumerate(h))
+        if len(rows) > 25:  # a long run: the first and last steps and every tenth of the way
+            keep = sorted({0, 1, 2, len(h) - 2, len(h) - 1} | {round(len(h) * f / 10) for f in range(1, 10)})
+            rows = tuple((str(k), self.num(h[k])) for k in keep if k < len(h))
+        table = Table(("step", "loss"), rows, ("text", "math"), "rr",
+                      "The loss before the first step (step 0) and after each step")
+        plot = Plot(tuple(range(len(h))), tuple(float(v) for v in h), "step", "loss",
+                    "The loss over the training steps", "loss.svg")
+        return Section("Loss over the steps", 1, (table, plot), "history")
+
+
+def _paren(text: str) -> str:
+    """Parenthesise a negative number inside a product."""
+    return rf"\left({text}\right)" if text.startswith("-") else text
+
+
+def build(solution: Solution, digits: int = DEFAULT_DIGITS, detail=None) -> Document:
+    """The worked solution of a solved network as a document model."""
+    return Writer(solution, digits, detail).document()

@@ -1,0 +1,90 @@
+"""Chain-rule derivatives against SymPy's direct derivative of the composed loss; exactness of values."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+
+import mpmath
+import pytest
+
+from derive import backprop, functions, verify
+from derive.derivation import ChainRuleMismatch
+from derive.solve import solve
+from derive.spec import load, parse
+from randomnet import spec_text
+
+
+def test_taught_identities_are_sympys_derivatives():
+    assert functions.check_identities() == {name: True for name in functions.ACTIVATIONS}
+
+
+@pytest.mark.parametrize("seed", range(30, 42))
+def test_every_derivative_equals_the_direct_derivative(seed):
+    spec = parse(spec_text(seed), "r.toml")
+    rules = backprop.Rules.for_spec(spec)
+    run = backprop.run(spec, rules)
+    checked = verify.check(spec, rules, run, every_parameter=True)
+    assert checked.checked == spec.parameter_count
+
+
+@pytest.mark.parametrize("sizes, activations", [
+    ([2, 2, 2], ["sigmoid", "sigmoid"]),
+    ([1, 2, 1], ["relu", "identity"]),
+    ([2, 1, 1, 1], ["tanh", "relu", "sigmoid"]),
+])
+def test_small_networks_are_checked_symbolically(sizes, activations):
+    spec = parse(spec_text(7, sizes=sizes, activations=activations, batch=2), "r.toml")
+    solution = solve(spec)
+    assert solution.verification.symbolic == spec.parameter_count
+
+
+def test_a_wrong_gradient_is_caught():
+    """The oracle can fail: a gradient off by one part in 1e12 is an error, never silent."""
+    spec = load("mazur")
+    rules = backprop.Rules.for_spec(spec)
+    run = backprop.run(spec, rules)
+    bad = list(run.grad_W)
+    bad[2] = ((run.grad_W[2][0][0] * (1 + mpmath.mpf("1e-12")), run.grad_W[2][0][1]), run.grad_W[2][1])
+    with pytest.raises(ChainRuleMismatch, match="direct derivative"):
+        verify.check(spec, rules, replace(run, grad_W=tuple(bad)))
+
+
+def test_a_wrong_factor_is_caught():
+    """Each factor is recomputed from its formula: a tampered sweep value is reported."""
+    solution = solve("mazur")
+    run = solution.first
+    tampered = replace(run, dout_dnet=(run.dout_dnet[0], run.dout_dnet[1],
+                                       ((run.dout_dnet[2][0][0] * 2, run.dout_dnet[2][0][1]),)))
+    from derive.derivation import Derivation
+
+    d = Derivation(solution.graph, tampered, solution.rules.lift(solution.spec.targets))
+    with pytest.raises(ChainRuleMismatch):
+        d.unit(2, 0, 0)
+
+
+def test_rational_networks_stay_exact():
+    solution = solve("mlp-relu")
+    run = solution.first
+    values = [run.loss, *run.grad_W[1][0], *run.new_weights[2][0], *run.grad_b[1]]
+    assert all(isinstance(v, Fraction) for v in values)
+    # 5.7385 is printed; the exact loss has every digit
+    assert run.loss == (run.out[2][0][0] - Fraction("-5.7345")) ** 2
+
+
+def test_sigmoid_values_carry_more_than_30_digits():
+    solution = solve("mazur")
+    with mpmath.workdps(100):
+        expected = 1 / (1 + mpmath.exp(-mpmath.mpf(3775) / 10000))
+        assert abs(mpmath.mpf(solution.first.out[1][0][0]) - expected) < mpmath.mpf(10) ** -55
+
+
+def test_relu_derivative_at_zero_is_zero_as_in_pytorch():
+    text = spec_text(3, sizes=[1, 1, 1], activations=["relu", "identity"], batch=1)
+    spec = parse(text, "r.toml")
+    # make the hidden net input exactly 0: w * x + b = 0
+    spec = replace(spec, weights=((((Fraction(1),),), *spec.weights[1:])), biases=((-spec.inputs[0][0],), *spec.biases[1:]))
+    solution = solve(spec)
+    assert solution.first.net[1][0][0] == 0
+    assert solution.first.dout_dnet[1][0][0] == 0
+    assert solution.first.grad_W[1][0][0] == 0

@@ -1,0 +1,39 @@
+"""Regenerate outputs/: every built-in example in every format, PDF included.
+
+    python tools/make_outputs.py            # rewrites outputs/ in place
+    python tools/make_outputs.py DIR        # writes the same tree under DIR (the golden test does this)
+
+Each generator below is a command line of derive's own; tests/test_outputs.py runs
+them into a temporary folder and compares the result with the committed files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from derive.cli import main  # noqa: E402
+from derive.spec import preset_names  # noqa: E402
+
+
+def commands(out: Path) -> list[list[str]]:
+    """The derive command lines that make outputs/, each writing under ``out``."""
+    return [["solve", name, "--out", str(out / name)] for name in preset_names()]
+
+
+def generate(out: Path) -> None:
+    """Run every command; stop at the first failure."""
+    for line in commands(out):
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = main(line)
+        if code not in (0, 1):  # `derive check` exits 1 when it finds wrong answers, as it should
+            raise SystemExit(f"derive {' '.join(line)} failed with exit code {code}")
+
+
+if __name__ == "__main__":
+    generate(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "outputs")
