@@ -65,7 +65,7 @@ class Notation:
     def _sample(self, name: Name, s: int | None) -> Name:
         if s is None or self.batch == 1:
             return name
-        return Name(f"{name.text}[{s + 1}]", rf"{name.latex}^{{({s + 1})}}")
+        return Name(f"{name.text}[{s + 1}]", rf"{{{name.latex}}}^{{({s + 1})}}")
 
     def _sep(self) -> str:
         """Index separator in LaTeX subscripts: none while every index is a single digit."""

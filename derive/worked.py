@@ -139,7 +139,9 @@ class Writer:
                 M(self._activation_formula(act, generic_net)), ".",
             ))
         loss = fn.LOSSES[spec.loss]
-        blocks.append(P(f"The loss is {loss.description}: ", M(self._loss_formula()), "."))
+        blocks.append(P(f"The loss is {loss.description}:"))
+        lhs, rhs = self._loss_formula().split(" = ", 1)
+        blocks.append(Chain(((lhs, "=", rhs),)))
         rule = "biases are updated too" if spec.update_biases else "biases are not updated (the blog's convention)"
         layout = ("out_in: row j of a weight matrix holds the weights into unit j (torch.nn.Linear)"
                   if spec.weight_layout == "out_in"
@@ -174,7 +176,7 @@ class Writer:
         E = n.loss().latex
         t, o = (r"t_{o_k}", r"\mathrm{out}_{o_k}") if n.units else ("t_k", rf"a^{{[{spec.layers}]}}_k")
         if spec.batch > 1:
-            t, o = t + "^{(n)}", o + "^{(n)}"
+            t, o = "{" + t + "}^{(n)}", "{" + o + "}^{(n)}"
         N, K = spec.batch, spec.sizes[-1]
         sums = (r"\sum_{n=1}^{" + str(N) + "}" if N > 1 else "") + r"\sum_{k=1}^{" + str(K) + "}"
         if spec.loss == "half_sse":

@@ -1,0 +1,71 @@
+"""The command line: files written, exit codes, and byte-identical output whatever the hash seed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from derive.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
+
+
+def test_presets_lists_the_built_in_examples(capsys):
+    assert main(["presets"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert names == ["mazur", "mazur-torch", "mlp-relu"]
+
+
+def test_solve_json_writes_only_json(tmp_path):
+    assert main(["solve", "mazur", "--format", "json", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["solution.json"]
+    doc = json.loads((tmp_path / "solution.json").read_text())
+    assert set(doc) >= {"loss", "forward", "gradients", "updated", "history", "quantities"}
+    assert doc["gradients"]["W2"][0][0] == pytest.approx(0.082167041, abs=1e-9)
+    assert doc["quantities"]["w5_new"] == pytest.approx(0.35891648, abs=1e-8)
+
+
+def test_json_keeps_the_spec_layout(tmp_path):
+    assert main(["solve", "mlp-relu", "--format", "json", "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "solution.json").read_text())
+    assert len(doc["gradients"]["W1"]) == 10 and len(doc["gradients"]["W1"][0]) == 20  # in_out: 10 x 20
+    assert len(doc["updated"]["W2"]) == 20
+
+
+@needs_tex
+def test_solve_writes_every_format_by_default(tmp_path):
+    assert main(["solve", "mazur-torch", "--out", str(tmp_path)]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["solution.json", "solution.md", "solution.pdf", "solution.tex"]
+    assert oct((tmp_path / "solution.md").stat().st_mode & 0o777) != "0o600"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["solve", "mazur", "--format", "docx"], "--format: unknown format 'docx'"),
+    (["solve", "mazur", "--digits", "0"], "--digits: expected a number of significant digits from 1 to 30"),
+    (["solve", "mazurr"], "mazurr: no such file or built-in example (did you mean 'mazur'?)"),
+    (["solve", "mlp-relu", "--format", "md", "--detail", "W9_1_1"], "--detail: unknown parameter 'W9_1_1'"),
+])
+def test_bad_arguments_exit_2_with_one_line(tmp_path, capsys, args, message):
+    assert main(args + ["--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("derive: error: " + message) and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_same_input_same_bytes_whatever_the_hash_seed(tmp_path):
+    outputs = []
+    for seed in ("0", "4242"):
+        out = tmp_path / seed
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT))
+        subprocess.run([sys.executable, "-m", "derive", "solve", "mazur", "--format", "json,md,tex", "--out", str(out)],
+                       check=True, env=env, capture_output=True)
+        outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert outputs[0] == outputs[1]

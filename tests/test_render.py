@@ -1,0 +1,127 @@
+"""The documents: they compile cleanly, escape what a spec says, and print the engine's numbers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from derive import solve
+from derive.latex import compile_pdf, first_error, overfull_boxes
+from derive.printing import shown
+from derive.render import escape_latex, escape_markdown, render
+from derive.spec import parse, preset_names
+from derive.worked import build
+from randomnet import spec_text
+
+needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
+
+HOSTILE = r"50% & $x$ #1 \input{/etc/passwd} \write18{touch /tmp/pwned} ~^_{} <b>*bold*</b> [link](http://x) ../../etc"
+
+
+def documents(solution, digits=9):
+    doc = build(solution, digits=digits)
+    return doc, render("md/solution.md.j2", doc=doc), render("tex/solution.tex.j2", doc=doc)
+
+
+@needs_tex
+@pytest.mark.parametrize("name", preset_names())
+def test_presets_compile_without_overfull_boxes(name):
+    _, _, tex = documents(solve(name))
+    pdf, log = compile_pdf(tex)
+    assert pdf.startswith(b"%PDF")
+    assert overfull_boxes(log) == []
+
+
+@needs_tex
+@pytest.mark.parametrize("seed", [0, 5, 12, 17])
+def test_random_networks_compile_without_overfull_boxes(seed):
+    solution = solve(parse(spec_text(seed), "r.toml"))
+    _, _, tex = documents(solution)
+    _, log = compile_pdf(tex)
+    assert overfull_boxes(log) == []
+
+
+@needs_tex
+def test_hostile_title_prints_as_text(tmp_path):
+    text = spec_text(1).replace('title = "random network 1"', 'title = """' + HOSTILE.replace("\\", "\\\\") + '"""')
+    solution = solve(parse(text, "hostile.toml"))
+    assert solution.spec.title == HOSTILE
+    _, md, tex = documents(solution)
+    assert r"\input{/etc" not in tex and r"\write18{" not in tex
+    pdf, log = compile_pdf(tex)
+    assert "/etc/passwd" not in log.split("(./solution.tex")[0]  # nothing was read before our file
+    import subprocess
+
+    (tmp_path / "s.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "50% & $x$ #1 \\input{/etc/passwd}" in text.replace("\n", " ")
+    assert "<b>" not in md and "\\*bold\\*" in md
+
+
+@pytest.mark.parametrize("text, latex", [
+    ("50% & $x$", r"50\% \& \$x\$"),
+    (r"\input{a}", r"\textbackslash{}input\{a\}"),
+    ("a_b^c~", r"a\_b\textasciicircum{}c\textasciitilde{}"),
+])
+def test_escape_latex(text, latex):
+    assert escape_latex(text) == latex
+
+
+@pytest.mark.parametrize("text, md", [
+    ("*bold* _x_", r"\*bold\* \_x\_"),
+    ("<script>", r"\<script\>"),
+    ("# not a heading", r"\# not a heading"),
+    ("$x$ | y", r"\$x\$ \| y"),
+])
+def test_escape_markdown(text, md):
+    assert escape_markdown(text) == md
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_gradient_and_update_is_printed_as_the_engine_computed_it(name):
+    solution = solve(name)
+    _, md, tex = documents(solution)
+    run = solution.first
+    for l in range(1, solution.spec.layers + 1):
+        for row, new_row in zip(run.grad_W[l], run.new_weights[l]):
+            for g, w in zip(row, new_row):
+                assert shown(g).latex in tex and shown(g).latex in md
+                assert shown(w).latex in tex
+    assert shown(run.loss).latex in md
+
+
+@pytest.mark.parametrize("digits", [3, 6, 12])
+def test_digits_sets_the_printed_precision(digits):
+    _, md, _ = documents(solve("mazur"), digits)
+    assert shown(solve("mazur").first.out[2][0][0], digits).latex in md
+    longest = max(len(re.sub(r"\D", "", m).lstrip("0")) for m in re.findall(r"-?\d+\.\d+", md))
+    assert longest <= digits
+
+
+def test_markdown_math_blocks_have_no_blank_lines():
+    """GitHub ends a $$ block at a blank line."""
+    _, md, _ = documents(solve("mlp-relu"))
+    for block in re.findall(r"\$\$(.*?)\$\$", md, re.DOTALL):
+        assert "\n\n" not in block
+
+
+def test_large_network_uses_the_vectorised_form():
+    doc, md, _ = documents(solve("mlp-relu"))
+    titles = [s.title for s in doc.sections]
+    assert "Selected derivations in full" in titles
+    assert "[z^{[1]} > 0]" in md  # the ReLU mask written on the pre-activation
+
+
+def test_first_error_names_the_line():
+    log = "This is pdfTeX\n! Undefined control sequence.\nl.42 \\foo\n"
+    assert first_error(log, "solution.tex") == "LaTeX error at line 42 of solution.tex: Undefined control sequence."
+
+
+@needs_tex
+def test_a_latex_failure_is_reported_with_its_line():
+    from derive.latex import LatexFailure
+
+    with pytest.raises(LatexFailure, match=r"line 3 of solution.tex: Undefined control sequence"):
+        compile_pdf("\\documentclass{article}\n\\begin{document}\n\\nosuchcommand\n\\end{document}\n")
