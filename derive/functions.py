@@ -79,19 +79,19 @@ LOSSES = {
         Loss(
             "half_sse", sp.Rational(1, 2) * (t - a) ** 2, "sum", "sum",
             r"E = \sum_{k} \tfrac{1}{2}\,(t_k - \mathrm{out}_k)^2",
-            "one half of the sum of squared errors over every output (and sample)",
+            "one half of the sum of squared errors over every output",
             rational=True,
         ),
         Loss(
             "sse", (t - a) ** 2, "sum", "sum",
             r"E = \sum_{k} (t_k - \mathrm{out}_k)^2",
-            "the sum of squared errors over every output (and sample)",
+            "the sum of squared errors over every output",
             rational=True,
         ),
         Loss(
             "mse", (a - t) ** 2, "mean", "mean",
             r"E = \frac{1}{N K} \sum_{n} \sum_{k} (\mathrm{out}_k - t_k)^2",
-            "the mean of the squared errors over every output and sample, as torch.nn.MSELoss",
+            "the mean of the squared errors over every output (and sample), as torch.nn.MSELoss computes it",
             rational=True,
         ),
     )

@@ -104,7 +104,8 @@ class Graph:
     # -- local partial derivatives, by SymPy from the definitions ---------------------
     def dloss_dout(self, s, k) -> sp.Expr:
         """d(sample loss)/d(out_k): SymPy's derivative of the sample loss's definition."""
-        return sp.diff(self.sample_loss_definition(s), self.out(self.spec.layers, s, k))
+        # factor_terms writes 2 (a - t), not -2 t + 2 a; the expression is the same
+        return sp.factor_terms(sp.diff(self.sample_loss_definition(s), self.out(self.spec.layers, s, k)))
 
     def dout_dnet(self, l, s, j) -> sp.Expr:
         """d out/d net in the taught form (sigma' = out (1 - out)), at this unit."""

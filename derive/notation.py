@@ -153,4 +153,5 @@ class Notation:
         return Name(f"d{top.text}/d{bottom.text}", rf"\frac{{\partial {top.latex}}}{{\partial {bottom.latex}}}")
 
     def updated(self, name: Name) -> Name:
-        return Name(f"{name.text}_new", f"{{{name.latex}}}^{{+}}")
+        base = f"{{{name.latex}}}" if "^" in name.latex else name.latex  # no double superscript
+        return Name(f"{name.text}_new", f"{base}^{{+}}")

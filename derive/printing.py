@@ -99,7 +99,7 @@ class DerivePrinter(LatexPrinter):
         (piece, condition), _ = expr.args
         if piece.is_Symbol or not piece.is_number:
             inner = self._print(piece)
-            return rf"\max\left(0, {inner}\right)"
+            return rf"\max(0, {inner})"
         return rf"[{self._print(condition)}]"
 
 

@@ -74,10 +74,11 @@ class VectorWriter:
         tables = []
         for start in range(0, cols, width):
             stop = min(cols, start + width)
-            header = ("",) + tuple(M(col_label(c)) for c in range(start, stop))
+            corner = M(r"j \backslash i") if self.spec.weight_layout == "out_in" else M(r"i \backslash j")
+            header = (corner,) + tuple(M(col_label(c)) for c in range(start, stop))
             body = tuple((row_label(r),) + tuple(self.w.num(matrix[r][c]) for c in range(start, stop))
                          for r in range(rows))
-            part = f" (columns {start + 1} to {stop})" if chunks > 1 else ""
+            part = f", columns {start + 1} to {stop}" if chunks > 1 else ""
             tables.append(Table(header, body, ("math",) * (stop - start + 1), "l" + "r" * (stop - start),
                                 caption + part))
         return tables
@@ -89,12 +90,15 @@ class VectorWriter:
         return tuple(zip(*matrix))
 
     def weight_tables(self, caption: str, l: int, matrix) -> list[Table]:
+        """A weight-shaped matrix of layer l in the spec's layout, rows and columns labelled by unit number."""
         m = self.in_layout(matrix)
-        src = lambda i: self.n.out(l - 1, None, i).latex
-        dst = lambda j: self.n.net(l, None, j).latex
+        below = "input" if l == 1 else f"unit of layer {l - 1}"
         if self.spec.weight_layout == "out_in":
-            return self.matrix_tables(caption, m, dst, src)
-        return self.matrix_tables(caption, m, src, dst)
+            caption += f" (row j: unit j of layer {l}; column i: {below} i)"
+        else:
+            caption += f" (row i: {below} i; column j: unit j of layer {l})"
+        index = lambda k: str(k + 1)
+        return self.matrix_tables(caption, m, index, index)
 
     def unit_table(self, l: int, columns: list[tuple], caption: str) -> Table:
         """One row per unit of layer l; columns are (header, values[s][j]) pairs."""
@@ -112,6 +116,18 @@ class VectorWriter:
             body.append(tuple(row))
         return Table(tuple(header), tuple(body), tuple(kinds), "r" * len(header), caption)
 
+    def bias_table(self, caption: str, l: int, values, header: str) -> Table:
+        return Table(("unit", M(header)), tuple((str(j + 1), self.w.num(values[j])) for j in range(self.spec.sizes[l])),
+                     ("text", "math"), "rr", caption)
+
+    def starting_tables(self) -> list:
+        """The starting weights and biases, every entry."""
+        blocks = []
+        for l in range(1, self.spec.layers + 1):
+            blocks += self.weight_tables(f"Starting weights W{l}", l, self.run.weights[l])
+            blocks.append(self.bias_table(f"Starting biases b{l}", l, self.run.biases[l], f"b^{{[{l}]}}_j"))
+        return blocks
+
     # -- the sections --------------------------------------------------------------------
     def formulas(self, l: int) -> dict:
         """Matrix formulas of layer l in the spec's layout."""
@@ -121,13 +137,13 @@ class VectorWriter:
         if self.spec.weight_layout == "in_out":
             return {
                 "net": rf"z{sup} = {prev}\, W{sup} + b{sup}",
-                "grad": rf"\frac{{\partial E}}{{\partial W{sup}}} = {mean}({prev})^{{\top}} \delta{sup}",
-                "back": rf"\frac{{\partial E}}{{\partial a{sup}}} = \delta^{{[{l + 1}]}} (W^{{[{l + 1}]}})^{{\top}}",
+                "grad": rf"\partial E/\partial W{sup} = {mean}{{{prev}}}^{{\top}} \delta{sup}",
+                "back": rf"\partial E/\partial a{sup} = \delta^{{[{l + 1}]}} (W^{{[{l + 1}]}})^{{\top}}",
             }
         return {
             "net": rf"z{sup} = W{sup} {prev} + b{sup}",
-            "grad": rf"\frac{{\partial E}}{{\partial W{sup}}} = {mean}\delta{sup} ({prev})^{{\top}}",
-            "back": rf"\frac{{\partial E}}{{\partial a{sup}}} = (W^{{[{l + 1}]}})^{{\top}} \delta^{{[{l + 1}]}}",
+            "grad": rf"\partial E/\partial W{sup} = {mean}\delta{sup} {{{prev}}}^{{\top}}",
+            "back": rf"\partial E/\partial a{sup} = (W^{{[{l + 1}]}})^{{\top}} \delta^{{[{l + 1}]}}",
         }
 
     def sections(self) -> list[Section]:
@@ -168,41 +184,55 @@ class VectorWriter:
             act = self.w.g.activation(l)
             fprime = act.derivative_latex.format(rf"z^{{[{l}]}}")
             inner = []
-            if l == L:
-                inner.append(P(M(rf"\delta^{{[{l}]}} = \frac{{\partial E}}{{\partial a^{{[{l}]}}}} \odot {fprime}"),
+            if l == L and act.name == "identity":
+                inner.append(P(M(rf"\delta^{{[{l}]}} = \partial E/\partial a^{{[{l}]}}"),
+                               " (the identity's derivative is 1), with ", M(rf"\partial E/\partial a^{{[{l}]}}"),
+                               " from the loss:"))
+            elif l == L:
+                inner.append(P(M(rf"\delta^{{[{l}]}} = \partial E/\partial a^{{[{l}]}} \odot {fprime}"),
                                ", with ", M(rf"\partial E/\partial a^{{[{l}]}}"), " from the loss:"))
             else:
                 inner.append(P(M(self.formulas(l)["back"]), " (every path through the layer above), then ",
-                               M(rf"\delta^{{[{l}]}} = \frac{{\partial E}}{{\partial a^{{[{l}]}}}} \odot {fprime}"), "."))
+                               M(rf"\delta^{{[{l}]}} = \partial E/\partial a^{{[{l}]}} \odot {fprime}"), "."))
             if act.name == "relu":
                 inner.append(P(
                     "The ReLU derivative is the mask ", M(rf"[z^{{[{l}]}} > 0]"),
-                    ", taken on the net input z. Testing the output instead, as the first source document's "
-                    "code does (hidden_output < 0 after the ReLU), never masks anything: ",
-                    M(r"a = \max(0, z)"), " is never negative, so every inactive unit would wrongly pass "
-                    "gradient back.",
+                    " on the net input (0 at exactly 0, as in PyTorch). A mask that tests the output for being "
+                    "negative, as the manual backward pass of the first source document does after the ReLU, "
+                    "is never true, since ", M(r"a = \max(0, z) \ge 0"),
+                    ": it masks nothing, and every inactive unit wrongly passes gradient back.",
                 ))
             inner.append(self.unit_table(l, [
                 (rf"\partial E/\partial a^{{[{l}]}}_j", run.dE_dout[l]),
-                (f"{act.derivative_latex.format('z_j')}", run.dout_dnet[l]),
+                (act.derivative_latex.format(f"z^{{[{l}]}}_j") if act.name != "identity" else f"f'(z^{{[{l}]}}_j)",
+                 run.dout_dnet[l]),
                 (rf"\delta^{{[{l}]}}_j", run.delta[l]),
             ], f"The deltas of {n.layer_name(l)}"))
             inner.append(P(M(self.formulas(l)["grad"]), " and ",
                            M(rf"\partial E/\partial b^{{[{l}]}} = " + (r"\tfrac{1}{N}\sum_n " if spec.batch > 1 and self.w.g.batch_weight != 1 else "")
                              + rf"\delta^{{[{l}]}}"), ":"))
-            inner += self.weight_tables(f"Gradient of W{l}", l, run.grad_W[l])
-            inner.append(Table(("", M(r"\partial E/\partial b")),
-                               tuple((n.bias(l, j).latex, self.w.num(run.grad_b[l][j])) for j in range(spec.sizes[l])),
-                               ("math", "math"), "lr", f"Gradient of b{l}"))
+            prev = "x" if l == 1 else f"a^{{[{l - 1}]}}"
+            inner.append(P(
+                "This is an outer product: entry ", M("(i, j)") if spec.weight_layout == "in_out" else M("(j, i)"),
+                " is ", M(rf"{prev}_i \, \delta^{{[{l}]}}_j"), (", summed over the samples" if spec.batch > 1 else ""),
+                f", a {spec.sizes[l - 1]} x {spec.sizes[l]} matrix in the layout of W{l}" if spec.weight_layout == "in_out"
+                else f", a {spec.sizes[l]} x {spec.sizes[l - 1]} matrix in the layout of W{l}",
+                (". The columns of inactive units are zero." if act.name == "relu" and spec.weight_layout == "in_out"
+                 else ". The rows of inactive units are zero." if act.name == "relu" else "."),
+            ))
+            inner += self.weight_tables(f"Gradient with respect to W{l}", l, run.grad_W[l])
+            inner.append(self.bias_table(f"Gradient with respect to b{l}", l, run.grad_b[l],
+                                         rf"\partial E/\partial b^{{[{l}]}}_j"))
             blocks.append(Section(self.w.layer_title(l), 2, tuple(inner)))
         return Section("Backward pass", 1, tuple(blocks), "backward")
 
     def details(self) -> Section:
+        hidden = "the hidden layer" if self.spec.layers == 2 else "each hidden layer"
         blocks = [P(
             "The same numbers, derived factor by factor for ",
-            "the parameters chosen with --detail." if self.w.detail else
-            "a few parameters: in the output layer a weight and the bias, and in each hidden layer a weight into "
-            "an active and into an inactive unit (choose others with --detail).",
+            "the parameters chosen with the detail option." if self.w.detail else
+            f"a few parameters: in the output layer a weight and the bias, and in {hidden} a weight into "
+            "an active and into an inactive unit (the detail option chooses others).",
         )]
         if not self.detail:
             blocks.append(P("No parameter was chosen."))
@@ -217,7 +247,7 @@ class VectorWriter:
             inner += self.w.gradient_blocks(kind, l, j, i)
             if kind == "W" or self.spec.update_biases:
                 inner.append(self.w.update_chain(kind, l, j, i))
-            blocks.append(Section(f"The parameter {name.text}", 2, tuple(inner)))
+            blocks.append(Section(f"The parameter {name.text.replace('_', ' ')}", 2, tuple(inner)))
         return Section("Selected derivations in full", 1, tuple(blocks), "details")
 
     def update(self) -> Section:
@@ -228,10 +258,7 @@ class VectorWriter:
         for l in range(spec.layers, 0, -1):
             blocks += self.weight_tables(f"W{l} after the update", l, run.new_weights[l])
             if spec.update_biases:
-                blocks.append(Table(("", M("b^{+}")),
-                                    tuple((self.n.bias(l, j).latex, self.w.num(run.new_biases[l][j]))
-                                          for j in range(spec.sizes[l])),
-                                    ("math", "math"), "lr", f"b{l} after the update"))
+                blocks.append(self.bias_table(f"b{l} after the update", l, run.new_biases[l], f"b^{{[{l}]+}}_j"))
         if not spec.update_biases:
             blocks.append(P("The biases keep their values: this convention does not update them."))
         blocks.append(self.w.after_step())

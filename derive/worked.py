@@ -54,15 +54,15 @@ class Writer:
         return with_numbers(expr, self.g.latex, self.values, self.digits)
 
     def chain(self, lhs: str, value, *steps: str) -> Chain:
-        """lhs = step = step ... (= or ~) value, dropping steps that repeat the previous one."""
+        """lhs = step = step ... (= or ~) value, dropping steps that repeat the previous one or the value."""
+        final = self.num(value)
+        bare = {final, rf"\left({final}\right)"}
         rows, previous = [], lhs
         for step in steps:
-            if step and step != previous:
+            if step and step != previous and step not in bare:
                 rows.append(("" if rows else lhs, "=", step))
                 previous = step
-        final = self.num(value)
-        if final != previous:
-            rows.append(("" if rows else lhs, self.rel(value), final))
+        rows.append(("" if rows else lhs, self.rel(value), final))
         return Chain(tuple(rows))
 
     def sum_rows(self, lhs: str, relation: str, terms: list[str], first: bool) -> list[tuple]:
@@ -129,45 +129,64 @@ class Writer:
                 f"{'s' if spec.sizes[-1] > 1 else ''}. Layer ", M("l"), " is written as a superscript ",
                 M("[l]"), "; the output layer is layer ", M(str(L)), ".",
             ))
+        same = len(set(spec.activations)) == 1
         for l in range(1, L + 1):
             act = fn.ACTIVATIONS[spec.activations[l - 1]]
-            net, out = n.net(l, None, 0), n.out(l, None, 0)
+            if same and l > 1:
+                break
             generic_net = r"\mathrm{net}" if n.units else f"z^{{[{l}]}}"
+            where = "every unit" if same else f"each unit of {n.layer_name(l)}"
             blocks.append(P(
-                f"Each unit of {n.layer_name(l)} computes its net input, the weighted sum of its inputs plus "
-                f"its bias, and its output with the {act.name} activation: ",
-                M(self._activation_formula(act, generic_net)), ".",
+                f"The net input of {where} is the weighted sum of its inputs plus its bias; its output is the "
+                f"{act.name} activation of the net input: ", M(self._activation_formula(act, generic_net, l)), ".",
             ))
         loss = fn.LOSSES[spec.loss]
         blocks.append(P(f"The loss is {loss.description}:"))
         lhs, rhs = self._loss_formula().split(" = ", 1)
         blocks.append(Chain(((lhs, "=", rhs),)))
+        N, K = spec.batch, spec.sizes[-1]
+        if spec.loss == "mse" and N * K == 2:
+            blocks.append(P(
+                f"Here N = {N} sample{'s' if N > 1 else ''} and K = {K} output{'s' if K > 1 else ''}, so the mean "
+                "divides by 2: for this network the mean squared error equals one half of the sum of squared "
+                "errors, and its numbers agree with the half-sum convention.",
+            ))
         rule = "biases are updated too" if spec.update_biases else "biases are not updated (the blog's convention)"
-        layout = ("out_in: row j of a weight matrix holds the weights into unit j (torch.nn.Linear)"
-                  if spec.weight_layout == "out_in"
-                  else "in_out: row i of a weight matrix holds the weights out of input i, as in x @ W")
         blocks.append(P(
             "One step of gradient descent with learning rate ", M(r"\eta = " + self.num(spec.learning_rate)),
-            f"; {rule}. Weight layout of the spec: {layout}.",
+            f"; {rule}.",
         ))
+        if not n.units:
+            l1 = r"W^{[l]}_{j,i}" if spec.weight_layout == "out_in" else r"W^{[l]}_{i,j}"
+            blocks.append(P(
+                "Weights are indexed as the spec writes its matrices: ", M(l1),
+                " connects unit i of layer l - 1 to unit j of layer l",
+                " (one row per unit of layer l, as torch.nn.Linear stores them)." if spec.weight_layout == "out_in"
+                else " (one row per input, as in x @ W).",
+            ))
         if not is_large(self.s):
             blocks.append(self.parameter_table())
+        else:
+            from .vectorised import VectorWriter
+
+            blocks += VectorWriter(self).starting_tables()
         blocks.append(self.data_table())
         exact = ("every value is an exact rational number" if self.s.exact
                  else "every value is carried with 60 significant digits")
         blocks.append(P(
-            f"How to read the numbers: {exact}, and only printing rounds, to {self.digits} significant digits. ",
-            M("="), " marks a printed number that is exact, ", M(r"\approx"),
-            " one that was rounded. Every step uses the unrounded values of the steps before it.",
+            f"How to read the numbers: {exact}, and only printing rounds, to at most {self.digits} significant "
+            "digits. ", M("="), " before a result marks a printed number that is exact, ", M(r"\approx"),
+            " one that was rounded. A line with the numbers put in shows them rounded; its result is computed "
+            "from the unrounded values.",
         ))
         return Section("The network", 1, tuple(blocks), "network")
 
-    def _activation_formula(self, act, net: str) -> str:
+    def _activation_formula(self, act, net: str, l: int = 1) -> str:
         formulas = {
             "sigmoid": rf"\sigma({net}) = \frac{{1}}{{1 + e^{{-{net}}}}}",
             "tanh": rf"\tanh({net}) = \frac{{e^{{{net}}} - e^{{-{net}}}}}{{e^{{{net}}} + e^{{-{net}}}}}",
             "relu": rf"\operatorname{{ReLU}}({net}) = \max(0, {net})",
-            "identity": rf"\mathrm{{out}} = {net}" if net == r"\mathrm{net}" else rf"a = {net}",
+            "identity": rf"\mathrm{{out}} = {net}" if net == r"\mathrm{net}" else rf"a^{{[{l}]}} = {net}",
         }
         return formulas[act.name]
 
@@ -179,11 +198,15 @@ class Writer:
             t, o = "{" + t + "}^{(n)}", "{" + o + "}^{(n)}"
         N, K = spec.batch, spec.sizes[-1]
         sums = (r"\sum_{n=1}^{" + str(N) + "}" if N > 1 else "") + r"\sum_{k=1}^{" + str(K) + "}"
+        if N * K == 1:
+            t, o = t.replace("_k", "_1").replace("o_k", "o_1"), o.replace("_k", "_1").replace("o_k", "o_1")
+            sums = ""
         if spec.loss == "half_sse":
             return rf"{E} = {sums} \tfrac{{1}}{{2}} ({t} - {o})^2"
         if spec.loss == "sse":
             return rf"{E} = {sums} ({t} - {o})^2"
-        return rf"{E} = \frac{{1}}{{{N * K}}} {sums} ({o} - {t})^2"
+        factor = "" if N * K == 1 else rf"\frac{{1}}{{N K}} "
+        return rf"{E} = {factor}{sums} ({o} - {t})^2"
 
     def parameter_table(self) -> Table:
         spec, n = self.spec, self.n
@@ -284,11 +307,20 @@ class Writer:
         blocks = []
         if l == self.spec.layers:
             blocks.append(P(
-                "How the loss changes with this output (SymPy's derivative of ", M(n.sample_loss(s).latex),
-                " with respect to ", M(out_name.latex), "):",
+                "How the loss changes with this output: the derivative of ", M(n.sample_loss(s).latex),
+                " with respect to ", M(out_name.latex), ", in which only this output's error term depends on it:",
             ))
             blocks.append(self.chain(u.dE_dout.name.latex, u.dE_dout.value, self.tex(u.dE_dout.general),
                                      self.nums(u.dE_dout.general)))
+        elif len(u.paths) == 1:
+            p = u.paths[0]
+            blocks.append(P(M(out_name.latex), f" feeds the single unit of {n.layer_name(l + 1)}; along that path, ",
+                            M(p.dnet_dout.name.latex), " is the weight of the connection:"))
+            blocks.append(self.chain(
+                u.dE_dout.name.latex, u.dE_dout.value,
+                rf"{p.delta.name.latex} \cdot {p.dnet_dout.name.latex}",
+                self.tex(u.dE_dout.general), self.nums(u.dE_dout.general),
+            ))
         else:
             above = ", ".join(n.unit(l + 1, k).latex if n.units else f"{k + 1}" for k in range(self.spec.sizes[l + 1]))
             blocks.append(P(
@@ -332,6 +364,10 @@ class Writer:
             c = grad.contributions[0]
             u = self.d.unit(l, c.sample, j)
             factors = rf"{u.dE_dout.name.latex} \cdot {u.dout_dnet.name.latex} \cdot {c.dnet_dparam.name.latex}"
+            if kind == "b":
+                blocks.append(self.chain(grad.gradient.name.latex, grad.gradient.value, factors,
+                                         rf"{c.delta.name.latex} \cdot 1", c.delta.name.latex))
+                return blocks
             blocks.append(self.chain(
                 grad.gradient.name.latex, grad.gradient.value, factors,
                 rf"{c.delta.name.latex} \cdot {self.tex(c.dnet_dparam.general)}",
@@ -411,8 +447,13 @@ class Writer:
 
     def after_step(self):
         h = self.s.history
-        return P("With the updated parameters the loss is ", M(rf"{self.n.loss().latex} {self.rel(h[1])} {self.num(h[1])}"),
-                 ", down from ", M(self.num(h[0])) , "." if h[1] < h[0] else " (it went up: the step was too large).")
+        E = self.n.loss().latex
+        if h[1] < h[0]:
+            return P("With the updated parameters the loss is ", M(rf"{E} {self.rel(h[1])} {self.num(h[1])}"),
+                     ", down from ", M(self.num(h[0])), ".")
+        return P("With the updated parameters the loss is ", M(rf"{E} {self.rel(h[1])} {self.num(h[1])}"),
+                 ", up from ", M(self.num(h[0])), ": the step overshoots, the learning rate is too large for this "
+                 "network.")
 
     # -- 6. summary ------------------------------------------------------------------
     def summary_section(self) -> Section:
@@ -425,14 +466,16 @@ class Writer:
                     value = r.weights[l][j][i] if i is not None else r.biases[l][j]
                     grad = r.grad_W[l][j][i] if i is not None else r.grad_b[l][j]
                     new = r.new_weights[l][j][i] if i is not None else r.new_biases[l][j]
-                    rows.append((name.latex, self.num(value), self.num(grad), self.num(new)))
+                    kept = i is None and not spec.update_biases
+                    rows.append((name.latex, self.num(value), self.num(grad),
+                                 rf"{self.num(new)}\ \text{{(kept)}}" if kept else self.num(new)))
         blocks = []
         if len(rows) <= 60:
             blocks.append(Table(("parameter", "value", M(r"\partial E/\partial p"), "updated"), tuple(rows),
                                 ("math",) * 4, "lrrr", "Every gradient and updated parameter"))
         blocks.append(P(f"Checked: {self.s.verification.method}; every chain-rule factor above was recomputed "
                         "from its formula and agrees with the backward sweep."))
-        return Section("Summary", 1, tuple(blocks), "summary")
+        return Section("Summary" if len(rows) <= 60 else "Verification", 1, tuple(blocks), "summary")
 
     def history_section(self) -> Section:
         h = self.s.history

@@ -128,7 +128,7 @@ inputs = [[{", ".join(X)}]]
 targets = [[{fmt(target)}]]
 
 [training]
-learning_rate = 0.01
+learning_rate = 0.001
 update_biases = true
 steps = 1
 """, end="")
