@@ -60,6 +60,18 @@ class Plot:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A network diagram (derive.diagram.Diagram): TikZ in LaTeX, an SVG file beside the Markdown."""
+
+    diagram: object
+    svg_name: str
+
+    @property
+    def caption(self) -> str:
+        return self.diagram.caption
+
+
+@dataclass(frozen=True)
 class Section:
     title: str
     level: int

@@ -10,7 +10,7 @@ every entry in tables, and full scalar derivations for a chosen subset
 from __future__ import annotations
 
 from . import functions as fn
-from .document import Chain, Document, M, P, Plot, Section, Table
+from .document import Chain, Document, Figure, M, P, Plot, Section, Table
 from .printing import DEFAULT_DIGITS, latex, product, shown, total, with_numbers
 from .solve import Solution
 
@@ -39,6 +39,7 @@ class Writer:
         self.values = self.d.values
         self.digits = digits
         self.detail = detail
+        self.files: dict[str, str] = {}  # pictures beside the Markdown
 
     # -- small helpers ---------------------------------------------------------------
     def num(self, x) -> str:
@@ -96,7 +97,7 @@ class Writer:
             sections += [self.forward_section(), self.loss_section(), self.backward_section()]
             sections.append(self.update_section())
         sections.append(self.summary_section())
-        files = {}
+        files = self.files
         if self.spec.steps > 1:
             sections.append(self.history_section())
             from .plot import loss_svg
@@ -164,6 +165,11 @@ class Writer:
                 " (one row per unit of layer l, as torch.nn.Linear stores them)." if spec.weight_layout == "out_in"
                 else " (one row per input, as in x @ W).",
             ))
+        from .diagram import build as diagram
+
+        network = diagram(self.s, "weights")
+        self.files["network.svg"] = network.svg()
+        blocks.insert(1, Figure(network, "network.svg"))
         if not is_large(self.s):
             blocks.append(self.parameter_table())
         else:
