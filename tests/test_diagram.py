@@ -39,7 +39,7 @@ def test_overlap_check_can_fail():
 def test_wide_layers_are_elided():
     d = build(solve("mlp-relu"), "weights")
     hidden = [n for n in d.nodes if n.key.startswith("1:")]
-    assert len(hidden) == MAX_SHOWN - 1 and len(d.dots) == 1
+    assert len(hidden) == MAX_SHOWN - 1 and len(d.dots) == 2  # the 10 inputs and the 20 hidden units
     assert not any(e.label for e in d.edges)  # no weight labels in a compact drawing
     assert "left out" in d.caption
 
