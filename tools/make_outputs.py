@@ -23,7 +23,9 @@ from derive.spec import preset_names  # noqa: E402
 
 def commands(out: Path) -> list[list[str]]:
     """The derive command lines that make outputs/, each writing under ``out``."""
-    return [["solve", name, "--out", str(out / name)] for name in preset_names()]
+    lines = [["solve", name, "--out", str(out / name)] for name in preset_names()]
+    lines += [["slides", name, "--out", str(out / name)] for name in ("mazur", "mlp-relu")]
+    return lines
 
 
 def generate(out: Path) -> None:

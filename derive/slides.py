@@ -1,0 +1,161 @@
+"""Lecture slides: one example walked through frame by frame, the diagram highlighting the current quantity.
+
+The frames reuse the worked solution's derivations (derive.worked.Writer); each row
+of a derivation is one overlay step (Beamer ``\\onslide``, HTML fragments), so the
+factors appear one by one. Large networks get vectorised frames instead of one
+frame per parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .diagram import build as diagram
+from .document import Chain, P, Paragraph, Table
+from .solve import Solution
+from .worked import Writer, is_large
+
+UPDATES_PER_FRAME = 3
+ROWS_PER_TABLE_FRAME = 10
+#: derivation rows that fit one frame at a size legible from the back of a room
+ROWS_PER_FRAME = 9
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One slide: a title, its blocks, and optionally a diagram with the current quantity highlighted."""
+
+    title: str
+    blocks: tuple
+    figure: object = None  # a derive.diagram.Diagram or None
+    kind: str = "step"  # title | network | step | table
+
+    @property
+    def steps(self) -> int:
+        """Overlay steps: one per derivation row."""
+        return sum(len(b.rows) for b in self.blocks if isinstance(b, Chain))
+
+
+@dataclass(frozen=True)
+class Deck:
+    title: str
+    subtitle: str
+    frames: tuple
+
+
+def split(frame: Frame) -> list[Frame]:
+    """A frame whose derivations are too long for one slide, continued on the next ones."""
+    parts, current, rows = [], [], 0
+    for block in frame.blocks:
+        size = len(block.rows) if isinstance(block, Chain) else 2
+        if current and rows + size > ROWS_PER_FRAME:
+            parts.append(current)
+            current, rows = [], 0
+        current.append(block)
+        rows += size
+    parts.append(current)
+    return [Frame(frame.title + (" (continued)" if k else ""), tuple(part), frame.figure, frame.kind)
+            for k, part in enumerate(parts)]
+
+
+def _chains(blocks) -> tuple:
+    """Only the derivations and short text of a list of worked-solution blocks."""
+    return tuple(b for b in blocks if isinstance(b, (Chain, Paragraph, Table)))
+
+
+def deck(solution: Solution, digits: int = 6) -> Deck:
+    """The slides of a solved network (6 significant digits by default: legible on a projector)."""
+    w = Writer(solution, digits=digits)
+    spec, n = solution.spec, solution.notation
+    frames = [Frame(spec.title, (), None, "title")]
+    network = w.network_section()
+    intro = tuple(b for b in network.blocks if isinstance(b, (Paragraph, Chain)))[:4]
+    frames.append(Frame("The network", intro, diagram(solution, "weights"), "network"))
+    if is_large(solution):
+        frames += _vectorised_frames(w, solution)
+    else:
+        frames += [part for frame in _scalar_frames(w, solution) for part in split(frame)]
+    final = diagram(solution, "updated")
+    summary = (P(f"Checked: {solution.verification.method}."), w.after_step())
+    frames.append(Frame("After one step", summary, final, "network"))
+    return Deck(spec.title, _subtitle(w), tuple(frames))
+
+
+def _subtitle(w: Writer) -> str:
+    s = w.spec
+    return f"{'-'.join(map(str, s.sizes))} network, {' / '.join(s.activations)}, {s.loss} loss"
+
+
+def _scalar_frames(w: Writer, solution: Solution) -> list[Frame]:
+    spec, n = solution.spec, solution.notation
+    frames = []
+    for s in range(spec.batch):
+        for l in range(1, spec.layers + 1):
+            for j in range(spec.sizes[l]):
+                edges = {f"{l}:{j}:{i}" for i in range(spec.sizes[l - 1])}
+                title = f"Forward pass: {n.unit(l, j).text if n.units else f'unit {j + 1} of layer {l}'}" + w.sample_note(s)
+                frames.append(Frame(title, (w.net_chain(l, s, j), w.out_chain(l, s, j)),
+                                    diagram(solution, "forward", {f"{l}:{j}"} | edges)))
+    loss = w.loss_section()
+    frames.append(Frame("The loss", _chains(loss.blocks), diagram(solution, "forward",
+                                                                    {f"{spec.layers}:{k}" for k in range(spec.sizes[-1])})))
+    for l in range(spec.layers, 0, -1):
+        for j in range(spec.sizes[l]):
+            for s in range(spec.batch):
+                name = n.unit(l, j).text if n.units else f"unit {j + 1} of layer {l}"
+                blocks = [b for b in w.unit_blocks(l, s, j) if isinstance(b, Chain)]
+                above = {f"{l + 1}:{k}:{j}" for k in range(spec.sizes[l + 1])} if l < spec.layers else set()
+                frames.append(Frame(f"Backward pass: the delta of {name}{w.sample_note(s)}", tuple(blocks),
+                                    diagram(solution, "deltas", {f"{l}:{j}"} | above)))
+            for i in list(range(spec.sizes[l - 1])) + [None]:
+                kind = "W" if i is not None else "b"
+                pname = (n.weight(l, j, i) if i is not None else n.bias(l, j)).text
+                highlight = {f"{l}:{j}:{i}"} if i is not None else {f"{l}:{j}"}
+                frames.append(Frame(f"The gradient of {pname}", tuple(w.gradient_blocks(kind, l, j, i)),
+                                    diagram(solution, "gradients", highlight)))
+    updates = []
+    for l in range(spec.layers, 0, -1):
+        for j in range(spec.sizes[l]):
+            for i in range(spec.sizes[l - 1]):
+                updates.append(w.update_chain("W", l, j, i))
+            if spec.update_biases:
+                updates.append(w.update_chain("b", l, j))
+    for start in range(0, len(updates), UPDATES_PER_FRAME):
+        frames.append(Frame("The update", tuple(updates[start:start + UPDATES_PER_FRAME]), None))
+    return frames
+
+
+def _table_frames(title: str, table: Table) -> list[Frame]:
+    """A long table over several frames."""
+    frames = []
+    for start in range(0, len(table.rows), ROWS_PER_TABLE_FRAME):
+        part = Table(table.header, table.rows[start:start + ROWS_PER_TABLE_FRAME], table.kinds, table.align,
+                     table.caption)
+        frames.append(Frame(title, (part,), None, "table"))
+    return frames
+
+
+def _vectorised_frames(w: Writer, solution: Solution) -> list[Frame]:
+    from .vectorised import VectorWriter
+
+    vw = VectorWriter(w)
+    frames = []
+    forward = vw.forward()
+    for section in forward.blocks[1:]:
+        tables = [b for b in section.blocks if isinstance(b, Table)]
+        lead = [b for b in section.blocks if isinstance(b, Paragraph)][:1]
+        frames.append(Frame(f"Forward pass: {section.title.lower()}", tuple(lead), None))
+        for table in tables:
+            frames += _table_frames(f"Forward pass: {section.title.lower()}", table)
+    frames.append(Frame("The loss", _chains(w.loss_section().blocks), None))
+    backward = vw.backward()
+    for section in backward.blocks[1:]:
+        paragraphs = tuple(b for b in section.blocks if isinstance(b, Paragraph))
+        frames.append(Frame(f"Backward pass: {section.title.lower()}", paragraphs[:2], None))
+        deltas = next(b for b in section.blocks if isinstance(b, Table))
+        frames += _table_frames(f"Deltas of {section.title.lower()}", deltas)
+    for section in vw.details().blocks[1:]:
+        chains = tuple(b for b in section.blocks if isinstance(b, Chain))
+        for start in range(0, len(chains), 2):
+            frames.append(Frame(section.title, chains[start:start + 2], None))
+    return frames

@@ -1,0 +1,80 @@
+"""Lecture slides: they compile, have a frame per step, and every number on them is the engine's."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+
+from derive import solve
+from derive.html import slides_html
+from derive.latex import compile_pdf
+from derive.printing import shown
+from derive.render import render
+from derive.slides import ROWS_PER_FRAME, deck
+
+needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
+MAZUR = solve("mazur")
+DECK = deck(MAZUR)
+
+
+def test_a_frame_per_step():
+    spec = MAZUR.spec
+    titles = [f.title for f in DECK.frames]
+    assert titles[:2] == [spec.title, "The network"]
+    units = sum(spec.sizes[1:])
+    assert sum(t.startswith("Forward pass:") and "continued" not in t for t in titles) == units
+    assert sum(t.startswith("Backward pass: the delta") and "continued" not in t for t in titles) == units
+    assert sum(t.startswith("The gradient of") and "continued" not in t for t in titles) == spec.parameter_count
+    assert all(f.steps <= ROWS_PER_FRAME for f in DECK.frames)
+
+
+def test_every_gradient_on_the_slides_is_the_engines():
+    tex = render("beamer/slides.tex.j2", deck=DECK)
+    run = MAZUR.first
+    for l in (1, 2):
+        for row in run.grad_W[l]:
+            for g in row:
+                assert shown(g, 6).latex in tex
+
+
+def test_overlays_reveal_each_row():
+    tex = render("beamer/slides.tex.j2", deck=DECK)
+    rows = sum(f.steps for f in DECK.frames)
+    assert tex.count(r"\onslide<") == 2 * rows  # both cells of every derivation row
+
+
+@needs_tex
+def test_beamer_compiles():
+    tex = render("beamer/slides.tex.j2", deck=deck(solve("mlp-relu")))
+    pdf, log = compile_pdf(tex, "slides.tex")
+    assert pdf.startswith(b"%PDF")
+    assert not re.findall(r"^Overfull \\hbox \((\d{2,}|[5-9])\.", log, re.MULTILINE)  # nothing 5pt or more too wide
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.sections = self.fragments = self.maths = 0
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.sections += tag == "section"
+        self.maths += tag == "math"
+        self.fragments += "fragment" in (attrs.get("class") or "").split()
+        for key in ("src", "href"):
+            if key in attrs:
+                self.links.append(attrs[key])
+
+
+def test_html_slides_work_offline_with_the_same_frames():
+    html = slides_html(DECK)
+    parsed = _Collect()
+    parsed.feed(html)
+    assert parsed.sections == len(DECK.frames)
+    assert parsed.fragments == sum(f.steps for f in DECK.frames)
+    assert parsed.maths > 100
+    assert parsed.links == []  # nothing to fetch at presentation time
