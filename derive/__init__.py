@@ -4,6 +4,9 @@
 >>> solution = derive.solve("mazur")          # a preset name or a spec file
 >>> round(float(solution.first.loss), 9)
 0.298371109
+>>> text = solution.markdown()                # or .latex(), .json(), .write("folder")
+
+In Jupyter, a Solution displays itself as its worked solution.
 """
 
 from __future__ import annotations
@@ -18,4 +21,19 @@ from .spec import NetworkSpec, load, preset_names  # noqa: E402
 from .solve import solve  # noqa: E402
 
 
-__all__ = ["DeriveError", "NetworkSpec", "load", "preset_names", "solve", "__version__"]
+def from_torch(model, inputs, targets, loss="mse", lr=0.1, update_biases: bool = True, steps: int = 1,
+               title: str = "A PyTorch model") -> NetworkSpec:
+    """A spec from a PyTorch nn.Sequential of Linear layers and activations (see derive.torchio)."""
+    from .torchio import from_torch as _from_torch
+
+    return _from_torch(model, inputs, targets, loss, lr, update_biases, steps, title)
+
+
+def check(spec, answers):
+    """Check a file of answers against a spec or preset; return the report (see derive.check)."""
+    from .check import check_file
+
+    return check_file(spec, answers)
+
+
+__all__ = ["DeriveError", "NetworkSpec", "check", "from_torch", "load", "preset_names", "solve", "__version__"]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import DeriveError
+from .files import pdf_or_keep, solution_files
 from .spec import load, preset_names
 
 SOLVE_FORMATS = ("md", "tex", "pdf", "json")
@@ -61,45 +62,92 @@ def cmd_solve(args) -> int:
     solution = solve(spec, notation=args.notation, progress=_progress)
     out = Path(args.out) if args.out else Path("outputs") / spec.name
     files = solution_files(solution, formats, args.digits, args.detail, out)
+    drift = None
+    if args.round_intermediate is not None:  # the answer key of a hand calculation, with its drift
+        from .rounding import key_files
+
+        key, drift = key_files(solution, args.round_intermediate)
+        files.update(key)
     for path in write_files(out, files):
+        print(path)
+    if drift:
+        print(drift)
+    return 0
+
+
+CHECK_FORMATS = ("text", "md", "json")
+
+
+def cmd_check(args) -> int:
+    """Check a student's answers; exit 0 when all are right, 1 when some are wrong."""
+    from .check import RENDERERS, check_file
+    from .writer import write_files
+
+    formats = _formats(args.format, CHECK_FORMATS)
+    if not formats:
+        raise DeriveError("--format", f"no format given; choose from {', '.join(CHECK_FORMATS)}")
+    report = check_file(args.spec, args.answers)
+    if args.out:
+        files = {RENDERERS[f][0]: RENDERERS[f][1](report) for f in formats}
+        for path in write_files(Path(args.out), files):
+            print(path)
+        print(report.summary())
+    else:
+        sys.stdout.write("\n".join(RENDERERS[f][1](report) for f in formats))
+    return report.exit_code
+
+
+def cmd_import_torch(args) -> int:
+    import json
+    from decimal import Decimal
+
+    from .torchio import from_state_dict
+    from .writer import write_files
+
+    def rows(text, option):
+        try:
+            value = json.loads(text, parse_float=Decimal, parse_int=Decimal)
+        except json.JSONDecodeError as error:
+            raise DeriveError(option, f"expected a list of rows such as [[0.05, 0.1]]: {error.msg}") from None
+        if isinstance(value, list) and value and not isinstance(value[0], list):
+            value = [value]
+        return [[str(v) for v in row] for row in value] if isinstance(value, list) else value
+
+    activations = [a.strip() for a in args.activations.split(",") if a.strip()]
+    text = from_state_dict(args.model, activations, rows(args.inputs, "--inputs"), rows(args.targets, "--targets"),
+                           args.loss, args.lr, not args.fixed_biases, args.steps, args.title)
+    out = Path(args.out)
+    for path in write_files(out.parent if str(out.parent) else Path("."), {out.name: text}):
         print(path)
     return 0
 
 
-def pdf_or_keep(tex: str, stem: str, out: Path) -> bytes:
-    """The PDF of ``tex``; when LaTeX fails, the .tex and its log are kept in ``out`` for inspection."""
-    from .latex import LatexFailure, compile_pdf
+SLIDE_FORMATS = ("beamer", "revealjs")
+
+
+def cmd_slides(args) -> int:
+    from .render import render
+    from .slides import deck
+    from .solve import solve
     from .writer import write_files
 
-    try:
-        return compile_pdf(tex, f"{stem}.tex")[0]
-    except LatexFailure as failure:
-        kept = write_files(out, {f"{stem}.tex": tex, f"{stem}.log": failure.log})
-        raise DeriveError(failure.where, f"{failure.problem} (kept {kept[0]} and {kept[1]})") from None
-
-
-def solution_files(solution, formats, digits: int, detail=None, out: Path = Path(".")) -> dict:
-    """Every requested file of a worked solution, rendered in memory (nothing is written here)."""
+    formats = _formats(args.format, SLIDE_FORMATS)
+    spec = load(args.spec)
+    solution = solve(spec, notation=args.notation, progress=_progress)
+    slides = deck(solution, digits=args.digits)
+    out = Path(args.out) if args.out else Path("outputs") / spec.name
     files = {}
-    if "json" in formats:
-        from .export import to_json
+    if "beamer" in formats:
+        tex = render("beamer/slides.tex.j2", deck=slides)
+        files["slides.tex"] = tex
+        files["slides.pdf"] = pdf_or_keep(tex, "slides", out)
+    if "revealjs" in formats:
+        from .html import slides_html
 
-        files["solution.json"] = to_json(solution)
-    if {"md", "tex", "pdf"} & set(formats):
-        from .render import render
-        from .worked import build
-
-        document = build(solution, digits=digits, detail=detail)
-        if "md" in formats:
-            files["solution.md"] = render("md/solution.md.j2", doc=document)
-            files.update(document.files)
-        if {"tex", "pdf"} & set(formats):
-            tex = render("tex/solution.tex.j2", doc=document)
-            if "tex" in formats:
-                files["solution.tex"] = tex
-            if "pdf" in formats:
-                files["solution.pdf"] = pdf_or_keep(tex, "solution", out)
-    return files
+        files["slides.html"] = slides_html(slides)
+    for path in write_files(out, files):
+        print(path)
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -123,7 +171,38 @@ def parser() -> argparse.ArgumentParser:
                     help="significant digits printed in the documents (default 9, as the blog; values are exact)")
     sp.add_argument("--detail", help="parameters whose derivation a large network writes out in full: "
                     "comma-separated names (W1_1_3,b2_1), 'all' or 'none' (default: a few per layer)")
+    sp.add_argument("--round-intermediate", type=int, metavar="K",
+                    help="also write answer-key-Kdp.toml: the answers of a hand calculation that rounds every "
+                    "intermediate to K decimals and reuses it, with each value's drift from the exact one")
     sp.set_defaults(run=cmd_solve)
+
+    sp = sub.add_parser("check", help="check a hand calculation's answers: right, consistent or which mistake")
+    sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
+    sp.add_argument("answers", metavar="ANSWERS", help="a TOML or JSON file of name = number pairs (see the README)")
+    sp.add_argument("--format", default="text", help=f"comma-separated: {', '.join(CHECK_FORMATS)} (default text)")
+    sp.add_argument("--out", help="write check.txt / check.md / check.json to this folder instead of printing")
+    sp.set_defaults(run=cmd_check)
+
+    sp = sub.add_parser("import-torch", help="write a spec file from a saved PyTorch state dict")
+    sp.add_argument("model", metavar="MODEL.pt", help="a state dict saved with torch.save (read with weights_only)")
+    sp.add_argument("--activations", required=True, help="one per Linear layer, comma-separated: sigmoid,relu,...")
+    sp.add_argument("--inputs", required=True, help="the inputs as JSON rows, e.g. '[[0.05, 0.1]]'")
+    sp.add_argument("--targets", required=True, help="the targets as JSON rows, e.g. '[[0.01, 0.99]]'")
+    sp.add_argument("--loss", default="mse", help="mse, half_sse or sse (default mse, as nn.MSELoss)")
+    sp.add_argument("--lr", default="0.1", help="learning rate (default 0.1)")
+    sp.add_argument("--steps", type=int, default=1)
+    sp.add_argument("--fixed-biases", action="store_true", help="do not update the biases")
+    sp.add_argument("--title", help="the spec's title")
+    sp.add_argument("--out", default="model.toml", help="the spec file to write (default model.toml)")
+    sp.set_defaults(run=cmd_import_torch)
+
+    sp = sub.add_parser("slides", help="lecture slides that walk through one example step by step")
+    sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
+    sp.add_argument("--format", default=",".join(SLIDE_FORMATS), help=f"comma-separated: {', '.join(SLIDE_FORMATS)}")
+    sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
+    sp.add_argument("--notation", choices=("units", "layered"), help="naming scheme (default: the spec's, or automatic)")
+    sp.add_argument("--digits", type=int, default=6, help="significant digits on the slides (default 6)")
+    sp.set_defaults(run=cmd_slides)
     return p
 
 

@@ -47,6 +47,50 @@ class Solution:
         """True when every value is an exact rational."""
         return self.rules.exact
 
+    @property
+    def quantities(self) -> dict:
+        """Every scalar of the worked solution by name (exact values); see derive.export.quantities."""
+        from .export import quantities
+
+        return quantities(self)
+
+    def markdown(self, digits: int = 9, detail: str | None = None) -> str:
+        """The worked solution as Markdown text (with $...$ mathematics)."""
+        from .files import solution_files
+
+        return solution_files(self, ("md",), digits, detail)["solution.md"]
+
+    def latex(self, digits: int = 9, detail: str | None = None) -> str:
+        """The worked solution as a complete LaTeX document."""
+        from .files import solution_files
+
+        return solution_files(self, ("tex",), digits, detail)["solution.tex"]
+
+    def json(self) -> str:
+        """The numbers as JSON text (see the README)."""
+        from .export import to_json
+
+        return to_json(self)
+
+    def write(self, folder, formats=("md", "tex", "pdf", "json"), digits: int = 9, detail: str | None = None):
+        """Write the worked solution's files into ``folder`` (all or nothing); return their paths."""
+        from pathlib import Path
+
+        from .files import solution_files
+        from .writer import write_files
+
+        return write_files(folder, solution_files(self, tuple(formats), digits, detail, Path(folder)))
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows a solution as its worked solution (the diagram is a separate file, so it is left out)."""
+        text = self.markdown()
+        return "\n".join(line for line in text.splitlines() if not line.startswith("![The network"))
+
+    def __repr__(self) -> str:
+        s = self.spec
+        return (f"<Solution {s.name!r}: {'-'.join(map(str, s.sizes))} network, loss {float(self.first.loss):.9g}, "
+                f"{s.steps} step{'s' if s.steps > 1 else ''}>")
+
 
 def solve(spec, notation: str | None = None, progress=None, verify_symbolic: bool = True) -> Solution:
     """Solve a spec: forward, backward and update for every step, checked against the direct derivative.

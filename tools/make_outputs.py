@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
 
 from derive.cli import main  # noqa: E402
 from derive.spec import preset_names  # noqa: E402
@@ -29,7 +30,10 @@ def commands(out: Path) -> list[list[str]]:
 
 
 def generate(out: Path) -> None:
-    """Run every command; stop at the first failure."""
+    """Run every command; stop at the first failure. Then write the example notebook."""
+    import make_notebook
+
+    make_notebook.write(out)
     for line in commands(out):
         with contextlib.redirect_stdout(io.StringIO()):
             code = main(line)
