@@ -150,6 +150,17 @@ def cmd_slides(args) -> int:
     return 0
 
 
+def _document_command(sub, name: str, purpose: str, formats, digits: int, digits_help: str):
+    """A subcommand that renders documents of one spec: the arguments they all share."""
+    sp = sub.add_parser(name, help=purpose)
+    sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
+    sp.add_argument("--format", default=",".join(formats), help=f"comma-separated: {', '.join(formats)}")
+    sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
+    sp.add_argument("--notation", choices=("units", "layered"), help="naming scheme (default: the spec's, or automatic)")
+    sp.add_argument("--digits", type=int, default=digits, help=digits_help)
+    return sp
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="derive",
@@ -162,13 +173,8 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("presets", help="list the built-in examples")
     sp.set_defaults(run=cmd_presets)
 
-    sp = sub.add_parser("solve", help="solve a network and write the worked solution")
-    sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
-    sp.add_argument("--format", default=",".join(SOLVE_FORMATS), help=f"comma-separated: {', '.join(SOLVE_FORMATS)}")
-    sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
-    sp.add_argument("--notation", choices=("units", "layered"), help="naming scheme (default: the spec's, or automatic)")
-    sp.add_argument("--digits", type=int, default=9,
-                    help="significant digits printed in the documents (default 9, as the blog; values are exact)")
+    sp = _document_command(sub, "solve", "solve a network and write the worked solution", SOLVE_FORMATS, 9,
+                           "significant digits printed in the documents (default 9, as the blog; values are exact)")
     sp.add_argument("--detail", help="parameters whose derivation a large network writes out in full: "
                     "comma-separated names (W1_1_3,b2_1), 'all' or 'none' (default: a few per layer)")
     sp.add_argument("--round-intermediate", type=int, metavar="K",
@@ -196,12 +202,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="model.toml", help="the spec file to write (default model.toml)")
     sp.set_defaults(run=cmd_import_torch)
 
-    sp = sub.add_parser("slides", help="lecture slides that walk through one example step by step")
-    sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
-    sp.add_argument("--format", default=",".join(SLIDE_FORMATS), help=f"comma-separated: {', '.join(SLIDE_FORMATS)}")
-    sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
-    sp.add_argument("--notation", choices=("units", "layered"), help="naming scheme (default: the spec's, or automatic)")
-    sp.add_argument("--digits", type=int, default=6, help="significant digits on the slides (default 6)")
+    sp = _document_command(sub, "slides", "lecture slides that walk through one example step by step",
+                           SLIDE_FORMATS, 6, "significant digits on the slides (default 6)")
     sp.set_defaults(run=cmd_slides)
     return p
 

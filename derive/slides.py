@@ -113,13 +113,7 @@ def _scalar_frames(w: Writer, solution: Solution) -> list[Frame]:
                 highlight = {f"{l}:{j}:{i}"} if i is not None else {f"{l}:{j}"}
                 frames.append(Frame(f"The gradient of {pname}", tuple(w.gradient_blocks(kind, l, j, i)),
                                     diagram(solution, "gradients", highlight)))
-    updates = []
-    for l in range(spec.layers, 0, -1):
-        for j in range(spec.sizes[l]):
-            for i in range(spec.sizes[l - 1]):
-                updates.append(w.update_chain("W", l, j, i))
-            if spec.update_biases:
-                updates.append(w.update_chain("b", l, j))
+    updates = w.update_chains()
     for start in range(0, len(updates), UPDATES_PER_FRAME):
         frames.append(Frame("The update", tuple(updates[start:start + UPDATES_PER_FRAME]), None))
     return frames

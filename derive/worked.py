@@ -436,16 +436,21 @@ class Writer:
             rf"{self.num(p.value)} - {eta} \cdot {_paren(self.num(grad.gradient.value))}",
         )
 
+    def update_chains(self) -> list[Chain]:
+        """p+ = p - eta dE/dp for every parameter that is updated, from the output layer back."""
+        spec, chains = self.spec, []
+        for l in range(spec.layers, 0, -1):
+            for j in range(spec.sizes[l]):
+                chains += [self.update_chain("W", l, j, i) for i in range(spec.sizes[l - 1])]
+                if spec.update_biases:
+                    chains.append(self.update_chain("b", l, j))
+        return chains
+
     def update_section(self) -> Section:
         spec = self.spec
         blocks = [P("Each parameter moves against its gradient: ", M(r"p^{+} = p - \eta \, \partial E/\partial p"),
                     ", with ", M(r"\eta = " + self.num(spec.learning_rate)), ".")]
-        for l in range(spec.layers, 0, -1):
-            for j in range(spec.sizes[l]):
-                for i in range(spec.sizes[l - 1]):
-                    blocks.append(self.update_chain("W", l, j, i))
-                if spec.update_biases:
-                    blocks.append(self.update_chain("b", l, j))
+        blocks += self.update_chains()
         if not spec.update_biases:
             blocks.append(P("The biases keep their values: this convention does not update them."))
         blocks.append(self.after_step())
