@@ -43,7 +43,7 @@ def test_json_keeps_the_spec_layout(tmp_path):
 def test_solve_writes_every_format_by_default(tmp_path):
     assert main(["solve", "mazur-torch", "--out", str(tmp_path)]) == 0
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["solution.json", "solution.md", "solution.pdf", "solution.tex"]
+    assert names == ["network.svg", "solution.json", "solution.md", "solution.pdf", "solution.tex"]
     assert oct((tmp_path / "solution.md").stat().st_mode & 0o777) != "0o600"
 
 

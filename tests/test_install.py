@@ -31,4 +31,7 @@ def test_wheel_install_renders_every_format(tmp_path):
                             capture_output=True, text=True, cwd=elsewhere)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (elsewhere / "out").iterdir()) == [
-        "solution.json", "solution.md", "solution.pdf", "solution.tex"]
+        "network.svg", "solution.json", "solution.md", "solution.pdf", "solution.tex"]
+    slides = subprocess.run([str(env_dir / "bin" / "derive"), "slides", "mazur", "--out", "out"],
+                            capture_output=True, text=True, cwd=elsewhere)
+    assert slides.returncode == 0, slides.stderr
