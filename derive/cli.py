@@ -21,6 +21,8 @@ SOLVE_FORMATS = ("md", "tex", "pdf", "json")
 
 def _formats(text: str, allowed) -> list[str]:
     chosen = [f.strip() for f in text.split(",") if f.strip()]
+    if not chosen:
+        raise DeriveError("--format", f"no format given; choose from {', '.join(allowed)}")
     for f in chosen:
         if f not in allowed:
             from .errors import suggestion
@@ -60,7 +62,7 @@ def cmd_solve(args) -> int:
         raise DeriveError("--digits", f"expected a number of significant digits from 1 to 30, got {args.digits}")
     spec = load(args.spec)
     solution = solve(spec, notation=args.notation, progress=_progress)
-    out = Path(args.out) if args.out else Path("outputs") / spec.name
+    out = _out(args, spec)
     files = solution_files(solution, formats, args.digits, args.detail, out)
     drift = None
     if args.round_intermediate is not None:  # the answer key of a hand calculation, with its drift
@@ -135,7 +137,7 @@ def cmd_slides(args) -> int:
     spec = load(args.spec)
     solution = solve(spec, notation=args.notation, progress=_progress)
     slides = deck(solution, digits=args.digits)
-    out = Path(args.out) if args.out else Path("outputs") / spec.name
+    out = _out(args, spec)
     files = {}
     if "beamer" in formats:
         tex = render("beamer/slides.tex.j2", deck=slides)
@@ -161,14 +163,28 @@ def _document_command(sub, name: str, purpose: str, formats, digits: int, digits
     return sp
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage problem as one line, like every other error."""
+
+    def error(self, message):
+        self.exit(2, f"derive: error: {message} (see derive {self.prog.split(' ', 1)[-1] if ' ' in self.prog else ''} --help)\n".replace("  ", " "))
+
+
+def _out(args, spec) -> Path:
+    """The output folder: --out, or outputs/<name>/."""
+    if args.out is not None and not args.out.strip():
+        raise DeriveError("--out", "the output folder is empty text")
+    return Path(args.out) if args.out else Path("outputs") / spec.name
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="derive",
         description="Exact, step-by-step worked solutions of a small neural network's forward pass, "
         "backpropagation and gradient-descent update.",
     )
     p.add_argument("--version", action="version", version=f"derive {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     sp = sub.add_parser("presets", help="list the built-in examples")
     sp.set_defaults(run=cmd_presets)

@@ -23,6 +23,8 @@ def write_files(folder: str | Path, files: dict[str, bytes | str]) -> list[Path]
     for name in files:
         if Path(name).name != name or name in ("", ".", ".."):
             raise ValueError(f"output names are plain file names, not paths: {name!r}")
+    if folder.exists() and not folder.is_dir():
+        raise DeriveError(str(folder), "is a file, not a folder; give --out a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
