@@ -32,8 +32,10 @@ def commands(out: Path) -> list[list[str]]:
 def generate(out: Path) -> None:
     """Run every command; stop at the first failure. Then write the example notebook."""
     import make_notebook
+    from derive.check_examples import generate as check_examples
 
     make_notebook.write(out)
+    check_examples(out)
     for line in commands(out):
         with contextlib.redirect_stdout(io.StringIO()):
             code = main(line)
