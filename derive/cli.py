@@ -31,15 +31,15 @@ def _formats(text: str, allowed) -> list[str]:
     return chosen
 
 
-def _progress(done: int, total: int) -> None:
+def _progress(done: int, total: int, what: str = "training") -> None:
     """A one-line progress bar on the terminal for long runs."""
-    if total < 1000 or not sys.stderr.isatty():
+    if total < (1000 if what == "training" else 2) or not sys.stderr.isatty():
         return
     if done % max(1, total // 100) and done != total:
         return
     width = 30
     filled = width * done // total
-    sys.stderr.write(f"\rtraining [{'#' * filled}{'.' * (width - filled)}] {done}/{total} steps")
+    sys.stderr.write(f"\r{what:<11} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
     if done == total:
         sys.stderr.write("\n")
     sys.stderr.flush()
@@ -120,6 +120,23 @@ def cmd_import_torch(args) -> int:
                            args.loss, args.lr, not args.fixed_biases, args.steps, args.title)
     out = Path(args.out)
     for path in write_files(out.parent if str(out.parent) else Path("."), {out.name: text}):
+        print(path)
+    return 0
+
+
+def cmd_worksheet(args) -> int:
+    from . import worksheet
+    from .writer import write_files
+
+    formats = _formats(args.format, worksheet.FORMATS)
+    if not 0 <= args.places <= 12:
+        raise DeriveError("--places", f"expected a number of decimals from 0 to 12, got {args.places}")
+    if args.variants is not None and not 1 <= args.variants <= 1000:
+        raise DeriveError("--variants", f"expected from 1 to 1000 versions, got {args.variants}")
+    spec = load(args.spec)
+    made = worksheet.exercises(spec, args.variants, args.seed, args.blanks, args.places, args.formulas, _progress)
+    out = _out(args, spec)
+    for path in write_files(out, worksheet.files(made, formats, _progress)):
         print(path)
     return 0
 
@@ -217,6 +234,19 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--title", help="the spec's title")
     sp.add_argument("--out", default="model.toml", help="the spec file to write (default model.toml)")
     sp.set_defaults(run=cmd_import_torch)
+
+    sp = sub.add_parser("worksheet", help="printable worksheets and answer keys, a version per student, Moodle quiz")
+    sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
+    sp.add_argument("--blanks", default="full",
+                    help="what students fill in, comma-separated: levels forward | output | full, stages forward | "
+                    "loss | backward | update, or quantity names (out_o1, dE_total/dw5); default full")
+    sp.add_argument("--variants", type=int, help="draw this many versions with new numbers (default: the spec as it is)")
+    sp.add_argument("--seed", type=int, default=1, help="the seed the versions are drawn from (default 1)")
+    sp.add_argument("--places", type=int, default=4, help="decimal places the students give (default 4)")
+    sp.add_argument("--formulas", action="store_true", help="print the formulas students may use on the sheet")
+    sp.add_argument("--format", default="pdf,moodle,json", help=f"comma-separated: {', '.join(('pdf', 'tex', 'md', 'moodle', 'json'))}")
+    sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
+    sp.set_defaults(run=cmd_worksheet)
 
     sp = _document_command(sub, "slides", "lecture slides that walk through one example step by step",
                            SLIDE_FORMATS, 6, "significant digits on the slides (default 6)")

@@ -86,8 +86,17 @@ def preset_names() -> list[str]:
 
 
 def load(source: str | Path) -> NetworkSpec:
-    """Load a spec from a file path or a preset name; raise DeriveError on any problem."""
+    """Load a spec from a file path, a preset name, or a worksheet version ``NAME@SEED-NN``.
+
+    Raises DeriveError on any problem.
+    """
     source = str(source)
+    if "@" in source and not Path(source).exists():
+        from .variants import resolve
+
+        version = resolve(source)
+        if version is not None:
+            return version
     if not source:
         raise DeriveError(
             "''", "no spec file given; name a TOML or JSON file or a built-in example (`derive presets` lists them)"

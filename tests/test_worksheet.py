@@ -1,0 +1,156 @@
+"""Worksheets: right keys (against an independent hand calculation), good versions, importable quizzes."""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from derive import solve
+from derive.cli import main
+from derive.spec import load
+from derive.variants import problems, versions
+from derive.worksheet import choose, exercise, moodle_xml, to_json
+
+needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
+
+
+def hand(spec, places=4):
+    """A 2-2-2 sigmoid network worked by hand: every result rounded to ``places`` decimals and reused."""
+    q = Decimal(1).scaleb(-places)
+    r = lambda x: Decimal(x).quantize(q, rounding=ROUND_HALF_UP)
+    sig = lambda z: r(1 / (1 + math.exp(-float(z))))  # a calculator's sigmoid; only the rounding matters
+    x = [Decimal(str(float(v))) for v in spec.inputs[0]]
+    t = [Decimal(str(float(v))) for v in spec.targets[0]]
+    W1 = [[Decimal(str(float(v))) for v in row] for row in spec.weights[0]]
+    W2 = [[Decimal(str(float(v))) for v in row] for row in spec.weights[1]]
+    b1 = [Decimal(str(float(v))) for v in spec.biases[0]]
+    b2 = [Decimal(str(float(v))) for v in spec.biases[1]]
+    eta = Decimal(str(float(spec.learning_rate)))
+    key = {}
+    h = []
+    for j in range(2):
+        key[f"net_h{j + 1}"] = net = r(W1[j][0] * x[0] + W1[j][1] * x[1] + b1[j])
+        key[f"out_h{j + 1}"] = out = sig(net)
+        h.append(out)
+    o = []
+    for k in range(2):
+        key[f"net_o{k + 1}"] = net = r(W2[k][0] * h[0] + W2[k][1] * h[1] + b2[k])
+        key[f"out_o{k + 1}"] = out = sig(net)
+        o.append(out)
+    key["E_o1"] = r((t[0] - o[0]) ** 2 / 2)
+    key["E_o2"] = r((t[1] - o[1]) ** 2 / 2)
+    key["E_total"] = r(key["E_o1"] + key["E_o2"])
+    delta_o = []
+    for k in range(2):
+        key[f"dE_total/dout_o{k + 1}"] = g = r(o[k] - t[k])
+        key[f"dout_o{k + 1}/dnet_o{k + 1}"] = s = r(o[k] * (1 - o[k]))
+        key[f"delta_o{k + 1}"] = d = r(g * s)
+        delta_o.append(d)
+        for j in range(2):
+            name = f"w{5 + 2 * k + j}"
+            key[f"dE_total/d{name}"] = gw = r(d * h[j])
+            key[f"{name}_new"] = r(W2[k][j] - eta * gw)
+        key[f"dE_total/db_o{k + 1}"] = d
+    for j in range(2):
+        paths = [r(delta_o[k] * W2[k][j]) for k in range(2)]
+        key[f"dE_total/dout_h{j + 1}"] = g = r(paths[0] + paths[1])
+        key[f"dout_h{j + 1}/dnet_h{j + 1}"] = s = r(h[j] * (1 - h[j]))
+        key[f"delta_h{j + 1}"] = d = r(g * s)
+        for i in range(2):
+            name = f"w{1 + 2 * j + i}"
+            key[f"dE_total/d{name}"] = gw = r(d * x[i])
+            key[f"{name}_new"] = r(W1[j][i] - eta * gw)
+        key[f"dE_total/db_h{j + 1}"] = d
+    return key
+
+
+@pytest.mark.parametrize("seed", [1, 42, 2026])
+def test_keys_match_an_independent_hand_calculation(seed):
+    for spec in versions(load("mazur"), 5, seed):
+        ex = exercise(solve(spec), "full", 4, False, "x")
+        expected = hand(spec)
+        for blank in ex.blanks:
+            assert Decimal(blank.key) == expected[blank.name], (spec.name, blank.name)
+
+
+def test_keys_are_right_for_the_check_engine(tmp_path, capsys):
+    """A student who writes the key's numbers for version 42-07 passes `derive check mazur@42-07`."""
+    ex = exercise(solve("mazur@42-07"), "full", 4, False, "42-07")
+    answers = tmp_path / "answers.toml"
+    answers.write_text("\n".join(f'"{b.name}" = {b.key}' for b in ex.blanks) + "\n")
+    assert main(["check", "mazur@42-07", str(answers)]) == 0
+    # and the same numbers are not right for another version
+    assert main(["check", "mazur@42-08", str(answers)]) == 1
+
+
+@pytest.mark.parametrize("seed", range(1, 16))
+def test_versions_are_hand_friendly_and_different(seed):
+    made = versions(load("mazur-torch"), 8, seed)
+    assert all(problems(spec, 4) == [] for spec in made)
+    assert len({(s.weights, s.biases, s.inputs, s.targets) for s in made}) == len(made)
+    for spec in made:
+        for value in [v for m in spec.weights for row in m for v in row] + [v for row in spec.inputs for v in row]:
+            assert (value * 20).denominator == 1  # multiples of 0.05
+
+
+def test_same_seed_same_versions():
+    a = [exercise(solve(s), "forward", 4, False, s.name) for s in versions(load("mazur"), 3, 9)]
+    b = [exercise(solve(s), "forward", 4, False, s.name) for s in versions(load("mazur"), 3, 9)]
+    assert to_json(a) == to_json(b)
+
+
+@pytest.mark.parametrize("blanks, names", [
+    ("forward", ["net_h1", "out_h1", "net_h2", "out_h2", "net_o1", "out_o1", "net_o2", "out_o2",
+                 "E_o1", "E_o2", "E_total"]),
+    ("update", ["w5_new", "w6_new", "w7_new", "w8_new", "w1_new", "w2_new", "w3_new", "w4_new"]),
+    ("out_o1,dE_total/dw5", ["out_o1", "dE_total/dw5"]),
+])
+def test_blanks_by_level_stage_and_name(blanks, names):
+    from derive.steps import Steps
+
+    assert [s.name for s in choose(Steps(solve("mazur")), blanks)] == names
+
+
+def test_moodle_quiz_has_the_structure_moodle_imports():
+    made = [exercise(solve(s), "full", 4, False, s.name.split("@")[1]) for s in versions(load("mazur"), 3, 5)]
+    root = ET.fromstring(moodle_xml(made, "Backpropagation"))
+    assert root.tag == "quiz"
+    questions = root.findall("question")
+    assert questions[0].get("type") == "category"
+    cloze = [q for q in questions if q.get("type") == "cloze"]
+    assert len(cloze) == 3
+    for q, ex in zip(cloze, made):
+        assert q.find("name/text").text.endswith(f"(version {ex.ident})")
+        fields = re.findall(r"\{1:NUMERICAL:=([-\d.]+):([\d.]+)((?:~%100%[-\d.]+:[\d.]+)*)\}",
+                            q.find("questiontext/text").text)
+        from derive.worksheet import by_stage
+
+        in_order = [b for _, group in by_stage(ex) for b in group]
+        assert len(fields) == len(in_order) == len(ex.blanks)
+        for (value, tolerance, _), blank in zip(fields, in_order):
+            assert value == blank.key and Decimal(tolerance) == Decimal("0.00005")
+
+
+@needs_tex
+def test_worksheet_command_writes_sheets_keys_and_combined_pdfs(tmp_path):
+    assert main(["worksheet", "mazur", "--variants", "2", "--seed", "3", "--out", str(tmp_path),
+                 "--format", "pdf,moodle,json"]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["key-3-01.pdf", "key-3-02.pdf", "keys.pdf", "moodle.xml", "sheet-3-01.pdf", "sheet-3-02.pdf",
+                     "sheets.pdf", "worksheets.json"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--blanks", "outt_o1"], "unknown level, stage or quantity 'outt_o1' (did you mean 'out_o1'?)"),
+    (["--blanks", "w5"], "w5 is given on the sheet, not an answer"),
+    (["--places", "20"], "--places: expected a number of decimals from 0 to 12"),
+])
+def test_bad_worksheet_arguments(tmp_path, capsys, args, message):
+    assert main(["worksheet", "mazur", "--format", "json", "--out", str(tmp_path / "o"), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
