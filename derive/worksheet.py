@@ -60,7 +60,10 @@ class Exercise:
 
     @property
     def title(self) -> str:
-        return self.solution.spec.title
+        """The network's title without the version (the sheet prints the version itself)."""
+        title = self.solution.spec.title
+        suffix = f" (version {self.ident})"
+        return title[: -len(suffix)] if title.endswith(suffix) else title
 
 
 def stage_of(kind: str) -> str:
