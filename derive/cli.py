@@ -61,6 +61,8 @@ def cmd_solve(args) -> int:
     if args.digits < 1 or args.digits > 30:
         raise DeriveError("--digits", f"expected a number of significant digits from 1 to 30, got {args.digits}")
     spec = load(args.spec)
+    if set(formats) - {"json"}:
+        _small_enough(spec, args.max_parameters, "worked solution")
     solution = solve(spec, notation=args.notation, progress=_progress)
     out = _out(args, spec)
     files = solution_files(solution, formats, args.digits, args.detail, out)
@@ -134,6 +136,7 @@ def cmd_worksheet(args) -> int:
     if args.variants is not None and not 1 <= args.variants <= 1000:
         raise DeriveError("--variants", f"expected from 1 to 1000 versions, got {args.variants}")
     spec = load(args.spec)
+    _small_enough(spec, args.max_parameters, "worksheet")
     made = worksheet.exercises(spec, args.variants, args.seed, args.blanks, args.places, args.formulas, _progress)
     out = _out(args, spec)
     for path in write_files(out, worksheet.files(made, formats, _progress)):
@@ -152,6 +155,7 @@ def cmd_slides(args) -> int:
 
     formats = _formats(args.format, SLIDE_FORMATS)
     spec = load(args.spec)
+    _small_enough(spec, args.max_parameters, "set of slides")
     solution = solve(spec, notation=args.notation, progress=_progress)
     slides = deck(solution, digits=args.digits)
     out = _out(args, spec)
@@ -169,6 +173,18 @@ def cmd_slides(args) -> int:
     return 0
 
 
+#: the largest networks a document is made for by default (JSON has no limit); --max-parameters raises it
+MAX_PARAMETERS = {"worked solution": 5000, "set of slides": 5000, "worksheet": 100}
+
+
+def _small_enough(spec, limit: int | None, what: str) -> None:
+    """Refuse, with a clear message, a document too large to read or to make in reasonable time."""
+    limit = MAX_PARAMETERS[what] if limit is None else limit
+    if spec.parameter_count > limit:
+        raise DeriveError(spec.source, f"{spec.parameter_count} parameters is more than a {what} is made for "
+                          f"(at most {limit}); --format json still solves it, --max-parameters raises the limit")
+
+
 def _document_command(sub, name: str, purpose: str, formats, digits: int, digits_help: str):
     """A subcommand that renders documents of one spec: the arguments they all share."""
     sp = sub.add_parser(name, help=purpose)
@@ -177,6 +193,7 @@ def _document_command(sub, name: str, purpose: str, formats, digits: int, digits
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
     sp.add_argument("--notation", choices=("units", "layered"), help="naming scheme (default: the spec's, or automatic)")
     sp.add_argument("--digits", type=int, default=digits, help=digits_help)
+    sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 5000; JSON has no limit)")
     return sp
 
 
@@ -244,6 +261,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=1, help="the seed the versions are drawn from (default 1)")
     sp.add_argument("--places", type=int, default=4, help="decimal places the students give (default 4)")
     sp.add_argument("--formulas", action="store_true", help="print the formulas students may use on the sheet")
+    sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 100)")
     sp.add_argument("--format", default="pdf,moodle,json", help=f"comma-separated: {', '.join(('pdf', 'tex', 'md', 'moodle', 'json'))}")
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
     sp.set_defaults(run=cmd_worksheet)

@@ -69,3 +69,16 @@ def test_same_input_same_bytes_whatever_the_hash_seed(tmp_path):
                        check=True, env=env, capture_output=True)
         outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
     assert outputs[0] == outputs[1]
+
+
+def test_documents_of_huge_networks_are_refused_not_attempted(tmp_path, capsys):
+    """A limit the user can raise: past it a document is refused at once, JSON still solves."""
+    text = (ROOT / "derive" / "presets" / "mlp-relu.toml").read_text()
+    spec = tmp_path / "big.toml"
+    spec.write_text(text)
+    out = tmp_path / "out"
+    assert main(["worksheet", str(spec), "--out", str(out)]) == 2  # 241 parameters > 100
+    assert "more than a worksheet is made for (at most 100)" in capsys.readouterr().err
+    assert main(["solve", str(spec), "--format", "md", "--max-parameters", "200", "--out", str(out)]) == 2
+    assert main(["solve", str(spec), "--format", "md", "--max-parameters", "300", "--out", str(out)]) == 0
+    assert not (out / "sheet.pdf").exists()
