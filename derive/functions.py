@@ -8,7 +8,9 @@ SymPy's own derivative of the definition.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sympy as sp
 
@@ -50,7 +52,43 @@ class Loss:
 
 _relu = sp.Piecewise((z, z > 0), (0, True))
 
-ACTIVATIONS = {
+#: ``leaky_relu`` or ``leaky_relu(0.2)``: the slope for negative inputs, as decimal text (never evaluated)
+_LEAKY = re.compile(r"^leaky_relu(?:\((?P<slope>\d*\.?\d+)\))?$")
+LEAKY_SLOPE = "0.01"  # torch.nn.LeakyReLU's default
+
+
+def leaky_relu(slope: str = LEAKY_SLOPE) -> Activation:
+    """Leaky ReLU with the given slope for negative inputs (0 < slope < 1)."""
+    m = sp.Rational(Fraction(slope).numerator, Fraction(slope).denominator)
+    name = "leaky_relu" if slope == LEAKY_SLOPE else f"leaky_relu({slope})"
+    return Activation(
+        name, sp.Piecewise((z, z > 0), (m * z, True)), sp.Piecewise((1, z > 0), (m, True)),
+        r"\operatorname{{LReLU}}({0})", r"\operatorname{{LReLU}}'({0})", rational=True,
+    )
+
+
+class _Activations(dict):
+    """The activation registry; ``leaky_relu(SLOPE)`` names are made on demand."""
+
+    def __missing__(self, name):
+        match = _LEAKY.match(str(name))
+        if not match or not 0 < Fraction(match["slope"] or LEAKY_SLOPE) < 1:
+            raise KeyError(name)
+        made = leaky_relu(match["slope"] or LEAKY_SLOPE)
+        self[name] = made
+        return made
+
+    def __contains__(self, name):
+        if dict.__contains__(self, name):
+            return True
+        try:
+            self[name]
+        except KeyError:
+            return False
+        return True
+
+
+ACTIVATIONS = _Activations({
     f.name: f
     for f in (
         Activation(
@@ -70,8 +108,9 @@ ACTIVATIONS = {
             "identity", z, sp.Integer(1),
             "{0}", r"1", rational=True,
         ),
+        leaky_relu(),
     )
-}
+})
 
 LOSSES = {
     f.name: f

@@ -95,12 +95,16 @@ class DerivePrinter(LatexPrinter):
         return super()._print_Symbol(expr, style)
 
     def _print_Piecewise(self, expr):
-        # ReLU and its derivative: written as max(0, z) and an indicator, as lecturers write them
-        (piece, condition), _ = expr.args
-        if piece.is_Symbol or not piece.is_number:
-            inner = self._print(piece)
-            return rf"\max(0, {inner})"
-        return rf"[{self._print(condition)}]"
+        # ReLU and leaky ReLU and their derivatives, written as lecturers write them
+        (piece, condition), (other, _) = expr.args[0], expr.args[-1]
+        if not piece.is_number:
+            if other == 0:
+                return rf"\max(0, {self._print(piece)})"
+            return rf"\max({self._print(other)}, {self._print(piece)})"
+        if piece == 1 and other == 0:
+            return rf"[{self._print(condition)}]"
+        return (rf"\begin{{cases}} {self._print(piece)} & {self._print(condition)} \\ "
+                rf"{self._print(other)} & \text{{otherwise}} \end{{cases}}")
 
 
 def latex(expr, names: dict) -> str:

@@ -70,7 +70,7 @@ def problems(spec: NetworkSpec, places: int) -> list[str]:
             for z in map(float, sample):  # the thresholds are coarse: floats compare across number types
                 if act in ("sigmoid", "tanh") and abs(z) > SATURATION:
                     found.append(f"saturated {act} (net {z:.2f})")
-                if act == "relu" and abs(z) < KINK:
+                if (act == "relu" or act.startswith("leaky_relu")) and abs(z) < KINK:
                     found.append(f"ReLU net input {z:.3f} near 0")
     smallest = 1 / (2 * 10**places)
     for l in range(1, spec.layers + 1):

@@ -194,7 +194,11 @@ class Writer:
             "relu": rf"\operatorname{{ReLU}}({net}) = \max(0, {net})",
             "identity": rf"\mathrm{{out}} = {net}" if net == r"\mathrm{net}" else rf"a^{{[{l}]}} = {net}",
         }
-        return formulas[act.name]
+        if act.name in formulas:
+            return formulas[act.name]
+        # leaky_relu(SLOPE): the slope as the spec writes it
+        slope = act.name[len("leaky_relu("):-1] if "(" in act.name else fn.LEAKY_SLOPE
+        return act.latex.format(net) + rf" = \max({slope}\,{net}, {net})"
 
     def _loss_formula(self) -> str:
         n, spec = self.n, self.spec
@@ -342,9 +346,14 @@ class Writer:
                     self.tex(product(p.delta.general, p.dnet_dout.general)),
                     self.nums(product(p.delta.general, p.dnet_dout.general)),
                 ))
-            path_names = " + ".join(p.name.latex for p in u.paths)
-            blocks.append(self.chain(u.dE_dout.name.latex, u.dE_dout.value, path_names if n.units else "",
-                                     self.tex(u.dE_dout.general), self.nums(u.dE_dout.general)))
+            # the sum over paths, TERMS_PER_LINE terms to a line so that wide layers fit the page
+            lhs = u.dE_dout.name.latex
+            terms = [product(p.delta.general, p.dnet_dout.general) for p in u.paths]
+            rows = self.sum_rows(lhs, "=", [p.name.latex for p in u.paths], True) if n.units else []
+            rows += self.sum_rows(lhs, "=", [self.tex(t) for t in terms], not rows)
+            rows += self.sum_rows(lhs, "=", [self.nums(t) for t in terms], False)
+            rows.append(("", self.rel(u.dE_dout.value), self.num(u.dE_dout.value)))
+            blocks.append(Chain(tuple(rows)))
         act = g.activation(l)
         net = g.latex[g.net(l, s, j)]
         blocks.append(P("The derivative of the activation:"))

@@ -21,7 +21,9 @@ def torch_run(spec):
     b = [torch.tensor([float(v) for v in bias], dtype=f64, requires_grad=True) for bias in spec.biases]
     x = torch.tensor([[float(v) for v in row] for row in spec.inputs], dtype=f64)
     t = torch.tensor([[float(v) for v in row] for row in spec.targets], dtype=f64)
-    acts = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z}
+    acts = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z,
+            "leaky_relu": torch.nn.functional.leaky_relu,  # PyTorch's default slope 0.01, as derive's
+            "leaky_relu(0.2)": lambda z: torch.nn.functional.leaky_relu(z, 0.2)}
     lr = float(spec.learning_rate)
 
     def loss_of():
@@ -68,9 +70,15 @@ def assert_matrix(ours, theirs, what):
             assert close(a, e), f"{what}[{r}][{c}]: derive {float(a)!r}, torch {e!r}"
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_random_network_matches_torch(seed):
-    spec = parse(spec_text(seed), f"random-{seed}.toml")
+@pytest.mark.parametrize("seed, overrides", [(seed, {}) for seed in SEEDS] + [
+    (100 + k, {"activations": acts}) for k, acts in enumerate([
+        ["leaky_relu", "leaky_relu", "identity"], ["leaky_relu(0.2)", "sigmoid"], ["tanh", "leaky_relu(0.2)"],
+    ])
+])
+def test_random_network_matches_torch(seed, overrides):
+    if "activations" in overrides:
+        overrides = dict(overrides, depth=len(overrides["activations"]) - 1)
+    spec = parse(spec_text(seed, **overrides), f"random-{seed}.toml")
     ours = solve(spec)
     history, (grads, W1, b1), (Wf, bf) = torch_run(spec)
     assert len(ours.history) == len(history)
