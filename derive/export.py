@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 from .numeric import to_float
 from .solve import Solution
@@ -30,11 +31,14 @@ def quantities(solution: Solution) -> dict:
             q[n.input(smp, i).text] = r.out[0][smp][i]
         for k in range(s.sizes[-1]):
             q[n.target(smp, k).text] = s.targets[smp][k]
+    names = {}  # (l, j, i) -> the parameter's Name (i None for the bias), made once
     for l in range(1, L + 1):
         for j in range(s.sizes[l]):
             for i in range(s.sizes[l - 1]):
-                q[n.weight(l, j, i).text] = r.weights[l][j][i]
-            q[n.bias(l, j).text] = r.biases[l][j]
+                name = names[l, j, i] = n.weight(l, j, i)
+                q[name.text] = r.weights[l][j][i]
+            name = names[l, j, None] = n.bias(l, j)
+            q[name.text] = r.biases[l][j]
     for smp in range(N):
         for l in range(1, L + 1):
             for j in range(s.sizes[l]):
@@ -59,16 +63,19 @@ def quantities(solution: Solution) -> dict:
                 q[n.derivative(top, out).text] = r.dE_dout[l][smp][j]
                 q[n.derivative(out, n.net(l, smp, j)).text] = r.dout_dnet[l][smp][j]
                 q[n.delta(l, smp, j).text] = r.delta[l][smp][j]
+        loss = n.loss()
+        sample_losses = [n.sample_loss(smp) for smp in range(N)]
         for j in range(s.sizes[l]):
+            nets = [n.net(l, smp, j) for smp in range(N)]
             for i in list(range(s.sizes[l - 1])) + [None]:
-                p = n.weight(l, j, i) if i is not None else n.bias(l, j)
+                p = names[l, j, i]
                 for smp in range(N):
-                    q[n.derivative(n.net(l, smp, j), p).text] = r.out[l - 1][smp][i] if i is not None else 1
+                    q[n.derivative(nets[smp], p).text] = r.out[l - 1][smp][i] if i is not None else 1
                     if N > 1:
-                        q[n.derivative(n.sample_loss(smp), p).text] = (
+                        q[n.derivative(sample_losses[smp], p).text] = (
                             r.delta[l][smp][j] * (r.out[l - 1][smp][i] if i is not None else 1)
                         )
-                q[n.derivative(n.loss(), p).text] = r.grad_W[l][j][i] if i is not None else r.grad_b[l][j]
+                q[n.derivative(loss, p).text] = r.grad_W[l][j][i] if i is not None else r.grad_b[l][j]
                 if i is not None:
                     q[n.updated(p).text] = r.new_weights[l][j][i]
                 elif s.update_biases:
@@ -124,15 +131,29 @@ def document(solution: Solution) -> dict:
     return doc
 
 
+#: json.dumps(value, ensure_ascii=False) without making a new encoder for every value
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+#: what that encoder does with a str (json.encoder's own choice of the C or Python function)
+_encode_str = json.encoder.encode_basestring
+
+
+def _scalar(value) -> str:
+    """One value as JSON text, exactly as json.dumps(value, ensure_ascii=False) writes it."""
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)  # what the encoder writes for a finite float
+    return _encode(value)
+
+
 def dumps(value, depth: int = 0) -> str:
     """JSON text with objects indented and every list of numbers on one line (matrices row by row)."""
     pad, inner = " " * depth, " " * (depth + 1)
     if isinstance(value, dict) and value:
-        items = (f"{inner}{json.dumps(k, ensure_ascii=False)}: {dumps(v, depth + 1)}" for k, v in value.items())
+        items = (f"{inner}{_encode_str(k) if type(k) is str else json.dumps(k, ensure_ascii=False)}: "
+                 f"{dumps(v, depth + 1) if isinstance(v, (dict, list)) else _scalar(v)}" for k, v in value.items())
         return "{\n" + ",\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list) and any(isinstance(v, (list, dict)) for v in value):
         return "[\n" + ",\n".join(f"{inner}{dumps(v, depth + 1)}" for v in value) + f"\n{pad}]"
-    return json.dumps(value, ensure_ascii=False)
+    return _encode(value)
 
 
 def to_json(solution: Solution) -> str:

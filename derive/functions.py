@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from fractions import Fraction
 
 import sympy as sp
@@ -67,16 +68,20 @@ def leaky_relu(slope: str = LEAKY_SLOPE) -> Activation:
     )
 
 
+@lru_cache(maxsize=None)
+def _leaky(slope: str) -> Activation:
+    return leaky_relu(slope)
+
+
 class _Activations(dict):
     """The activation registry; ``leaky_relu(SLOPE)`` names are made on demand."""
 
     def __missing__(self, name):
+        # made anew each time, never stored: the registry lists the same names whatever ran before
         match = _LEAKY.match(str(name))
         if not match or not 0 < Fraction(match["slope"] or LEAKY_SLOPE) < 1:
             raise KeyError(name)
-        made = leaky_relu(match["slope"] or LEAKY_SLOPE)
-        self[name] = made
-        return made
+        return _leaky(match["slope"] or LEAKY_SLOPE)
 
     def __contains__(self, name):
         if dict.__contains__(self, name):

@@ -72,7 +72,13 @@ def chosen(spec: NetworkSpec, every_parameter: bool = False) -> list[tuple]:
         weights = [p for p in layer if p[0] == "W"]
         picked += [weights[0], weights[-1], biases[0]]
         picked += rng.sample(weights, min(len(weights), SAMPLE_PER_LAYER - 4)) + rng.sample(biases, 1)
-    return sorted(set(picked), key=every.index)
+    return sorted(set(picked), key=_position)
+
+
+def _position(key):
+    """Where a parameter comes in :func:`parameters`: layer, unit, its weights by source, then its bias."""
+    kind, l, j, i = key
+    return (l, j, 0, i) if kind == "W" else (l, j, 1, 0)
 
 
 class Constants(dict):
@@ -96,13 +102,18 @@ def composed_loss(spec: NetworkSpec, rules: Rules, run: Pass, free: dict, number
     L = spec.layers
     first = min(key[1] for key in free)
     targets = rules.lift(spec.targets)
+    touched = {(key[1], key[2]) for key in free}  # (layer, unit) of every free parameter
     total = sp.Integer(0)
     for s in range(spec.batch):
         out = list(run.out[first - 1][s])  # a Python number, or a SymPy expression once it depends on p
         for l in range(first, L + 1):
             definition = rules.activations[l][0]
             layer_out = []
+            numeric_inputs = not any(isinstance(o, sp.Basic) for o in out)
             for j in range(spec.sizes[l]):
+                if numeric_inputs and (l, j) not in touched:
+                    layer_out.append(run.out[l][s][j])  # does not depend on a free parameter
+                    continue
                 known = run.biases[l][j] if ("b", l, j, None) not in free else 0
                 terms = [] if ("b", l, j, None) not in free else [free[("b", l, j, None)]]
                 for i, o in enumerate(out):

@@ -1,0 +1,290 @@
+"""The speed targets of the issues, measured side by side in one run.
+
+    python3 benchmarks/run.py [--repeat N] [--naive-repeat N] [--subs-sample N] [--json OUT]
+
+Every measurement is a fresh child process, timed by wall clock, with its peak
+memory (max RSS) taken from ``wait4``. The commands are run round-robin (each
+round runs every command once), so noise from other processes hits all of them
+alike; the table gives the median and the minimum of the repeats, and ratios
+to the start-up floor ``python -c "import sympy, jinja2"`` measured in the same
+run. A target is judged on the minimum (best of N, as ``timeit`` does: noise
+only ever adds time); the median ratio is shown beside it.
+
+Targets (issue 2 "Speed", issue 3 "Speed", issue 8 "Size"):
+
+- ``derive solve mlp-relu --format json``: at most 2x the floor;
+- ``derive solve mlp-relu --format md,tex,json`` (when those formats exist): under 3x the floor;
+- the naive SymPy script (benchmarks/naive.py) on mlp-relu with a batch of 4: derive at least
+  20x faster on the same network, with the same gradients (to 1e-9);
+- a 784-32-10 network (25,450 parameters) to JSON: under 10x the floor, under 1 GB;
+- 10,000 SGD steps on the mazur preset at full precision: "in seconds", taken here as under 10 s
+  (the only absolute target; its ratio to the floor is shown too).
+
+Exit code 0 when every target is met, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import specs  # noqa: E402
+
+PY = sys.executable
+GB = 1 << 30
+
+
+@dataclass
+class Command:
+    key: str
+    label: str
+    argv: list
+    runs: list = field(default_factory=list)  # (seconds, max RSS bytes)
+    output: Path | None = None  # the JSON file the command writes, checked after every run
+
+    def run(self) -> None:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            start = time.perf_counter()
+            child = subprocess.Popen(self.argv, cwd=ROOT, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            _, status, usage = os.wait4(child.pid, 0)
+            seconds = time.perf_counter() - start
+            child.returncode = os.waitstatus_to_exitcode(status)
+            if child.returncode != 0:
+                err.seek(0)
+                raise SystemExit(f"benchmark: `{' '.join(map(str, self.argv))}` failed with exit code "
+                                 f"{child.returncode}:\n{err.read().decode(errors='replace')[-2000:]}")
+        self.runs.append((seconds, usage.ru_maxrss * 1024))  # ru_maxrss is in KiB on Linux
+
+    @property
+    def times(self):
+        return [t for t, _ in self.runs]
+
+    @property
+    def best(self) -> float:
+        return min(self.times)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def rss(self) -> int:
+        return max(m for _, m in self.runs)
+
+
+def derive(*args) -> list:
+    return [PY, "-m", "derive", *map(str, args)]
+
+
+def probe_rendered_formats(tmp: Path) -> tuple[bool, str]:
+    """Whether `derive solve` accepts --format md,tex: judged by its exit code (2 = bad input)."""
+    result = subprocess.run(derive("solve", "mlp-relu", "--format", "md,tex,json", "--out", tmp / "probe"),
+                            cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if result.returncode == 0:
+        return True, ""
+    if result.returncode == 2:
+        return False, (result.stderr.strip().splitlines() or ["exit code 2"])[-1]
+    raise SystemExit(f"benchmark: derive solve --format md,tex,json failed with exit code "
+                     f"{result.returncode}:\n{result.stderr[-2000:]}")
+
+
+def flat(value):
+    if isinstance(value, list):
+        return [x for v in value for x in flat(v)]
+    return [value]
+
+
+def max_difference(a: dict, b: dict) -> float:
+    """Largest |a - b| / max(1, |b|) over every gradient entry; inf when shapes differ."""
+    worst = 0.0
+    for name in b:
+        xs, ys = flat(a.get(name, [])), flat(b[name])
+        if len(xs) != len(ys) or any(x is None for x in xs):
+            return float("inf")
+        worst = max([worst] + [abs(x - y) / max(1.0, abs(y)) for x, y in zip(xs, ys)])
+    return worst
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="Measure derive's speed targets side by side.")
+    p.add_argument("--repeat", type=int, default=5, help="runs of each derive command and of the floor (default 5)")
+    p.add_argument("--naive-repeat", type=int, default=2,
+                   help="runs of the naive script, ~30 s each (default 2; 0 skips the comparison)")
+    p.add_argument("--subs-sample", type=int, default=1, metavar="N",
+                   help="also time the naive script with .subs on its first N parameters (default 1; 0 skips)")
+    p.add_argument("--wide", action="store_true",
+                   help="also time 784-128-10 networks (101,770 parameters; issue 8, reported without a target)")
+    p.add_argument("--json", help="write the figures to this JSON file as well")
+    args = p.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="derive-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        batch4 = tmp / "mlp-relu-batch4.toml"
+        batch4.write_text(specs.mlp_relu_batch4_toml(), encoding="utf-8")
+        big = {act: tmp / f"784-32-10-{act}.toml" for act in ("relu", "sigmoid")}
+        big["relu"].write_text(specs.large_toml("relu", "identity"), encoding="utf-8")
+        big["sigmoid"].write_text(specs.large_toml("sigmoid", "sigmoid"), encoding="utf-8")
+        if args.wide:
+            big["wide-relu"] = tmp / "784-128-10-relu.toml"
+            big["wide-relu"].write_text(specs.large_toml("relu", "identity", sizes=(784, 128, 10)), encoding="utf-8")
+            big["wide-sigmoid"] = tmp / "784-128-10-sigmoid.toml"
+            big["wide-sigmoid"].write_text(specs.large_toml("sigmoid", "sigmoid", sizes=(784, 128, 10)),
+                                           encoding="utf-8")
+        mazur_text, n = re.subn(r"(?m)^steps\s*=\s*\d+\s*$", "steps = 10000",
+                                (ROOT / "derive" / "presets" / "mazur.toml").read_text(encoding="utf-8"))
+        assert n == 1, "the mazur preset has no 'steps =' line to change"
+        mazur = tmp / "mazur-10000.toml"
+        mazur.write_text(mazur_text, encoding="utf-8")
+
+        rendered, why_not = probe_rendered_formats(tmp)
+
+        def out(name):
+            return tmp / name
+
+        commands = [
+            Command("floor", 'python -c "import sympy, jinja2"', [PY, "-c", "import sympy, jinja2"]),
+            Command("mlp_json", "derive solve mlp-relu --format json",
+                    derive("solve", "mlp-relu", "--format", "json", "--out", out("mlp")), output=out("mlp")),
+        ]
+        if rendered:
+            commands.append(Command("mlp_all", "derive solve mlp-relu --format md,tex,json",
+                                    derive("solve", "mlp-relu", "--format", "md,tex,json", "--out", out("mlp-all")),
+                                    output=out("mlp-all")))
+        commands += [
+            Command("batch4", "derive solve mlp-relu+batch of 4 --format json",
+                    derive("solve", batch4, "--format", "json", "--out", out("batch4")), output=out("batch4")),
+            Command("big_relu", "derive solve 784-32-10 relu/identity --format json",
+                    derive("solve", big["relu"], "--format", "json", "--out", out("big-relu")), output=out("big-relu")),
+            Command("big_sigmoid", "derive solve 784-32-10 sigmoid/sigmoid --format json",
+                    derive("solve", big["sigmoid"], "--format", "json", "--out", out("big-sigmoid")),
+                    output=out("big-sigmoid")),
+            Command("mazur_10k", "derive solve mazur, 10,000 steps --format json",
+                    derive("solve", mazur, "--format", "json", "--out", out("mazur")), output=out("mazur")),
+        ]
+        if args.wide:
+            commands += [
+                Command(f"wide_{act}", f"derive solve 784-128-10 {act} --format json",
+                        derive("solve", big[f"wide-{act}"], "--format", "json", "--out", out(f"wide-{act}")),
+                        output=out(f"wide-{act}"))
+                for act in ("relu", "sigmoid")
+            ]
+        naive = Command("naive", "naive SymPy script (benchmarks/naive.py), batch of 4",
+                        [PY, HERE / "naive.py", "--out", out("naive.json")])
+
+        print(f"benchmark: {args.repeat} rounds of {len(commands)} commands, naive script x{args.naive_repeat} "
+              f"(python {sys.version.split()[0]}, {os.cpu_count()} cores)", file=sys.stderr)
+        for r in range(max(args.repeat, args.naive_repeat)):
+            for c in commands if r < args.repeat else []:
+                c.run()
+            if r < args.naive_repeat:
+                naive.run()
+            print(f"  round {r + 1} done", file=sys.stderr)
+
+        subs = None
+        if args.subs_sample > 0:
+            print(f"  naive script with .subs on {args.subs_sample} parameter(s)", file=sys.stderr)
+            subs_cmd = Command("subs", "naive .subs", [PY, HERE / "naive.py", "--subs", "--limit",
+                                                      str(args.subs_sample), "--out", out("subs.json")])
+            subs_cmd.run()
+            subs = json.loads(out("subs.json").read_text())
+
+        by = {c.key: c for c in commands}
+        results = {c.key: json.loads((c.output / "solution.json").read_text()) for c in commands if c.output}
+        gradient_difference = None
+        if naive.runs:
+            naive_doc = json.loads(out("naive.json").read_text())
+            gradient_difference = max_difference(naive_doc["gradients"], results["batch4"]["gradients"])
+        history = len(results["mazur_10k"]["history"])
+
+    floor = by["floor"]
+    rows, failures = [], []
+
+    def row(label, c, target=None, ok=None, ratio=None, note=""):
+        best_ratio = c.best / floor.best if ratio is None else ratio[0]
+        median_ratio = c.median / floor.median if ratio is None else ratio[1]
+        verdict = "" if ok is None else ("ok" if ok else "MISSED")
+        if ok is False:
+            failures.append(label)
+        rows.append([label, f"{c.median:.2f}", f"{c.best:.2f}", f"{best_ratio:.2f}x", f"{median_ratio:.2f}x",
+                     f"{c.rss / 2**20:.0f} MB", target or "", verdict, note])
+
+    row("start-up floor: python -c \"import sympy, jinja2\"", floor, note=f"{len(floor.runs)} runs")
+    c = by["mlp_json"]
+    row("derive solve mlp-relu --format json", c, "<= 2x floor", c.best <= 2 * floor.best)
+    if rendered:
+        c = by["mlp_all"]
+        row("derive solve mlp-relu --format md,tex,json", c, "< 3x floor", c.best < 3 * floor.best)
+    c = by["batch4"]
+    row("derive solve mlp-relu, batch of 4 (241 parameters)", c)
+    if naive.runs:
+        speedup = (naive.best / c.best, naive.median / c.median)
+        same = gradient_difference <= 1e-9
+        row("naive SymPy: compose, diff x241, .xreplace (batch of 4)", naive, ">= 20x derive",
+            speedup[0] >= 20 and same, ratio=speedup,
+            note=f"ratio = naive / derive; gradients agree to {gradient_difference:.1e} "
+                 f"({'ok' if same else 'DIFFER'})")
+    for key, what in (("big_relu", "relu hidden, identity output"), ("big_sigmoid", "sigmoid hidden and output")):
+        c = by[key]
+        row(f"derive solve 784-32-10 ({what}) --format json", c, "< 10x floor, < 1 GB",
+            c.best < 10 * floor.best and c.rss < GB, note="25,450 parameters, mse, 1 sample")
+    for key, what in (("wide_relu", "relu hidden, identity output"), ("wide_sigmoid", "sigmoid hidden and output")):
+        if key in by:
+            row(f"derive solve 784-128-10 ({what}) --format json", by[key],
+                note="101,770 parameters; issue 8: JSON still works (no target of its own)")
+    c = by["mazur_10k"]
+    row("derive solve mazur with 10,000 steps --format json", c, "< 10 s", c.best < 10,
+        note=f"2-2-2 sigmoid, 60 digits; history has {history} losses")
+    if history != 10001:
+        failures.append("mazur history length")
+
+    header = ["measurement", "median s", "min s", "ratio (min)", "ratio (median)", "peak RSS", "target", "result",
+              "note"]
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    line = lambda cells: "| " + " | ".join(str(x).ljust(w) for x, w in zip(cells, widths)) + " |"  # noqa: E731
+    print(line(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print(line(r))
+    print()
+    print(f"Ratios are to the start-up floor unless noted; min = best of {args.repeat} "
+          f"(naive: {args.naive_repeat}), judged on the min.")
+    if not naive.runs:
+        print("naive script: skipped (--naive-repeat 0); its target is not measured.")
+    if not rendered:
+        print(f"derive solve --format md,tex,json: not available yet ({why_not}); its target is not measured.")
+    if subs:
+        per = subs["substitute"] / subs["parameters"]
+        print(f"naive with .subs instead of .xreplace: {per:.1f} s per parameter to put the numbers in "
+              f"(measured on {subs['parameters']}), so about {per * subs['total_parameters'] / 60:.0f} min "
+              f"for all {subs['total_parameters']} (not run).")
+    print(f"Reproduce: cd {ROOT} && python3 benchmarks/run.py")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "rows": [dict(zip(header, r)) for r in rows],
+            "runs": {c.key: c.runs for c in commands + [naive]},
+            "rendered_formats": rendered,
+            "gradient_difference": gradient_difference,
+            "subs_seconds_per_parameter": subs and subs["substitute"] / subs["parameters"],
+        }, indent=1))
+    if failures:
+        print(f"MISSED: {', '.join(failures)}")
+        return 1
+    print("every target met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
