@@ -346,4 +346,37 @@ def unite(pdfs: list[bytes]) -> bytes:
             names.append(str(name))
         target = Path(folder) / "all.pdf"
         subprocess.run(["pdfunite", *names, str(target)], check=True, capture_output=True)
-        return target.read_bytes()
+        return fixed_id(target.read_bytes())
+
+
+def fixed_id(pdf: bytes) -> bytes:
+    """The PDF with its random trailer /ID replaced by one made from its content (same input, same bytes).
+
+    The trailer follows the cross-reference table, so changing its length moves no object.
+    """
+    import hashlib
+
+    start = pdf.rfind(b"trailer")
+    at = pdf.find(b"/ID", start)
+    if start < 0 or at < 0:
+        return pdf
+    k = pdf.index(b"[", at) + 1
+    for _ in range(2):  # two literal strings (...), with escapes and balanced parentheses
+        while pdf[k:k + 1].isspace():
+            k += 1
+        if pdf[k:k + 1] != b"(":
+            return pdf  # not the form pdfunite writes: leave it
+        depth = 0
+        while True:
+            ch = pdf[k:k + 1]
+            if ch == b"\\":
+                k += 2
+                continue
+            depth += ch == b"("
+            depth -= ch == b")"
+            k += 1
+            if depth == 0:
+                break
+    end = pdf.index(b"]", k) + 1
+    digest = hashlib.md5(pdf[:start]).hexdigest().encode()
+    return pdf[:at] + b"/ID [<" + digest + b"> <" + digest + b">]" + pdf[end:]

@@ -143,6 +143,11 @@ def test_worksheet_command_writes_sheets_keys_and_combined_pdfs(tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["key-3-01.pdf", "key-3-02.pdf", "keys.pdf", "moodle.xml", "sheet-3-01.pdf", "sheet-3-02.pdf",
                      "sheets.pdf", "worksheets.json"]
+    again = tmp_path / "again"
+    assert main(["worksheet", "mazur", "--variants", "2", "--seed", "3", "--out", str(again),
+                 "--format", "pdf,moodle,json"]) == 0
+    for name in names:  # same input, same bytes: the combined PDFs too (pdfunite's random /ID is replaced)
+        assert (tmp_path / name).read_bytes() == (again / name).read_bytes(), name
 
 
 @pytest.mark.parametrize("args, message", [
