@@ -49,14 +49,21 @@ def layers_of(model) -> list[tuple]:
             if pending is not None:
                 layers.append((pending, "identity"))
             pending = child
-        elif kind in ACTIVATION_MODULES:
+        elif kind in ACTIVATION_MODULES or kind == "LeakyReLU":
             if pending is None:
                 raise DeriveError("model", f"{kind} comes before any Linear layer; derive needs Linear, activation, ...")
-            layers.append((pending, ACTIVATION_MODULES[kind]))
+            if kind == "LeakyReLU":
+                slope = shortest(child.negative_slope, "float64")
+                if not 0 < float(slope) < 1:
+                    raise DeriveError("model", f"LeakyReLU with slope {slope}: derive needs a slope between 0 and 1")
+                name = "leaky_relu" if slope == "0.01" else f"leaky_relu({slope})"
+            else:
+                name = ACTIVATION_MODULES[kind]
+            layers.append((pending, name))
             pending = None
         else:
             raise DeriveError("model", f"derive cannot express a {kind} layer; supported: Linear and "
-                              f"{', '.join(ACTIVATION_MODULES)}")
+                              f"{', '.join(ACTIVATION_MODULES)}, LeakyReLU")
     if pending is not None:
         layers.append((pending, "identity"))
     if not layers:

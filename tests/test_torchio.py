@@ -31,6 +31,14 @@ def test_from_torch_reads_the_printed_decimals():
     assert derive.solve(spec).quantities == derive.solve("mazur-torch").quantities
 
 
+def test_from_torch_reads_leaky_relu_slopes():
+    model = nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(), nn.Linear(3, 2), nn.LeakyReLU(0.2), nn.Linear(2, 1))
+    spec = derive.from_torch(model, [[0.5, -0.25]], [[0.1]])
+    assert spec.activations == ("leaky_relu", "leaky_relu(0.2)", "identity")
+    x = torch.tensor([[0.5, -0.25]])
+    assert float(derive.solve(spec).first.out[3][0][0]) == pytest.approx(model(x).item(), abs=1e-6)
+
+
 @pytest.mark.parametrize("model, message", [
     (nn.Sequential(nn.Linear(2, 2), nn.Dropout()), "cannot express a Dropout layer"),
     (nn.Sequential(nn.ReLU(), nn.Linear(2, 2)), "comes before any Linear layer"),
