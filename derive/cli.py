@@ -285,6 +285,10 @@ def main(argv=None) -> int:
     except RecursionError:
         print("derive: error: the input is nested too deeply", file=sys.stderr)
         return 2
+    except OverflowError:
+        print(f"derive: error: {getattr(args, 'spec', 'the input')}: a value of the solution is beyond what a "
+              "double holds (about 1.8e308), so JSON cannot write it; use smaller numbers", file=sys.stderr)
+        return 2
     except Exception as error:  # an internal failure: say so plainly, with what to report
         from .derivation import ChainRuleMismatch
 

@@ -82,3 +82,13 @@ def test_documents_of_huge_networks_are_refused_not_attempted(tmp_path, capsys):
     assert main(["solve", str(spec), "--format", "md", "--max-parameters", "200", "--out", str(out)]) == 2
     assert main(["solve", str(spec), "--format", "md", "--max-parameters", "300", "--out", str(out)]) == 0
     assert not (out / "sheet.pdf").exists()
+
+
+def test_values_beyond_a_double_are_bad_input_not_a_crash(tmp_path, capsys):
+    spec = tmp_path / "huge.toml"
+    spec.write_text('[network]\nsizes = [1, 1]\nactivations = ["identity"]\nloss = "mse"\n[parameters]\n'
+                    'W1 = [[1e300]]\nb1 = [0]\n[data]\ninputs = [[1e300]]\ntargets = [[0]]\n[training]\n'
+                    'learning_rate = 0.1\n')
+    assert main(["solve", str(spec), "--format", "json", "--out", str(tmp_path / "out")]) == 2
+    assert "beyond what a double holds" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
