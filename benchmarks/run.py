@@ -127,6 +127,8 @@ def main(argv=None) -> int:
                    help="also time the naive script with .subs on its first N parameters (default 1; 0 skips)")
     p.add_argument("--wide", action="store_true",
                    help="also time 784-128-10 networks (101,770 parameters; issue 8, reported without a target)")
+    p.add_argument("--worksheet-repeat", type=int, default=1,
+                   help="runs of the 40-version worksheet batch, ~45 s each (default 1; 0 skips it)")
     p.add_argument("--json", help="write the figures to this JSON file as well")
     args = p.parse_args(argv)
 
@@ -193,6 +195,13 @@ def main(argv=None) -> int:
                 naive.run()
             print(f"  round {r + 1} done", file=sys.stderr)
 
+        worksheets = Command("worksheets", "derive worksheet mazur --variants 40 --format pdf",
+                             derive("worksheet", "mazur", "--variants", "40", "--seed", "7", "--format", "pdf",
+                                    "--out", out("worksheets")))
+        for r in range(args.worksheet_repeat):
+            worksheets.run()
+            print(f"  worksheet batch {r + 1} done", file=sys.stderr)
+
         subs = None
         if args.subs_sample > 0:
             print(f"  naive script with .subs on {args.subs_sample} parameter(s)", file=sys.stderr)
@@ -249,6 +258,9 @@ def main(argv=None) -> int:
         note=f"2-2-2 sigmoid, 60 digits; history has {history} losses")
     if history != 10001:
         failures.append("mazur history length")
+    if worksheets.runs:
+        row("derive worksheet mazur --variants 40 --format pdf", worksheets, "< 60 s", worksheets.best < 60,
+            note="sheets and keys: 80 PDFs compiled on every core, and the two combined PDFs")
 
     header = ["measurement", "median s", "min s", "ratio (min)", "ratio (median)", "peak RSS", "target", "result",
               "note"]
@@ -274,7 +286,7 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({
             "rows": [dict(zip(header, r)) for r in rows],
-            "runs": {c.key: c.runs for c in commands + [naive]},
+            "runs": {c.key: c.runs for c in commands + [naive, worksheets]},
             "rendered_formats": rendered,
             "gradient_difference": gradient_difference,
             "subs_seconds_per_parameter": subs and subs["substitute"] / subs["parameters"],
