@@ -31,6 +31,21 @@ def _formats(text: str, allowed) -> list[str]:
     return chosen
 
 
+def _note(text: str) -> None:
+    """A one-line notice on stderr that is not an error."""
+    print(f"derive: note: {text}", file=sys.stderr)
+
+
+def _without_pdf_if_no_tex(formats: list[str], asked) -> list[str]:
+    """The default formats without the PDF when TeX is missing (with a note); an explicit --format pdf stays."""
+    from .latex import INSTALL_HINT, available
+
+    if asked or "pdf" not in formats or available():
+        return formats
+    _note(f"no PDF: TeX Live is not installed ({INSTALL_HINT}); the other formats are written")
+    return [f for f in formats if f != "pdf"]
+
+
 def _progress(done: int, total: int, what: str = "training") -> None:
     """A one-line progress bar on the terminal for long runs."""
     if total < (1000 if what == "training" else 2) or not sys.stderr.isatty():
@@ -57,7 +72,7 @@ def cmd_solve(args) -> int:
     from .solve import solve
     from .writer import write_files
 
-    formats = _formats(args.format, SOLVE_FORMATS)
+    formats = _without_pdf_if_no_tex(_formats(args.format or ",".join(SOLVE_FORMATS), SOLVE_FORMATS), args.format)
     if args.digits < 1 or args.digits > 30:
         raise DeriveError("--digits", f"expected a number of significant digits from 1 to 30, got {args.digits}")
     spec = load(args.spec)
@@ -130,7 +145,7 @@ def cmd_worksheet(args) -> int:
     from . import worksheet
     from .writer import write_files
 
-    formats = _formats(args.format, worksheet.FORMATS)
+    formats = _without_pdf_if_no_tex(_formats(args.format or "pdf,moodle,json", worksheet.FORMATS), args.format)
     if not 0 <= args.places <= 12:
         raise DeriveError("--places", f"expected a number of decimals from 0 to 12, got {args.places}")
     if args.variants is not None and not 1 <= args.variants <= 1000:
@@ -153,7 +168,14 @@ def cmd_slides(args) -> int:
     from .solve import solve
     from .writer import write_files
 
-    formats = _formats(args.format, SLIDE_FORMATS)
+    formats = _formats(args.format or ",".join(SLIDE_FORMATS), SLIDE_FORMATS)
+    if not args.format and "beamer" in formats:
+        from .latex import available
+
+        if not available():
+            formats.remove("beamer")
+            _note("no Beamer slides: TeX Live is not installed (apt-get install texlive-latex-base "
+                  "texlive-latex-recommended texlive-pictures latexmk lmodern); the HTML slides are written")
     spec = load(args.spec)
     _small_enough(spec, args.max_parameters, "set of slides")
     solution = solve(spec, notation=args.notation, progress=_progress)
@@ -189,7 +211,8 @@ def _document_command(sub, name: str, purpose: str, formats, digits: int, digits
     """A subcommand that renders documents of one spec: the arguments they all share."""
     sp = sub.add_parser(name, help=purpose)
     sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
-    sp.add_argument("--format", default=",".join(formats), help=f"comma-separated: {', '.join(formats)}")
+    sp.add_argument("--format", help=f"comma-separated: {', '.join(formats)} (default: all; without TeX, all "
+                    "but the PDFs)")
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
     sp.add_argument("--notation", choices=("units", "layered"), help="naming scheme (default: the spec's, or automatic)")
     sp.add_argument("--digits", type=int, default=digits, help=digits_help)
@@ -262,7 +285,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--places", type=int, default=4, help="decimal places the students give (default 4)")
     sp.add_argument("--formulas", action="store_true", help="print the formulas students may use on the sheet")
     sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 100)")
-    sp.add_argument("--format", default="pdf,moodle,json", help=f"comma-separated: {', '.join(('pdf', 'tex', 'md', 'moodle', 'json'))}")
+    sp.add_argument("--format", help="comma-separated: pdf, tex, md, moodle, json "
+                    "(default pdf,moodle,json; without TeX, moodle,json)")
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
     sp.set_defaults(run=cmd_worksheet)
 

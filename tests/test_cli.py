@@ -92,3 +92,19 @@ def test_values_beyond_a_double_are_bad_input_not_a_crash(tmp_path, capsys):
     assert main(["solve", str(spec), "--format", "json", "--out", str(tmp_path / "out")]) == 2
     assert "beyond what a double holds" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_without_tex_the_default_formats_skip_the_pdf_and_say_so(tmp_path, capsys, monkeypatch):
+    """The README's first command works on a machine without TeX; asking for a PDF there is an error."""
+    import shutil as shell
+
+    real = shell.which
+    monkeypatch.setattr(shell, "which", lambda name: None if name in ("latexmk", "pdflatex") else real(name))
+    assert main(["solve", "mazur", "--out", str(tmp_path / "a")]) == 0
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["network.svg", "solution.json", "solution.md",
+                                                                   "solution.tex"]
+    assert "derive: note: no PDF: TeX Live is not installed" in capsys.readouterr().err
+    assert main(["solve", "mazur", "--format", "pdf", "--out", str(tmp_path / "b")]) == 2
+    assert "latexmk and pdflatex are needed" in capsys.readouterr().err
+    assert main(["slides", "mazur", "--out", str(tmp_path / "c")]) == 0
+    assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["slides.html"]
