@@ -138,6 +138,12 @@ LOSSES = {
             "the mean of the squared errors over every output (and sample), as torch.nn.MSELoss computes it",
             rational=True,
         ),
+        Loss(
+            "bce", -(t * sp.log(a) + (1 - t) * sp.log(1 - a)), "mean", "mean",
+            r"E = -\frac{1}{N K} \sum_{n} \sum_{k} \left(t_k \ln \mathrm{out}_k + (1 - t_k) \ln(1 - \mathrm{out}_k)\right)",
+            "the binary cross-entropy, the mean over every output (and sample), as torch.nn.BCELoss computes it",
+            rational=False,
+        ),
     )
 }
 

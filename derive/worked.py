@@ -216,6 +216,8 @@ class Writer:
         if spec.loss == "sse":
             return rf"{E} = {sums} ({t} - {o})^2"
         factor = "" if N * K == 1 else rf"\frac{{1}}{{N K}} "
+        if spec.loss == "bce":
+            return rf"{E} = -{factor}{sums} \left({t} \ln {o} + (1 - {t}) \ln(1 - {o})\right)"
         return rf"{E} = {factor}{sums} ({o} - {t})^2"
 
     def parameter_table(self) -> Table:
@@ -361,6 +363,20 @@ class Writer:
             u.dout_dnet.name.latex, u.dout_dnet.value, act.derivative_latex.format(net),
             self.tex(u.dout_dnet.general), self.nums(u.dout_dnet.general),
         ))
+        if l == self.spec.layers and self.spec.loss == "bce" and act.name == "sigmoid":
+            # the textbook simplification, derived here from the two factors rather than asserted
+            import sympy as sp
+
+            simplified = sp.factor(sp.simplify(u.dE_dout.general * u.dout_dnet.general))
+            blocks.append(P("Their product is the unit's delta. With a sigmoid output and the binary cross-entropy "
+                            "the factors cancel (SymPy simplifies the product), leaving the error itself:"))
+            blocks.append(self.chain(
+                u.delta.name.latex, u.delta.value,
+                rf"{u.dE_dout.name.latex} \cdot {u.dout_dnet.name.latex}",
+                rf"\left({self.tex(u.dE_dout.general)}\right) {self.tex(u.dout_dnet.general)}",
+                self.tex(simplified), self.nums(simplified),
+            ))
+            return blocks
         blocks.append(P("Their product is the unit's delta, used by every weight into it:"))
         blocks.append(self.chain(
             u.delta.name.latex, u.delta.value,

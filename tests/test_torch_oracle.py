@@ -32,6 +32,8 @@ def torch_run(spec):
             a = acts[name](a @ w.T + bias)  # nn.Linear: W is (out x in)
         if spec.loss == "mse":
             return torch.nn.functional.mse_loss(a, t)
+        if spec.loss == "bce":
+            return torch.nn.functional.binary_cross_entropy(a, t)
         if spec.loss == "half_sse":
             return 0.5 * ((t - a) ** 2).sum()
         return ((t - a) ** 2).sum()
@@ -74,11 +76,19 @@ def assert_matrix(ours, theirs, what):
     (100 + k, {"activations": acts}) for k, acts in enumerate([
         ["leaky_relu", "leaky_relu", "identity"], ["leaky_relu(0.2)", "sigmoid"], ["tanh", "leaky_relu(0.2)"],
     ])
+] + [
+    (200 + k, {"activations": acts, "loss": "bce"}) for k, acts in enumerate([
+        ["sigmoid", "sigmoid"], ["relu", "tanh", "sigmoid"], ["leaky_relu", "sigmoid"],
+    ])
 ])
 def test_random_network_matches_torch(seed, overrides):
     if "activations" in overrides:
         overrides = dict(overrides, depth=len(overrides["activations"]) - 1)
     spec = parse(spec_text(seed, **overrides), f"random-{seed}.toml")
+    if spec.loss == "bce":  # binary cross-entropy wants targets in [0, 1]
+        from dataclasses import replace
+
+        spec = replace(spec, targets=tuple(tuple(abs(v) for v in row) for row in spec.targets))
     ours = solve(spec)
     history, (grads, W1, b1), (Wf, bf) = torch_run(spec)
     assert len(ours.history) == len(history)
