@@ -31,7 +31,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import DeriveError
-from .notation import Name, Notation
+from .notation import Notation
 from .spec import decode, read_json, read_toml
 
 MAX_ANSWERS_BYTES = 5_000_000
@@ -167,10 +167,7 @@ def _renamed(steps, notation: Notation) -> dict[str, str]:
             name = n.derivative(top, bottom)
         elif kind == "path":
             _, l, s, j, k = key
-            if n.units:
-                name = n.derivative(n.error(s, k), n.out(l, s, j))
-            else:
-                name = Name(f"{n.delta(l + 1, s, k).text}*{n.weight(l + 1, k, j).text}", "")
+            name = n.path(l, s, j, k)
         elif kind in ("dnet_dp", "contribution", "gradient", "updated"):
             p = key[1:5]
             pname = n.weight(p[1], p[2], p[3]) if p[0] == "W" else n.bias(p[1], p[2])

@@ -19,7 +19,7 @@ import sympy as sp
 from .backprop import Pass
 from .graph import Graph
 from .notation import Name
-from .numeric import evaluate
+from .numeric import evaluate, is_exact, to_mp
 
 
 class ChainRuleMismatch(AssertionError):
@@ -175,12 +175,7 @@ class Derivation:
             n.derivative(n.net(l + 1, s, k), n.out(l, s, j)), g.dnet_dparent(l + 1, s, k, parent, j),
             self.run.weights[l + 1][k][j],
         )
-        if n.units:
-            name = n.derivative(n.error(s, k), n.out(l, s, j))
-        else:
-            name = Name(f"{above.delta.name.text}*{n.weight(l + 1, k, j).text}",
-                        f"{above.delta.name.latex} {n.weight(l + 1, k, j).latex}")
-        return Path(name, above.delta, dnet_dout, above.delta.value * dnet_dout.value)
+        return Path(n.path(l, s, j, k), above.delta, dnet_dout, above.delta.value * dnet_dout.value)
 
     def gradient(self, kind: str, l: int, j: int, i: int | None = None) -> Gradient:
         """dE/dW_ji (kind 'W') or dE/db_j (kind 'b') of layer l, factor by factor."""
@@ -233,8 +228,6 @@ def _same(a, b) -> bool:
     """
     if a == b:
         return True
-    from .numeric import is_exact, to_mp
-
     if is_exact(a) and is_exact(b):
         return False
     a, b = to_mp(a), to_mp(b)

@@ -57,9 +57,7 @@ def quantities(solution: Solution) -> dict:
                 out = n.out(l, smp, j)
                 if l < L:
                     for k in range(s.sizes[l + 1]):
-                        path = (n.derivative(n.error(smp, k), out).text if n.units
-                                else f"{n.delta(l + 1, smp, k).text}*{n.weight(l + 1, k, j).text}")
-                        q[path] = r.delta[l + 1][smp][k] * r.weights[l + 1][k][j]
+                        q[n.path(l, smp, j, k).text] = r.delta[l + 1][smp][k] * r.weights[l + 1][k][j]
                 q[n.derivative(top, out).text] = r.dE_dout[l][smp][j]
                 q[n.derivative(out, n.net(l, smp, j)).text] = r.dout_dnet[l][smp][j]
                 q[n.delta(l, smp, j).text] = r.delta[l][smp][j]

@@ -148,6 +148,17 @@ class Notation:
     def parameter(self, kind: str, l: int, j: int, i: int | None = None) -> Name:
         return self.weight(l, j, i) if kind == "W" else self.bias(l, j)
 
+    def path(self, l: int, s: int | None, j: int, k: int) -> Name:
+        """The path from unit j of layer l through unit k of layer l + 1: delta_k times the weight.
+
+        The blog's name dE_o1/dout_h1 in the units scheme; the product itself, delta2_1*W2_1_3,
+        in the layered one.
+        """
+        if self.units:
+            return self.derivative(self.error(s, k), self.out(l, s, j))
+        d, w = self.delta(l + 1, s, k), self.weight(l + 1, k, j)
+        return Name(f"{d.text}*{w.text}", f"{d.latex} {w.latex}")
+
     def derivative(self, top: Name, bottom: Name) -> Name:
         """The partial derivative of one quantity with respect to another."""
         return Name(f"d{top.text}/d{bottom.text}", rf"\frac{{\partial {top.latex}}}{{\partial {bottom.latex}}}")

@@ -66,7 +66,7 @@ def _chains(blocks) -> tuple:
 def deck(solution: Solution, digits: int = 6) -> Deck:
     """The slides of a solved network (6 significant digits by default: legible on a projector)."""
     w = Writer(solution, digits=digits)
-    spec, n = solution.spec, solution.notation
+    spec = solution.spec
     frames = [Frame(spec.title, (), None, "title")]
     network = w.network_section()
     intro = tuple(b for b in network.blocks if isinstance(b, (Paragraph, Chain)))[:4]

@@ -70,7 +70,7 @@ class Steps:
 
     def __init__(self, solution):
         self.solution = solution
-        self.spec = spec = solution.spec
+        self.spec = solution.spec
         self.notation = solution.notation
         self.graph = solution.graph
         self.rules = solution.rules
@@ -154,11 +154,7 @@ class Steps:
                     else:
                         paths = []
                         for k in range(sizes[l + 1]):
-                            if n.units:
-                                name = n.derivative(n.error(s, k), out)
-                            else:
-                                d, w = n.delta(l + 1, s, k), n.weight(l + 1, k, j)
-                                name = Name(f"{d.text}*{w.text}", f"{d.latex} {w.latex}")
+                            name = n.path(l, s, j, k)
                             formula = product(self.symbol("delta", l + 1, s, k), self.symbol("W", l + 1, k, j))
                             paths.append(self._add(("path", l, s, j, k), name, formula))
                         dE_dout = total(*paths)

@@ -114,8 +114,6 @@ class Writer:
         spec, n = self.spec, self.n
         L = spec.layers
         blocks = []
-        units = lambda l: ", ".join(f"${n.out(l, None, j).latex}$" if l == 0 else f"${n.unit(l, j).latex}$"
-                                    for j in range(spec.sizes[l]))
         if n.units:
             blocks.append(P(
                 f"The network has {spec.sizes[0]} inputs ", M(", ".join(n.input(None, i).latex for i in range(spec.sizes[0]))),
@@ -215,7 +213,7 @@ class Writer:
             return rf"{E} = {sums} \tfrac{{1}}{{2}} ({t} - {o})^2"
         if spec.loss == "sse":
             return rf"{E} = {sums} ({t} - {o})^2"
-        factor = "" if N * K == 1 else rf"\frac{{1}}{{N K}} "
+        factor = "" if N * K == 1 else r"\frac{1}{N K} "
         if spec.loss == "bce":
             return rf"{E} = -{factor}{sums} \left({t} \ln {o} + (1 - {t}) \ln(1 - {o})\right)"
         return rf"{E} = {factor}{sums} ({o} - {t})^2"
@@ -253,7 +251,7 @@ class Writer:
         return Table(tuple(header), tuple(rows), kinds, "c" + "r" * (len(header) - 1), "Inputs and targets")
 
     # -- 2. forward pass --------------------------------------------------------------
-    def net_chain(self, l: int, s: int, j: int, first: bool = True) -> Chain:
+    def net_chain(self, l: int, s: int, j: int) -> Chain:
         g = self.g
         lhs = g.latex[g.net(l, s, j)]
         general = [self.tex(product(g.W(l, j, i), g.out(l - 1, s, i))) for i in range(self.spec.sizes[l - 1])]
