@@ -25,7 +25,8 @@ Values = tuple  # nested tuples of Fraction / mpf
 class Rules:
     """The local derivatives of one network's definitions, as SymPy expressions in placeholders."""
 
-    activations: tuple  # per layer l (index 0 unused): (definition in z, derivative identity in a and z)
+    activations: tuple  # per layer l (index 0 unused): (definition in z, derivative identity in a and z,
+    #                     softmax's d out_k/d net_j for k != j in a and b, or None for an elementwise function)
     dloss: sp.Expr  # d(one output's contribution)/d(out), in a and t, with the 1/K of an output mean
     loss_term: sp.Expr  # one output's contribution, in a and t
     batch_weight: Fraction  # 1/N when the loss averages over the batch, else 1
@@ -38,7 +39,8 @@ class Rules:
         weight = sp.Rational(1, K) if loss.output_reduction == "mean" else sp.Integer(1)
         term = weight * loss.term
         acts = [None] + [
-            (fn.ACTIVATIONS[name].definition, fn.ACTIVATIONS[name].identity) for name in spec.activations
+            (fn.ACTIVATIONS[name].definition, fn.ACTIVATIONS[name].identity, fn.ACTIVATIONS[name].cross)
+            for name in spec.activations
         ]
         batch = Fraction(1, spec.batch) if loss.batch_reduction == "mean" else Fraction(1)
         exact = loss.rational and all(fn.ACTIVATIONS[name].rational for name in spec.activations)
@@ -68,7 +70,8 @@ class Pass:
     sample_losses: Values  # [s]
     loss: object
     dE_dout: tuple  # [l][s][j]: derivative of the sample's loss
-    dout_dnet: tuple
+    dout_dnet: tuple  # [l][s][j]: d out_j/d net_j (for softmax the diagonal of its Jacobian)
+    jacobian: tuple  # [l][s][k][j] = d out_k/d net_j for a softmax layer; None for an elementwise layer
     delta: tuple  # [l][s][j] = dE_s/dnet
     grad_W: tuple  # [l][j][i], of the whole loss
     grad_b: tuple
@@ -85,12 +88,17 @@ def forward(spec: NetworkSpec, rules: Rules, weights, biases):
     net, out = [()], [rules.lift(spec.inputs)]
     for l in range(1, spec.layers + 1):
         W, b = weights[l], biases[l]
-        definition = rules.activations[l][0]
+        definition, _, cross = rules.activations[l]
         layer_net, layer_out = [], []
         for a_prev in out[l - 1]:
             z = tuple(sum((w * a for w, a in zip(row, a_prev)), bj) for row, bj in zip(W, b))
             layer_net.append(z)
-            layer_out.append(tuple(evaluate(definition, {fn.z: zj}) for zj in z))
+            values = tuple(evaluate(definition, {fn.z: zj}) for zj in z)
+            if cross is not None:
+                # softmax: each numerator e^{z_k} over the sum of them all
+                total = sum(values[1:], values[0])
+                values = tuple(v / total for v in values)
+            layer_out.append(values)
         net.append(tuple(layer_net))
         out.append(tuple(layer_out))
     errors = tuple(
@@ -111,9 +119,10 @@ def run(spec: NetworkSpec, rules: Rules, weights=None, biases=None) -> Pass:
     L, N = spec.layers, spec.batch
 
     dE_dout, dout_dnet, delta = [()] * (L + 1), [()] * (L + 1), [()] * (L + 1)
+    jacobian = [None] * (L + 1)
     for l in range(L, 0, -1):
-        identity = rules.activations[l][1]
-        g_out, g_act, g_net = [], [], []
+        _, identity, cross = rules.activations[l]
+        g_out, g_act, g_net, g_jac = [], [], [], []
         for s in range(N):
             if l == L:
                 upstream = tuple(
@@ -131,8 +140,21 @@ def run(spec: NetworkSpec, rules: Rules, weights=None, biases=None) -> Pass:
             )
             g_out.append(upstream)
             g_act.append(local)
-            g_net.append(tuple(u * d for u, d in zip(upstream, local)))
+            if cross is None:
+                g_net.append(tuple(u * d for u, d in zip(upstream, local)))
+                continue
+            # softmax: every output depends on every net input, so delta_j sums over the outputs k
+            o = out[l][s]
+            J = tuple(
+                tuple(local[k] if k == j else evaluate(cross, {fn.a: o[k], fn.b: o[j]}) for j in range(len(o)))
+                for k in range(len(o))
+            )
+            g_jac.append(J)
+            g_net.append(tuple(
+                sum((upstream[k] * J[k][j] for k in range(1, len(o))), upstream[0] * J[0][j]) for j in range(len(o))
+            ))
         dE_dout[l], dout_dnet[l], delta[l] = tuple(g_out), tuple(g_act), tuple(g_net)
+        jacobian[l] = tuple(g_jac) if cross is not None else None
 
     grad_W, grad_b = [()], [()]
     for l in range(1, L + 1):
@@ -161,6 +183,6 @@ def run(spec: NetworkSpec, rules: Rules, weights=None, biases=None) -> Pass:
     return Pass(
         weights=tuple(weights), biases=tuple(biases), net=net, out=out, errors=errors,
         sample_losses=sample_losses, loss=loss, dE_dout=tuple(dE_dout), dout_dnet=tuple(dout_dnet),
-        delta=tuple(delta), grad_W=tuple(grad_W), grad_b=tuple(grad_b),
+        jacobian=tuple(jacobian), delta=tuple(delta), grad_W=tuple(grad_W), grad_b=tuple(grad_b),
         new_weights=tuple(new_W), new_biases=tuple(new_b),
     )

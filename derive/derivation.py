@@ -46,8 +46,23 @@ class Path:
 
 
 @dataclass(frozen=True)
+class Coupling:
+    """One output's share of a softmax unit's delta: dE/dout_k * dout_k/dnet_j."""
+
+    dE_dout: Term  # of output k
+    dout_dnet: Term  # d out_k/d net_j, an entry of the softmax Jacobian
+    value: object
+
+
+@dataclass(frozen=True)
 class UnitDelta:
-    """The backward step at one unit for one sample: dE/dout, dout/dnet and their product delta."""
+    """The backward step at one unit for one sample: dE/dout, dout/dnet and their product delta.
+
+    For a softmax unit j every output k depends on net_j, so delta is the sum of the
+    ``coupling`` terms dE/dout_k * dout_k/dnet_j over the outputs (``dout_dnet`` is
+    then the diagonal entry); ``simplified`` holds the steps by which SymPy reduces
+    that sum, when it reduces (softmax with cross-entropy: out_j - t_j).
+    """
 
     layer: int
     sample: int
@@ -56,6 +71,8 @@ class UnitDelta:
     paths: tuple[Path, ...]  # empty for an output unit
     dout_dnet: Term
     delta: Term
+    coupling: tuple[Coupling, ...] = ()
+    simplified: tuple = ()  # SymPy expressions, each equal to the sum of the coupling terms; the last is the value's form
 
 
 @dataclass(frozen=True)
@@ -159,12 +176,58 @@ class Derivation:
                 raise ChainRuleMismatch(f"{out_name.text}: the paths sum to {total}, the sweep gave {r.dE_dout[l][s][j]}")
             dE_dout = Term(n.derivative(top, out_name), general, total)
         dout_dnet = self._term(n.derivative(out_name, n.net(l, s, j)), g.dout_dnet(l, s, j), r.dout_dnet[l][s][j])
+        if g.activation(l).coupled:
+            return self._coupled(l, s, j, dE_dout, dout_dnet)
         value = dE_dout.value * dout_dnet.value
         if not _same(value, r.delta[l][s][j]):
             raise ChainRuleMismatch(f"delta at {out_name.text}: {value} != {r.delta[l][s][j]}")
         record = UnitDelta(l, s, j, dE_dout, paths, dout_dnet, Term(n.delta(l, s, j), g.delta(l, s, j), value))
         self._deltas[key] = record
         return record
+
+    def _coupled(self, l: int, s: int, j: int, dE_dout: Term, dout_dnet: Term) -> UnitDelta:
+        """delta of a softmax unit: the sum over every output k of dE/dout_k * dout_k/dnet_j."""
+        g, n, r = self.graph, self.notation, self.run
+        net_name = n.net(l, s, j)
+        coupling = []
+        for k in range(g.spec.sizes[l]):
+            if k == j:
+                top, local = dE_dout, dout_dnet
+            else:
+                out_k = n.out(l, s, k)
+                top = self._term(n.derivative(n.sample_loss(s), out_k), g.dloss_dout(s, k), r.dE_dout[l][s][k])
+                local = self._term(n.derivative(out_k, net_name), g.dout_dnet(l, s, j, k), r.jacobian[l][s][k][j])
+            coupling.append(Coupling(top, local, top.value * local.value))
+        value = sum((c.value for c in coupling[1:]), coupling[0].value)
+        if not _same(value, r.delta[l][s][j]):
+            raise ChainRuleMismatch(f"delta at {n.out(l, s, j).text}: {value} != {r.delta[l][s][j]}")
+        steps = self._simplified(l, s, j, coupling)
+        record = UnitDelta(l, s, j, dE_dout, (), dout_dnet, Term(n.delta(l, s, j), g.delta(l, s, j), value),
+                           tuple(coupling), steps)
+        self._deltas[(l, s, j)] = record
+        return record
+
+    def _simplified(self, l: int, s: int, j: int, coupling) -> tuple:
+        """SymPy's reduction of a softmax delta, when the factors cancel: () when they do not.
+
+        Expanded and collected in out_j, the sum reads out_j (t_1 + ... + t_K) - t_j for
+        the cross-entropy; the targets of a sample sum to 1 (the spec checks it), which
+        leaves out_j - t_j. Each form is evaluated and must give the sweep's delta.
+        """
+        g = self.graph
+        if g.spec.loss != "cross_entropy":
+            return ()
+        total = sp.Add(*(_product(c.dE_dout.general, c.dout_dnet.general) for c in coupling))
+        out_j = g.out(l, s, j)
+        collected = sp.collect(sp.expand(total), out_j)
+        targets = [g.t(s, k) for k in range(g.spec.sizes[l])]
+        # the targets sum to 1
+        final = collected.xreplace({sp.Add(*targets): sp.Integer(1)})
+        if final == collected:
+            return ()  # did not reduce: the sum over the Jacobian is shown as it is
+        for form in (collected, final):
+            self._term(self.notation.delta(l, s, j), form, self.run.delta[l][s][j])
+        return (collected, final)
 
     def path(self, l: int, s: int, j: int, k: int) -> Path:
         """The path from unit j of layer l through unit k of layer l + 1."""

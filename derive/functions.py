@@ -19,6 +19,7 @@ import sympy as sp
 z = sp.Symbol("z", real=True)  # net input of a unit
 a = sp.Symbol("a", real=True)  # its output (activation)
 t = sp.Symbol("t", real=True)  # its target
+b = sp.Symbol("b", real=True)  # another output of the same layer (softmax couples them)
 K = sp.Symbol("K", positive=True, integer=True)  # outputs per sample
 
 
@@ -32,6 +33,14 @@ class Activation:
     latex: str  # how f(net) is written, with {0} for the argument
     derivative_latex: str  # how f'(net) is written, with {0} for the argument
     rational: bool  # maps rationals to rationals, so values stay exact
+    #: for softmax: d out_k/d net_j (k != j) in a = out_k and b = out_j; None for an elementwise function,
+    #: whose outputs each depend on their own net input only
+    cross: sp.Expr | None = None
+
+    @property
+    def coupled(self) -> bool:
+        """True when each output depends on every net input of its layer (softmax)."""
+        return self.cross is not None
 
     def derivative(self) -> sp.Expr:
         """SymPy's own derivative of the definition, in z."""
@@ -114,8 +123,18 @@ ACTIVATIONS = _Activations({
             "{0}", r"1", rational=True,
         ),
         leaky_relu(),
+        # out_k = e^{z_k} / sum_m e^{z_m}: ``definition`` is the numerator, which the layer's sum divides;
+        # d out_k/d z_k = out_k (1 - out_k) and, for k != j, d out_k/d z_j = -out_k out_j
+        Activation(
+            "softmax", sp.exp(z), a * (1 - a),
+            r"\operatorname{{softmax}}({0})", r"\operatorname{{softmax}}'({0})", rational=False,
+            cross=-a * b,
+        ),
     )
 })
+
+#: activations allowed only on the output layer
+OUTPUT_ONLY = ("softmax",)
 
 LOSSES = {
     f.name: f
@@ -144,6 +163,15 @@ LOSSES = {
             "the binary cross-entropy, the mean over every output (and sample), as torch.nn.BCELoss computes it",
             rational=False,
         ),
+        # PyTorch's CrossEntropyLoss applies the softmax to the logits itself; derive writes that softmax
+        # as the output layer's activation (see spec.py), so the loss proper is -t ln out on probabilities
+        Loss(
+            "cross_entropy", -t * sp.log(a), "sum", "mean",
+            r"E = -\frac{1}{N} \sum_{n} \sum_{k} t_k \ln \mathrm{out}_k",
+            "the cross-entropy of the softmax of the logits, the mean over the samples, as "
+            "torch.nn.CrossEntropyLoss computes it",
+            rational=False,
+        ),
     )
 }
 
@@ -152,7 +180,29 @@ def check_identities() -> dict[str, bool]:
     """Prove each taught derivative identity equal to SymPy's derivative of the definition."""
     proved = {}
     for f in ACTIVATIONS.values():
+        if f.coupled:
+            proved[f.name] = _check_softmax(f)
+            continue
         taught = f.identity.xreplace({a: f.definition})
         difference = sp.simplify(sp.piecewise_fold(taught - f.derivative()))
         proved[f.name] = difference == 0
     return proved
+
+
+def softmax_jacobian(activation: Activation, out_k, out_j, same: bool):
+    """d out_k/d net_j of a coupled activation, in the taught form, with out_k and out_j put in."""
+    expr = activation.identity if same else activation.cross
+    return expr.xreplace({a: out_k, b: out_j})
+
+
+def _check_softmax(f: Activation, width: int = 3) -> bool:
+    """The taught Jacobian against SymPy's derivatives of softmax on ``width`` net inputs."""
+    nets = sp.symbols(f"z1:{width + 1}", real=True)
+    numerators = [f.definition.xreplace({z: zk}) for zk in nets]
+    outs = [num / sp.Add(*numerators) for num in numerators]
+    for k in range(width):
+        for j in range(width):
+            taught = softmax_jacobian(f, outs[k], outs[j], k == j)
+            if sp.simplify(taught - sp.diff(outs[k], nets[j])) != 0:
+                return False
+    return True

@@ -72,8 +72,13 @@ class Graph:
         return terms + [self.b(l, j)]
 
     def out_definition(self, l, s, j) -> sp.Expr:
-        """out = f(net)."""
-        return self.activation(l).definition.xreplace({fn.z: self.net(l, s, j)})
+        """out = f(net); for softmax, e^{net_j} over the sum of e^{net_k} over the layer."""
+        act = self.activation(l)
+        numerator = act.definition.xreplace({fn.z: self.net(l, s, j)})
+        if not act.coupled:
+            return numerator
+        numerators = [act.definition.xreplace({fn.z: self.net(l, s, k)}) for k in range(self.spec.sizes[l])]
+        return numerator / sp.Add(*numerators)
 
     def error_definition(self, s, k) -> sp.Expr:
         """One output's contribution to the loss of sample s."""
@@ -107,9 +112,12 @@ class Graph:
         # factor_terms writes 2 (a - t), not -2 t + 2 a; the expression is the same
         return sp.factor_terms(sp.diff(self.sample_loss_definition(s), self.out(self.spec.layers, s, k)))
 
-    def dout_dnet(self, l, s, j) -> sp.Expr:
-        """d out/d net in the taught form (sigma' = out (1 - out)), at this unit."""
-        return self.activation(l).identity.xreplace({fn.a: self.out(l, s, j), fn.z: self.net(l, s, j)})
+    def dout_dnet(self, l, s, j, k=None) -> sp.Expr:
+        """d out_k/d net_j in the taught form (sigma' = out (1 - out)); k is j unless the layer is a softmax."""
+        act = self.activation(l)
+        if k is None or k == j:
+            return act.identity.xreplace({fn.a: self.out(l, s, j), fn.z: self.net(l, s, j)})
+        return fn.softmax_jacobian(act, self.out(l, s, k), self.out(l, s, j), same=False)
 
     def dnet_dparent(self, l, s, j, parent: sp.Symbol, i: int | None = None) -> sp.Expr:
         """d net_j/d parent: SymPy differentiates the term of net's definition that holds the parent.

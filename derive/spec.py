@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .errors import DeriveError, printable, suggestion
-from .functions import ACTIVATIONS, LOSSES
+from .functions import ACTIVATIONS, LOSSES, OUTPUT_ONLY
 
 PRESET_DIR = Path(__file__).parent / "presets"
 LAYOUTS = ("out_in", "in_out")
@@ -572,6 +572,22 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
         r.fail("network.loss", f"expected a loss name ({', '.join(LOSSES)}), got {_kind(loss)}")
     if loss not in LOSSES:
         r.fail("network.loss", _unknown("loss", loss, LOSSES))
+    for i, act in enumerate(activations[:-1]):
+        if act in OUTPUT_ONLY:
+            r.fail(f"network.activations[{i}]", f"{act} couples the units of a layer into probabilities; "
+                   "derive takes it on the output layer only")
+    if loss == "cross_entropy":
+        # as torch.nn.CrossEntropyLoss: the output layer's net inputs are logits and the loss applies the
+        # softmax; the documents write that softmax as the output activation, so both spellings mean it once
+        if activations[-1] not in ("identity", "softmax"):
+            r.fail(f"network.activations[{layers - 1}]",
+                   f"cross_entropy applies the softmax to the output layer's net inputs (the logits) itself, "
+                   f"as torch.nn.CrossEntropyLoss does; the output activation must be identity (or softmax, "
+                   f"meaning the same), got {activations[-1]}")
+        activations = [*activations[:-1], "softmax"]
+    if activations[-1] == "softmax" and sizes[-1] < 2:
+        r.fail(f"network.sizes[{len(sizes) - 1}]", "softmax over a single output is always 1 and passes no "
+               "gradient back; use two or more outputs (or sigmoid with bce for a yes/no output)")
 
     layout = network.get("weight_layout", "out_in")
     if not isinstance(layout, str):
@@ -625,6 +641,8 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
     if len(samples["inputs"]) != len(samples["targets"]):
         expected, got = _rows(len(samples["inputs"])), len(samples["targets"])
         r.fail("data.targets", f"expected {expected}, one per input row, got {got}")
+    if loss in ("cross_entropy", "bce"):
+        _check_probabilities(r, loss, samples["targets"], any(isinstance(v, list) for v in data["targets"]))
 
     training = r.table(document, "training", TRAINING_KEYS)
     if "learning_rate" not in training:
@@ -660,6 +678,38 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
         update_biases=update_biases,
         steps=steps,
     )
+
+
+def _check_probabilities(r, loss: str, targets, rows: bool):
+    """Targets of a cross-entropy are probabilities; a sample's class probabilities sum to 1."""
+    for s, row in enumerate(targets):
+        where = f"data.targets[{s}]" if rows else "data.targets"
+        for k, value in enumerate(row):
+            if not 0 <= value <= 1:
+                r.fail(f"{where}[{k}]", f"{loss} takes targets between 0 and 1 (probabilities), got {_fraction(value)}")
+        if loss == "cross_entropy" and sum(row) != 1:
+            r.fail(where, "cross_entropy takes one-hot targets or class probabilities that sum to 1, "
+                   f"but these sum to {_fraction(sum(row))}")
+
+
+def _fraction(value: Fraction) -> str:
+    """An exact number as the decimal it was written as (or a fraction when it is not one)."""
+    text = _decimal_text(value)
+    return text if text is not None else str(value)
+
+
+def _decimal_text(value: Fraction):
+    d = value.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d != 1:
+        return None
+    places = 0
+    while (value * 10**places).denominator != 1:
+        places += 1
+    return f"{Decimal(value.numerator) / Decimal(value.denominator):.{places}f}"
 
 
 def _no_point(value) -> str:

@@ -107,12 +107,13 @@ def composed_loss(spec: NetworkSpec, rules: Rules, run: Pass, free: dict, number
     for s in range(spec.batch):
         out = list(run.out[first - 1][s])  # a Python number, or a SymPy expression once it depends on p
         for l in range(first, L + 1):
-            definition = rules.activations[l][0]
+            definition, _, cross = rules.activations[l]
             layer_out = []
             numeric_inputs = not any(isinstance(o, sp.Basic) for o in out)
             for j in range(spec.sizes[l]):
                 if numeric_inputs and (l, j) not in touched:
-                    layer_out.append(run.out[l][s][j])  # does not depend on a free parameter
+                    # does not depend on a free parameter (a softmax output's numerator, if any other does)
+                    layer_out.append(run.out[l][s][j] if cross is None else number(run.net[l][s][j]))
                     continue
                 known = run.biases[l][j] if ("b", l, j, None) not in free else 0
                 terms = [] if ("b", l, j, None) not in free else [free[("b", l, j, None)]]
@@ -124,11 +125,21 @@ def composed_loss(spec: NetworkSpec, rules: Rules, run: Pass, free: dict, number
                         w = number(run.weights[l][j][i]) if w is None else w
                         terms.append(w * (o if isinstance(o, sp.Basic) else number(o)))
                 if not terms:
-                    layer_out.append(run.out[l][s][j])  # does not depend on a free parameter
+                    layer_out.append(run.out[l][s][j] if cross is None else number(run.net[l][s][j]))
                     continue
                 net = sp.Add(*terms, number(known))
+                if cross is not None:
+                    layer_out.append(net)
+                    continue
                 chosen = at_point(definition, run.net[l][s][j]) if branch else definition
                 layer_out.append(chosen.xreplace({fn.z: net}))
+            if cross is not None:
+                if numeric_inputs and not any((l, j) in touched for j in range(spec.sizes[l])):
+                    layer_out = list(run.out[l][s])
+                else:
+                    # softmax: every output is its numerator over the sum of all the layer's numerators
+                    numerators = [definition.xreplace({fn.z: z}) for z in layer_out]
+                    layer_out = [n / sp.Add(*numerators) for n in numerators]
             out = layer_out
         for k in range(spec.sizes[-1]):
             o = out[k] if isinstance(out[k], sp.Basic) else number(out[k])
@@ -250,6 +261,8 @@ class _Composer:
 def _delta_expression(g, spec, l, s, j):
     """delta as its chain-rule product, one level down: dE/dout * dout/dnet."""
     L = spec.layers
+    if g.activation(l).coupled:
+        return sp.Add(*(g.dloss_dout(s, k) * g.dout_dnet(l, s, j, k) for k in range(spec.sizes[l])))
     if l == L:
         upstream = g.dloss_dout(s, j)
     else:

@@ -22,6 +22,8 @@ def spec_text(seed: int, **overrides) -> str:
     rng = random.Random(seed)
     depth = overrides.get("depth", rng.randint(1, 3))
     sizes = overrides.get("sizes") or [rng.randint(1, 4) for _ in range(depth + 1)] + [rng.randint(1, 3)]
+    if "out" in overrides:  # the number of outputs (a softmax needs two or more)
+        sizes = [*sizes[:-1], overrides["out"]]
     activations = overrides.get("activations") or [rng.choice(ACTIVATIONS) for _ in sizes[1:]]
     loss = overrides.get("loss") or rng.choice(LOSSES)
     layout = overrides.get("layout") or rng.choice(["out_in", "in_out"])
@@ -45,10 +47,28 @@ def spec_text(seed: int, **overrides) -> str:
     lines += [
         "[data]",
         f"inputs = {matrix(batch, sizes[0], rng)}",
-        f"targets = {matrix(batch, sizes[-1], rng)}",
+        f"targets = {targets(loss, batch, sizes[-1], rng, overrides.get('one_hot', True))}",
         "[training]",
         f"learning_rate = {rng.choice(['0.1', '0.25', '0.5'])}",
         f"update_biases = {'true' if update_biases else 'false'}",
         f"steps = {steps}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def targets(loss: str, batch: int, width: int, rng, one_hot: bool = True) -> str:
+    """Targets the loss accepts: probabilities for bce, one-hot rows or class probabilities for cross_entropy."""
+    if loss == "bce":
+        return "[" + ", ".join("[" + ", ".join(f"{rng.randint(0, 100) / 100:.2f}" for _ in range(width)) + "]"
+                               for _ in range(batch)) + "]"
+    if loss == "cross_entropy":
+        rows = []
+        for _ in range(batch):
+            if one_hot:
+                hot = rng.randrange(width)
+                rows.append([1 if k == hot else 0 for k in range(width)])
+            else:
+                cuts = sorted(rng.randint(0, 100) for _ in range(width - 1))
+                rows.append([f"{(b - a) / 100:.2f}" for a, b in zip([0] + cuts, cuts + [100])])
+        return "[" + ", ".join("[" + ", ".join(map(str, row)) + "]" for row in rows) + "]"
+    return matrix(batch, width, rng)

@@ -28,15 +28,47 @@ def test_every_derivative_equals_the_direct_derivative(seed):
     assert checked.checked == spec.parameter_count
 
 
-@pytest.mark.parametrize("sizes, activations", [
-    ([2, 2, 2], ["sigmoid", "sigmoid"]),
-    ([1, 2, 1], ["relu", "identity"]),
-    ([2, 1, 1, 1], ["tanh", "relu", "sigmoid"]),
+@pytest.mark.parametrize("seed, activations, loss", [
+    (50, ["sigmoid", "softmax"], "mse"),
+    (51, ["relu", "tanh", "softmax"], "half_sse"),
+    (52, ["tanh", "identity"], "cross_entropy"),
+    (53, ["leaky_relu", "sigmoid", "softmax"], "cross_entropy"),
 ])
-def test_small_networks_are_checked_symbolically(sizes, activations):
-    spec = parse(spec_text(7, sizes=sizes, activations=activations, batch=2), "r.toml")
+def test_softmax_derivatives_equal_the_direct_derivative(seed, activations, loss):
+    """The softmax Jacobian couples the outputs: every derivative still equals the direct one."""
+    spec = parse(spec_text(seed, depth=len(activations) - 1, activations=activations, loss=loss, out=3,
+                           one_hot=seed % 2 == 0), "r.toml")
+    rules = backprop.Rules.for_spec(spec)
+    run = backprop.run(spec, rules)
+    assert verify.check(spec, rules, run, every_parameter=True).checked == spec.parameter_count
+
+
+@pytest.mark.parametrize("sizes, activations, loss", [
+    ([2, 2, 2], ["sigmoid", "sigmoid"], None),
+    ([1, 2, 1], ["relu", "identity"], None),
+    ([2, 1, 1, 1], ["tanh", "relu", "sigmoid"], None),
+    ([2, 1, 3], ["sigmoid", "softmax"], "mse"),
+    ([1, 2, 2], ["tanh", "identity"], "cross_entropy"),
+])
+def test_small_networks_are_checked_symbolically(sizes, activations, loss):
+    spec = parse(spec_text(7, sizes=sizes, activations=activations, batch=2, **({"loss": loss} if loss else {})),
+                 "r.toml")
     solution = solve(spec)
     assert solution.verification.symbolic == spec.parameter_count
+
+
+def test_softmax_with_cross_entropy_reduces_to_out_minus_target():
+    """SymPy reduces the sum over the Jacobian to out_j - t_j (the targets sum to 1), checked by value."""
+    spec = parse(spec_text(8, sizes=[2, 2, 3], activations=["sigmoid", "identity"], loss="cross_entropy",
+                           batch=1), "r.toml")
+    solution = solve(spec)
+    g = solution.graph
+    for j in range(3):
+        unit = solution.derivation.unit(2, 0, j)
+        assert len(unit.coupling) == 3
+        assert unit.simplified[-1] == g.out(2, 0, j) - g.t(0, j)
+        run = solution.first
+        assert float(unit.delta.value) == pytest.approx(float(run.out[2][0][j] - spec.targets[0][j]), abs=1e-15)
 
 
 def test_a_wrong_gradient_is_caught():

@@ -23,13 +23,19 @@ def torch_run(spec):
     t = torch.tensor([[float(v) for v in row] for row in spec.targets], dtype=f64)
     acts = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z,
             "leaky_relu": torch.nn.functional.leaky_relu,  # PyTorch's default slope 0.01, as derive's
-            "leaky_relu(0.2)": lambda z: torch.nn.functional.leaky_relu(z, 0.2)}
+            "leaky_relu(0.2)": lambda z: torch.nn.functional.leaky_relu(z, 0.2),
+            "softmax": lambda z: torch.softmax(z, dim=1)}
     lr = float(spec.learning_rate)
 
     def loss_of():
         a = x
-        for w, bias, name in zip(W, b, spec.activations):
-            a = acts[name](a @ w.T + bias)  # nn.Linear: W is (out x in)
+        for l, (w, bias, name) in enumerate(zip(W, b, spec.activations), 1):
+            z = a @ w.T + bias  # nn.Linear: W is (out x in)
+            if spec.loss == "cross_entropy" and l == spec.layers:
+                # CrossEntropyLoss takes the logits and applies the softmax itself (derive writes it as the
+                # output activation)
+                return torch.nn.functional.cross_entropy(z, t)
+            a = acts[name](z)
         if spec.loss == "mse":
             return torch.nn.functional.mse_loss(a, t)
         if spec.loss == "bce":
@@ -80,15 +86,26 @@ def assert_matrix(ours, theirs, what):
     (200 + k, {"activations": acts, "loss": "bce"}) for k, acts in enumerate([
         ["sigmoid", "sigmoid"], ["relu", "tanh", "sigmoid"], ["leaky_relu", "sigmoid"],
     ])
+] + [
+    # cross-entropy on logits (identity output, as PyTorch writes it, or softmax, meaning the same),
+    # one-hot targets and class probabilities, batches, both layouts
+    (300 + k, {"activations": acts, "loss": "cross_entropy", "one_hot": hot, "out": out})
+    for k, (acts, hot, out) in enumerate([
+        (["sigmoid", "identity"], True, 3), (["relu", "tanh", "softmax"], False, 4),
+        (["tanh", "identity"], False, 2), (["leaky_relu", "sigmoid", "identity"], True, 3),
+        (["identity"], True, 3),
+    ])
+] + [
+    # softmax outputs under the squared losses: the full Jacobian couples every output
+    (400 + k, {"activations": acts, "loss": loss, "out": 3})
+    for k, (acts, loss) in enumerate([
+        (["sigmoid", "softmax"], "mse"), (["tanh", "softmax"], "half_sse"), (["relu", "relu", "softmax"], "sse"),
+    ])
 ])
 def test_random_network_matches_torch(seed, overrides):
     if "activations" in overrides:
         overrides = dict(overrides, depth=len(overrides["activations"]) - 1)
     spec = parse(spec_text(seed, **overrides), f"random-{seed}.toml")
-    if spec.loss == "bce":  # binary cross-entropy wants targets in [0, 1]
-        from dataclasses import replace
-
-        spec = replace(spec, targets=tuple(tuple(abs(v) for v in row) for row in spec.targets))
     ours = solve(spec)
     history, (grads, W1, b1), (Wf, bf) = torch_run(spec)
     assert len(ours.history) == len(history)
