@@ -168,6 +168,9 @@ def _renamed(steps, notation: Notation) -> dict[str, str]:
         elif kind == "path":
             _, l, s, j, k = key
             name = n.path(l, s, j, k)
+        elif kind == "jacobian":
+            _, l, s, k, j = key
+            name = n.derivative(n.out(l, s, k), n.net(l, s, j))
         elif kind in ("dnet_dp", "contribution", "gradient", "updated"):
             p = key[1:5]
             pname = n.weight(p[1], p[2], p[3]) if p[0] == "W" else n.bias(p[1], p[2])

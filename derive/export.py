@@ -53,6 +53,9 @@ def quantities(solution: Solution) -> dict:
     for l in range(L, 0, -1):
         for smp in range(N):
             top = n.sample_loss(smp)
+            if r.jacobian[l] is not None:
+                _softmax_quantities(q, n, r, l, smp, s.sizes[l])
+                continue
             for j in range(s.sizes[l]):
                 out = n.out(l, smp, j)
                 if l < L:
@@ -157,3 +160,15 @@ def dumps(value, depth: int = 0) -> str:
 def to_json(solution: Solution) -> str:
     """The JSON document as text (deterministic: insertion order, shortest float repr)."""
     return dumps(document(solution)) + "\n"
+
+
+def _softmax_quantities(q: dict, n, r, l: int, smp: int, K: int):
+    """A softmax layer's backward step: each dE/dout, the Jacobian d out_k/d net_j, each delta."""
+    top = n.sample_loss(smp)
+    for k in range(K):
+        q[n.derivative(top, n.out(l, smp, k)).text] = r.dE_dout[l][smp][k]
+    for j in range(K):
+        for k in range(K):
+            q[n.derivative(n.out(l, smp, k), n.net(l, smp, j)).text] = r.jacobian[l][smp][k][j]
+    for j in range(K):
+        q[n.delta(l, smp, j).text] = r.delta[l][smp][j]

@@ -168,8 +168,8 @@ LOSSES = {
         Loss(
             "cross_entropy", -t * sp.log(a), "sum", "mean",
             r"E = -\frac{1}{N} \sum_{n} \sum_{k} t_k \ln \mathrm{out}_k",
-            "the cross-entropy of the softmax of the logits, the mean over the samples, as "
-            "torch.nn.CrossEntropyLoss computes it",
+            "the cross-entropy of the softmax of the logits, the mean over the samples, as the "
+            "CrossEntropyLoss of torch.nn computes it",
             rational=False,
         ),
     )

@@ -132,7 +132,17 @@ def _relu_mask(m, step, steps):
 
 
 def _sign(m, step, steps):
+    if steps.spec.loss == "cross_entropy":  # its output delta is written out - t directly
+        is_output_delta = step.kind == "delta" and step.key[1] == steps.spec.layers
+        return -step.formula if is_output_delta else None
     return -step.formula if _output_dE_dout(step, steps) else None
+
+
+def _softmax_diagonal(m, step, steps):
+    if step.kind == "delta" and step.key[1] == steps.spec.layers:
+        _, l, s, j = step.key
+        return product(steps.symbol("dE_dout", l, s, j), steps.symbol("dout_dnet", l, s, j))
+    return None
 
 
 def _update(plus: bool):
@@ -233,6 +243,12 @@ def _K(spec) -> int:
     return spec.sizes[-1]
 
 
+def _reduction(spec, over: str) -> str:
+    """How the loss reduces over the outputs or the batch: 'sum' or 'mean'."""
+    loss = fn.LOSSES[spec.loss]
+    return loss.output_reduction if over == "output" else loss.batch_reduction
+
+
 def _when(condition, mistake_kind):
     return lambda spec: [Mistake(mistake_kind)] if condition(spec) else []
 
@@ -252,6 +268,9 @@ def _explain_relu(m, e, w):
 
 
 def _explain_sign(m, e, w):
+    if w.steps.spec.loss == "cross_entropy":
+        return (f"The sign is flipped: with softmax and the cross-entropy the output's delta is out - t, not "
+                f"t - out; so {e.name} = {w.value(*e.key)}, and every gradient computed from it had the wrong sign.")
     return (
         f"The sign of the error is flipped: the derivative of the loss with respect to an output is "
         f"out - t (differentiating (t - out)^2 brings down the minus sign of -out), not t - out; so "
@@ -294,7 +313,8 @@ def _explain_output_mean(dropped: bool):
     def explain(m, e, w):
         K = _K(w.steps.spec)
         if dropped:
-            return (f"MSE is the mean over the {K} outputs, so each output's term carries a factor 1/{K}; without "
+            return (f"The loss ({w.steps.spec.loss}) is the mean over the {K} outputs, so each output's term carries "
+                    f"a factor 1/{K}; without "
                     f"it your value is {K} times the right one, {e.name} = {w.value(*e.key)}.")
         return (f"The loss ({w.steps.spec.loss}) is a sum over the outputs, not a mean: there is no factor 1/{K}, "
                 f"and your value is 1/{K} of the right one, {e.name} = {w.value(*e.key)}.")
@@ -306,12 +326,23 @@ def _explain_batch_mean(dropped: bool):
     def explain(m, e, w):
         N = w.steps.spec.batch
         if dropped:
-            return (f"MSE is the mean over the {N} samples: the samples' contributions are added and divided by "
+            return (f"The loss ({w.steps.spec.loss}) is the mean over the {N} samples: the samples' contributions "
+                    f"are added and divided by "
                     f"{N}; without the 1/{N} your value is {N} times the right one, {e.name} = {w.value(*e.key)}.")
         return (f"The loss ({w.steps.spec.loss}) sums over the {N} samples: the contributions are added, not "
                 f"averaged, and your value is 1/{N} of the right one, {e.name} = {w.value(*e.key)}.")
 
     return explain
+
+
+def _explain_softmax_diagonal(m, e, w):
+    _, l, s, j = e.key
+    net = w.name("net", l, s, j)
+    return (f"Every softmax output depends on {net}, so {e.name} is the sum over all outputs k of dE/dout_k * "
+            f"dout_k/d{net}; using only the own output's term ({w.name('dE_dout', l, s, j)} * "
+            f"{w.name('dout_dnet', l, s, j)}, the Jacobian's diagonal, as if the softmax were elementwise) leaves "
+            f"out the coupling: {e.name} = {w.value(*e.key)}"
+            + (", which reduces to out - t for the cross-entropy." if w.steps.spec.loss == "cross_entropy" else "."))
 
 
 def _explain_left_out(m, e, w):
@@ -398,6 +429,9 @@ KINDS: dict[str, Kind] = {
              lambda spec: _layers("relu_mask_on_output", _act_layers(spec, ("relu",))), _explain_relu, True),
         Kind("sign_flipped", lambda m, s: "sign of (t - out) flipped", _sign,
              lambda spec: [Mistake("sign_flipped")], _explain_sign),
+        Kind("softmax_diagonal", lambda m, s: "softmax treated as elementwise (Jacobian's diagonal only)",
+             _softmax_diagonal, _when(lambda spec: spec.activations[-1] == "softmax", "softmax_diagonal"),
+             _explain_softmax_diagonal),
         Kind("update_plus", lambda m, s: "update with + instead of -", _update(True),
              lambda spec: [Mistake("update_plus")], _explain_update(True)),
         Kind("no_learning_rate", lambda m, s: "learning rate not applied", _update(False),
@@ -424,16 +458,21 @@ KINDS: dict[str, Kind] = {
              _when(lambda spec: spec.loss in ("mse", "sse"), "half_added"), _explain_half(False)),
         Kind("output_mean_dropped", lambda m, s: f"1/{_K(s.spec)} of the mean over the outputs dropped",
              _scaled(lambda spec: _K(spec)),
-             _when(lambda spec: spec.loss == "mse" and _K(spec) > 1, "output_mean_dropped"), _explain_output_mean(True)),
+             _when(lambda spec: _reduction(spec, "output") == "mean" and _K(spec) > 1, "output_mean_dropped"),
+             _explain_output_mean(True)),
         Kind("output_mean_added", lambda m, s: f"1/{_K(s.spec)} added (mean instead of sum over the outputs)",
              _scaled(lambda spec: sp.Rational(1, _K(spec))),
-             _when(lambda spec: spec.loss != "mse" and _K(spec) > 1, "output_mean_added"), _explain_output_mean(False)),
+             # not for the cross-entropy: its delta, out - t, never uses the scaled terms
+             _when(lambda spec: _reduction(spec, "output") == "sum" and _K(spec) > 1 and spec.loss != "cross_entropy",
+                   "output_mean_added"), _explain_output_mean(False)),
         Kind("batch_mean_dropped", lambda m, s: f"1/{s.spec.batch} of the mean over the samples dropped",
              _batch_scaled(lambda spec: spec.batch),
-             _when(lambda spec: spec.loss == "mse" and spec.batch > 1, "batch_mean_dropped"), _explain_batch_mean(True)),
+             _when(lambda spec: _reduction(spec, "batch") == "mean" and spec.batch > 1, "batch_mean_dropped"),
+             _explain_batch_mean(True)),
         Kind("batch_mean_added", lambda m, s: f"1/{s.spec.batch} added (mean instead of sum over the samples)",
              _batch_scaled(lambda spec: sp.Rational(1, spec.batch)),
-             _when(lambda spec: spec.loss != "mse" and spec.batch > 1, "batch_mean_added"), _explain_batch_mean(False)),
+             _when(lambda spec: _reduction(spec, "batch") == "sum" and spec.batch > 1, "batch_mean_added"),
+             _explain_batch_mean(False)),
         Kind("wrong_unit_input", lambda m, s: "input of the wrong unit used (layout confusion)", _wrong_input,
              lambda spec: _layers("wrong_unit_input", [l for l in range(1, spec.layers + 1) if _square(spec, l)]),
              _explain_wrong_input, True),

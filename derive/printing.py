@@ -82,6 +82,7 @@ class DerivePrinter(LatexPrinter):
     def __init__(self, names: dict, numbers: dict | None = None, **settings):
         settings.setdefault("order", "none")
         settings.setdefault("mul_symbol", "dot" if numbers else None)
+        settings.setdefault("ln_notation", True)  # the natural log of the cross-entropies, written ln as taught
         super().__init__(settings)
         self.names = names
         self.numbers = numbers or {}

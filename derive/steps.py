@@ -61,7 +61,8 @@ class Steps:
     Keys: ``("out", 0, s, i)`` an input, ``("t", s, k)``, ``("W", l, j, i)``,
     ``("b", l, j)``, ``("eta",)`` the learning rate (given, not an answer),
     ``("net"|"out"|"dE_dout"|"dout_dnet"|"delta", l, s, j)``, ``("path", l, s, j, k)``
-    (the path from unit j of layer l through unit k of layer l + 1),
+    (the path from unit j of layer l through unit k of layer l + 1), ``("jacobian", l, s, k, j)``
+    (d out_k/d net_j of a softmax layer, k != j; the diagonal is ``dout_dnet``),
     ``("error", s, k)``, ``("sample_loss", s)`` (several samples only), ``("loss",)``,
     and per parameter (``p = ("W", l, j, i)`` or ``("b", l, j, None)``):
     ``("dnet_dp", *p, s)``, ``("contribution", *p, s)`` (several samples only),
@@ -147,6 +148,9 @@ class Steps:
         for l in range(L, 0, -1):
             for s in range(N):
                 top = n.sample_loss(s)
+                if g.activation(l).coupled:
+                    self._softmax_steps(l, s)
+                    continue
                 for j in range(sizes[l]):
                     out = n.out(l, s, j)
                     if l == L:
@@ -180,6 +184,29 @@ class Steps:
                     grad = self._add(("gradient", *p), n.derivative(n.loss(), pname), gradient)
                     if i is not None or spec.update_biases:
                         self._add(("updated", *p), n.updated(pname), psym - product(eta, grad))
+
+    def _softmax_steps(self, l: int, s: int):
+        """A softmax layer: every output's dE/dout, the Jacobian, then each delta as the sum over the outputs.
+
+        With the cross-entropy a hand calculation writes delta = out - t, the sum
+        reduced (see derive.derivation); the Jacobian entries are still steps to ask for.
+        """
+        g, n, K = self.graph, self.notation, self.spec.sizes[l]
+        top = n.sample_loss(s)
+        dE = [self._add(("dE_dout", l, s, k), n.derivative(top, n.out(l, s, k)), g.dloss_dout(s, k))
+              for k in range(K)]
+        local = {}
+        for j in range(K):
+            net = n.net(l, s, j)
+            for k in range(K):
+                key = ("dout_dnet", l, s, j) if k == j else ("jacobian", l, s, k, j)
+                local[k, j] = self._add(key, n.derivative(n.out(l, s, k), net), g.dout_dnet(l, s, j, k))
+        for j in range(K):
+            if self.spec.loss == "cross_entropy":
+                formula = self.symbol("out", l, s, j) - self.symbol("t", s, j)
+            else:
+                formula = total(*(product(dE[k], local[k, j]) for k in range(K)))
+            self._add(("delta", l, s, j), n.delta(l, s, j), formula, g.delta(l, s, j))
 
     # -- lookups ---------------------------------------------------------------------
     def __getitem__(self, name: str) -> Step:

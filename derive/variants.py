@@ -45,6 +45,18 @@ def draw(spec: NetworkSpec, rng: random.Random) -> NetworkSpec:
     inputs = tuple(tuple(grid(rng, Fraction(-1), Fraction(1), step) for _ in range(spec.sizes[0]))
                    for _ in range(spec.batch))
     out = spec.activations[-1]
+    if out == "softmax":
+        # class probabilities: one-hot rows for the cross-entropy (a class to predict), else a mix on a 0.05 grid
+        K = spec.sizes[-1]
+        rows = []
+        for _ in range(spec.batch):
+            if spec.loss == "cross_entropy":
+                hot = rng.randrange(K)
+                rows.append(tuple(Fraction(int(k == hot)) for k in range(K)))
+            else:
+                cuts = sorted(grid(rng, Fraction(0), Fraction(1), step, False) for _ in range(K - 1))
+                rows.append(tuple(b - a for a, b in zip([Fraction(0), *cuts], [*cuts, Fraction(1)])))
+        return replace(spec, weights=weights, biases=biases, inputs=inputs, targets=tuple(rows))
     if out == "sigmoid":
         target = lambda: grid(rng, Fraction(1, 100), Fraction(99, 100), Fraction(1, 100))
     elif out == "tanh":
@@ -68,7 +80,7 @@ def problems(spec: NetworkSpec, places: int) -> list[str]:
         act = spec.activations[l - 1]
         for sample in result.net[l]:
             for z in map(float, sample):  # the thresholds are coarse: floats compare across number types
-                if act in ("sigmoid", "tanh") and abs(z) > SATURATION:
+                if act in ("sigmoid", "tanh", "softmax") and abs(z) > SATURATION:
                     found.append(f"saturated {act} (net {z:.2f})")
                 if (act == "relu" or act.startswith("leaky_relu")) and abs(z) < KINK:
                     found.append(f"ReLU net input {z:.3f} near 0")

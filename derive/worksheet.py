@@ -22,14 +22,15 @@ from .printing import latex, shown, with_numbers
 #: blanks by level: which kinds of steps the student fills in
 LEVELS = {
     "forward": ("net", "out", "error", "sample_loss", "loss"),
-    "output": ("net", "out", "error", "sample_loss", "loss", "dE_dout@L", "dout_dnet@L", "delta@L",
+    "output": ("net", "out", "error", "sample_loss", "loss", "dE_dout@L", "dout_dnet@L", "jacobian@L", "delta@L",
                "gradient@L", "updated@L"),
-    "full": ("net", "out", "error", "sample_loss", "loss", "dE_dout", "dout_dnet", "delta", "gradient", "updated"),
+    "full": ("net", "out", "error", "sample_loss", "loss", "dE_dout", "dout_dnet", "jacobian", "delta", "gradient",
+             "updated"),
 }
 STAGES = {
     "forward": ("net", "out"),
     "loss": ("error", "sample_loss", "loss"),
-    "backward": ("dE_dout", "dout_dnet", "delta", "gradient"),
+    "backward": ("dE_dout", "dout_dnet", "jacobian", "delta", "gradient"),
     "update": ("updated",),
 }
 STAGE_TITLES = (("forward", "Forward pass"), ("loss", "Loss"), ("backward", "Backward pass"), ("update", "Update"))
@@ -105,7 +106,7 @@ def choose(steps, blanks: str) -> list:
 def _layer(step) -> int | None:
     """The layer of a step's key (gradients and updates: the parameter's layer)."""
     key = step.key
-    if key[0] in ("net", "out", "dE_dout", "dout_dnet", "delta"):
+    if key[0] in ("net", "out", "dE_dout", "dout_dnet", "jacobian", "delta"):
         return key[1]
     if key[0] in ("gradient", "updated"):
         return key[2]

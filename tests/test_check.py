@@ -41,6 +41,10 @@ def steps_of(source: str) -> Steps:
     """The step graph of a preset, a random network ('random-3') or a batch network ('batch-mse')."""
     if source.startswith("random-"):
         spec = parse(spec_text(int(source.split("-")[1])), f"{source}.toml")
+    elif source == "softmax-mse":  # a batch through a softmax output under the squared error
+        text = spec_text(9, sizes=[2, 2, 3], activations=["tanh", "softmax"], loss="mse", batch=2, steps=1,
+                         update_biases=True)
+        spec = parse(text, f"{source}.toml")
     elif source.startswith("batch-"):
         loss = source.split("-")[1]
         text = spec_text(5, sizes=[2, 2, 1], activations=["tanh", "sigmoid"], loss=loss, batch=2, steps=1,
@@ -62,7 +66,8 @@ def verdicts(report) -> dict:
 
 # -- the step graph is the engine's sweep, linked step by step ----------------------------------
 
-@pytest.mark.parametrize("source", ["mazur", "mazur-torch", "mlp-relu", "batch-mse"] + [f"random-{s}" for s in RANDOM_SEEDS])
+@pytest.mark.parametrize("source", ["mazur", "mazur-torch", "mlp-relu", "batch-mse", "softmax-ce", "softmax-mse"]
+                         + [f"random-{s}" for s in RANDOM_SEEDS])
 def test_step_graph_reproduces_the_sweep(source):
     steps = steps_of(source)
     steps.verify()  # raises on any difference
@@ -107,7 +112,8 @@ def test_written_places(text, places):
     assert written_places(number) == places
 
 
-@pytest.mark.parametrize("source", ["mazur", "mazur-torch", "mlp-relu", "batch-sse", "random-2", "random-5"])
+@pytest.mark.parametrize("source", ["mazur", "mazur-torch", "mlp-relu", "batch-sse", "random-2", "random-5",
+                                    "softmax-ce", "softmax-mse"])
 def test_right_answers_pass_at_every_precision(source):
     steps = steps_of(source)
     computed = {s.name: steps.exact(s.name) for s in steps if not s.given}
@@ -116,10 +122,10 @@ def test_right_answers_pass_at_every_precision(source):
         assert report.exit_code == 0, [(r.name, r.answer.text) for r in report.results if r.verdict != RIGHT][:3]
 
 
-@pytest.mark.parametrize("seed", RANDOM_SEEDS)
+@pytest.mark.parametrize("seed", [*RANDOM_SEEDS, "softmax-ce", "softmax-mse"])
 def test_no_false_alarm_on_hand_rounded_keys(seed):
     """A calculation that rounds every intermediate to K decimals is right, whichever of its numbers it writes."""
-    steps = steps_of(f"random-{seed}")
+    steps = steps_of(seed if isinstance(seed, str) else f"random-{seed}")
     rng = random.Random(seed)
     for places in range(2, 10):
         key = answer_key(steps, places)
@@ -165,6 +171,10 @@ MISTAKE_CASES = [
     ("mazur-torch", Mistake("output_mean_dropped"), ()),
     ("batch-mse", Mistake("batch_mean_dropped"), ()),
     ("batch-sse", Mistake("batch_mean_added"), ("factor_two_forgotten",)),  # N = 2: both halve every gradient
+    ("softmax-ce", Mistake("softmax_diagonal"), ()),
+    ("softmax-ce", Mistake("sign_flipped"), ()),
+    ("softmax-mse", Mistake("softmax_diagonal"), ()),
+    ("softmax-mse", Mistake("batch_mean_dropped"), ()),
 ]
 
 
