@@ -29,6 +29,13 @@ def from_torch(model, inputs, targets, loss="mse", lr=0.1, update_biases: bool =
     return _from_torch(model, inputs, targets, loss, lr, update_biases, steps, title)
 
 
+def to_torch(spec, dtype=None):
+    """The spec (a NetworkSpec, file or preset) as (nn.Sequential, inputs, targets, loss), float64 by default."""
+    from .torchio import to_torch as _to_torch
+
+    return _to_torch(spec if isinstance(spec, NetworkSpec) else load(spec), dtype)
+
+
 def check(spec, answers):
     """Check a file of answers against a spec or preset; return the report (see derive.check)."""
     from .check import check_file
@@ -36,4 +43,5 @@ def check(spec, answers):
     return check_file(spec, answers)
 
 
-__all__ = ["DeriveError", "NetworkSpec", "check", "from_torch", "load", "preset_names", "solve", "__version__"]
+__all__ = ["DeriveError", "NetworkSpec", "check", "from_torch", "load", "preset_names", "solve", "to_torch",
+           "__version__"]

@@ -1,4 +1,5 @@
-"""PyTorch models in and specs out: a spec from an nn.Sequential or a saved state dict, and spec files as TOML.
+"""PyTorch models in and out: a spec from an nn.Sequential or a saved state dict, spec files as TOML, and a spec
+as an nn.Sequential with its loss, to run PyTorch on the same network.
 
 PyTorch is optional (``pip install derive[torch]``); it is imported only here, and
 only when a model is read. Weights are read as PyTorch prints them at full
@@ -15,7 +16,7 @@ from .errors import DeriveError
 from .spec import NetworkSpec, parse
 
 ACTIVATION_MODULES = {"Sigmoid": "sigmoid", "ReLU": "relu", "Tanh": "tanh", "Identity": "identity"}
-LOSS_MODULES = {"MSELoss": "mse"}
+LOSS_MODULES = {"MSELoss": "mse", "BCELoss": "bce", "CrossEntropyLoss": "cross_entropy"}
 
 
 def shortest(value, dtype: str = "float32") -> str:
@@ -49,6 +50,14 @@ def layers_of(model) -> list[tuple]:
             if pending is not None:
                 layers.append((pending, "identity"))
             pending = child
+        elif kind == "Softmax":
+            if pending is None:
+                raise DeriveError("model", "Softmax comes before any Linear layer; derive needs Linear, activation, ...")
+            if child.dim not in (1, -1):
+                raise DeriveError("model", f"Softmax(dim={child.dim}) normalises across the samples; derive's softmax "
+                                  "is over the units of a layer (dim=1 or dim=-1)")
+            layers.append((pending, "softmax"))
+            pending = None
         elif kind in ACTIVATION_MODULES or kind == "LeakyReLU":
             if pending is None:
                 raise DeriveError("model", f"{kind} comes before any Linear layer; derive needs Linear, activation, ...")
@@ -63,7 +72,7 @@ def layers_of(model) -> list[tuple]:
             pending = None
         else:
             raise DeriveError("model", f"derive cannot express a {kind} layer; supported: Linear and "
-                              f"{', '.join(ACTIVATION_MODULES)}, LeakyReLU")
+                              f"{', '.join(ACTIVATION_MODULES)}, LeakyReLU, Softmax (last)")
     if pending is not None:
         layers.append((pending, "identity"))
     if not layers:
@@ -127,19 +136,84 @@ def from_torch(model, inputs, targets, loss="mse", lr=0.1, update_biases: bool =
     learning rate of plain SGD. Raises DeriveError for a layer derive cannot express.
     """
     if not isinstance(loss, str):
-        name = type(loss).__name__
-        if name not in LOSS_MODULES:
-            raise DeriveError("loss", f"derive cannot express {name}; supported: {', '.join(LOSS_MODULES)}")
-        if getattr(loss, "reduction", "mean") != "mean":
-            raise DeriveError("loss", f"{name} with reduction '{loss.reduction}': derive's mse is the mean")
-        loss = LOSS_MODULES[name]
+        loss = _loss_name(loss)
+    found = layers_of(model)
+    if loss == "cross_entropy" and found[-1][1] == "softmax":
+        raise DeriveError("model", "the model ends in Softmax and CrossEntropyLoss applies the softmax again to what "
+                          "it is given (PyTorch expects logits): the softmax is applied twice. Remove the nn.Softmax; "
+                          "derive writes CrossEntropyLoss's own softmax as the output activation")
+    if loss == "cross_entropy":
+        targets = _class_probabilities(targets, found[-1][0].out_features)
     layers = []
-    for linear, activation in layers_of(model):
+    for linear, activation in found:
         bias = _decimals(linear.bias) if linear.bias is not None else ["0"] * linear.out_features
         layers.append((_decimals(linear.weight), bias, activation))
     rows = lambda data: _decimals(data) if hasattr(data, "detach") else [[str(v) for v in row] for row in data]
     document = spec_dict(layers, rows(inputs), rows(targets), loss, lr, update_biases, steps, title)
     return parse(to_toml(document), "model", "toml", name="model")
+
+
+def _loss_name(loss) -> str:
+    """derive's name of a torch loss module, refusing settings derive does not compute."""
+    name = type(loss).__name__
+    if name not in LOSS_MODULES:
+        raise DeriveError("loss", f"derive cannot express {name}; supported: {', '.join(LOSS_MODULES)}")
+    if getattr(loss, "reduction", "mean") != "mean":
+        raise DeriveError("loss", f"{name} with reduction '{loss.reduction}': derive's {LOSS_MODULES[name]} is the mean")
+    if getattr(loss, "weight", None) is not None:
+        raise DeriveError("loss", f"{name} with class weights: derive weighs every output alike")
+    if getattr(loss, "label_smoothing", 0.0):
+        raise DeriveError("loss", f"{name} with label smoothing: smooth the targets themselves instead")
+    return LOSS_MODULES[name]
+
+
+def _class_probabilities(targets, classes: int):
+    """Targets as rows of class probabilities: class indices (as CrossEntropyLoss also takes) become one-hot rows."""
+    values = targets.detach().cpu().tolist() if hasattr(targets, "detach") else list(targets)
+    if values and not isinstance(values[0], list):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return targets  # one sample's probabilities written flat: the spec reads it as it is
+        for v in values:
+            if not 0 <= v < classes:
+                raise DeriveError("targets", f"class index {v} is not one of the {classes} classes (0 to {classes - 1})")
+        return [[str(int(k == v)) for k in range(classes)] for v in values]
+    return targets
+
+
+def to_torch(spec: NetworkSpec, dtype=None):
+    """The spec as PyTorch objects: (model, inputs, targets, loss function), in float64 unless ``dtype`` says.
+
+    ``model`` is an nn.Sequential of Linear layers and activations holding the spec's
+    starting parameters; ``loss(model(inputs), targets)`` is derive's loss. With the
+    cross-entropy the model ends in the logits (no Softmax), as CrossEntropyLoss expects.
+    """
+    import torch
+    from torch import nn
+
+    dtype = dtype or torch.float64
+    modules = []
+    for l, activation in enumerate(spec.activations, start=1):
+        linear = nn.Linear(spec.sizes[l - 1], spec.sizes[l], dtype=dtype)
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor([[float(w) for w in row] for row in spec.weights[l - 1]], dtype=dtype))
+            linear.bias.copy_(torch.tensor([float(b) for b in spec.biases[l - 1]], dtype=dtype))
+        modules.append(linear)
+        if spec.loss == "cross_entropy" and l == spec.layers:
+            continue  # CrossEntropyLoss applies the softmax itself
+        if activation == "softmax":
+            modules.append(nn.Softmax(dim=1))
+        elif activation.startswith("leaky_relu"):
+            slope = activation[len("leaky_relu("):-1] if "(" in activation else "0.01"
+            modules.append(nn.LeakyReLU(float(slope)))
+        elif activation != "identity":
+            modules.append({"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]())
+    rows = lambda data: torch.tensor([[float(v) for v in row] for row in data], dtype=dtype)
+    losses = {
+        "mse": nn.MSELoss(), "bce": nn.BCELoss(), "cross_entropy": nn.CrossEntropyLoss(),
+        "sse": nn.MSELoss(reduction="sum"),
+        "half_sse": lambda out, t: 0.5 * nn.functional.mse_loss(out, t, reduction="sum"),
+    }
+    return nn.Sequential(*modules), rows(spec.inputs), rows(spec.targets), losses[spec.loss]
 
 
 def from_state_dict(path: str, activations: list[str], inputs, targets, loss: str = "mse", lr="0.1",
@@ -172,4 +246,4 @@ def from_state_dict(path: str, activations: list[str], inputs, targets, loss: st
     return text
 
 
-__all__ = ["from_torch", "from_state_dict", "to_toml", "shortest", "Fraction"]
+__all__ = ["from_torch", "from_state_dict", "to_torch", "to_toml", "shortest", "Fraction"]

@@ -42,10 +42,67 @@ def test_from_torch_reads_leaky_relu_slopes():
 @pytest.mark.parametrize("model, message", [
     (nn.Sequential(nn.Linear(2, 2), nn.Dropout()), "cannot express a Dropout layer"),
     (nn.Sequential(nn.ReLU(), nn.Linear(2, 2)), "comes before any Linear layer"),
+    (nn.Sequential(nn.Linear(2, 2), nn.Softmax(dim=0)), "normalises across the samples"),
 ])
 def test_from_torch_refuses_what_it_cannot_express(model, message):
     with pytest.raises(DeriveError, match=message):
         derive.from_torch(model, [[1, 2]], [[1, 2]])
+
+
+def classifier():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 3))
+    with torch.no_grad():
+        model[0].weight.copy_(torch.tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]))
+        model[0].bias.copy_(torch.tensor([0.05, -0.05, 0.1]))
+        model[2].weight.copy_(torch.tensor([[0.7, -0.8, 0.9], [-0.1, 0.2, -0.3], [0.4, 0.5, -0.6]]))
+        model[2].bias.copy_(torch.tensor([0.0, 0.1, -0.1]))
+    return model
+
+
+@pytest.mark.parametrize("targets", [
+    [2, 0],  # class indices, as CrossEntropyLoss also takes them
+    [[0, 0, 1], [1, 0, 0]],  # the same as one-hot rows
+])
+def test_from_torch_reads_a_classifier_with_cross_entropy(targets):
+    """Logits out, CrossEntropyLoss: derive's loss and gradients are PyTorch's (float32 model, so 1e-6)."""
+    model, x = classifier(), torch.tensor([[0.5, -1.0], [0.25, 0.75]])
+    spec = derive.from_torch(model, x, targets, loss=nn.CrossEntropyLoss(), lr=0.1)
+    assert spec.activations == ("tanh", "softmax") and spec.loss == "cross_entropy"
+    assert spec.targets == ((0, 0, 1), (1, 0, 0))
+    loss = nn.CrossEntropyLoss()(model(x), torch.tensor([2, 0]))
+    loss.backward()
+    run = derive.solve(spec).first
+    assert float(run.loss) == pytest.approx(loss.item(), abs=1e-6)
+    for ours, theirs in ((run.grad_W[2], model[2].weight.grad), (run.grad_W[1], model[0].weight.grad)):
+        assert [float(v) for row in ours for v in row] == pytest.approx(theirs.flatten().tolist(), abs=1e-6)
+
+
+@pytest.mark.parametrize("model, loss, targets, message", [
+    (nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=1)), nn.CrossEntropyLoss(), [1], "the softmax is applied twice"),
+    (nn.Sequential(nn.Linear(2, 3)), nn.CrossEntropyLoss(), [3], "class index 3 is not one of the 3 classes"),
+    (nn.Sequential(nn.Linear(2, 3)), nn.CrossEntropyLoss(label_smoothing=0.1), [1], "label smoothing"),
+    (nn.Sequential(nn.Linear(2, 3)), nn.CrossEntropyLoss(weight=torch.ones(3)), [1], "class weights"),
+    (nn.Sequential(nn.Linear(2, 3)), nn.CrossEntropyLoss(reduction="sum"), [1], "reduction 'sum'"),
+    (nn.Sequential(nn.Linear(2, 3)), nn.NLLLoss(), [1], "cannot express NLLLoss"),
+])
+def test_from_torch_refuses_losses_it_cannot_express(model, loss, targets, message):
+    with pytest.raises(DeriveError, match=message):
+        derive.from_torch(model, [[0.5, 0.25]], targets, loss=loss)
+
+
+@pytest.mark.parametrize("source", ["mazur", "mazur-torch", "softmax-ce", "mlp-relu"])
+def test_to_torch_gives_the_same_loss_and_gradients(source):
+    """PyTorch out: the spec as an nn.Sequential and loss; autograd in float64 agrees with derive to 1e-12."""
+    model, x, t, loss_fn = derive.to_torch(source)
+    loss = loss_fn(model(x), t)
+    loss.backward()
+    ours = derive.solve(source, verify_symbolic=False).first
+    assert loss.item() == pytest.approx(float(ours.loss), rel=1e-12)
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    for l, linear in enumerate(linears, start=1):
+        assert [float(v) for row in ours.grad_W[l] for v in row] == pytest.approx(
+            linear.weight.grad.flatten().tolist(), rel=1e-12, abs=1e-15)
+        assert [float(v) for v in ours.grad_b[l]] == pytest.approx(linear.bias.grad.tolist(), rel=1e-12, abs=1e-15)
 
 
 def test_import_torch_writes_a_spec(tmp_path, capsys):
