@@ -20,6 +20,9 @@ from .spec import NetworkSpec, load, preset_names  # noqa: E402
 # `from derive.solve import Solution` still finds the module
 from .solve import solve  # noqa: E402
 
+# loaded now, so that the module does not replace the function check() below when it is first imported
+from . import check as _check_module  # noqa: E402,F401
+
 
 def from_torch(model, inputs, targets, loss="mse", lr=0.1, update_biases: bool = True, steps: int = 1,
                title: str = "A PyTorch model") -> NetworkSpec:
@@ -37,9 +40,20 @@ def to_torch(spec, dtype=None):
 
 
 def check(spec, answers):
-    """Check a file of answers against a spec or preset; return the report (see derive.check)."""
-    from .check import check_file
+    """Check answers against a spec or preset; return the report (see derive.check).
 
+    ``answers`` is an answers file (TOML or JSON) or a mapping from names to numbers,
+    nested lists or tensors: ``{"out_o1": 0.7514, "gradients.W1": w1_grad}``.
+    """
+    from collections.abc import Mapping
+
+    from .check import check_file, check_text
+
+    if isinstance(answers, Mapping):
+        import json
+
+        plain = lambda v: v.detach().cpu().tolist() if hasattr(v, "detach") else v.tolist() if hasattr(v, "tolist") else v
+        return check_text(spec, json.dumps({name: plain(v) for name, v in answers.items()}), "json")
     return check_file(spec, answers)
 
 

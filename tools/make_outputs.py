@@ -25,7 +25,7 @@ from derive.spec import preset_names  # noqa: E402
 def commands(out: Path) -> list[list[str]]:
     """The derive command lines that make outputs/, each writing under ``out``."""
     lines = [["solve", name, "--out", str(out / name)] for name in preset_names()]
-    lines += [["slides", name, "--out", str(out / name)] for name in ("mazur", "mlp-relu")]
+    lines += [["slides", name, "--out", str(out / name)] for name in ("mazur", "mlp-relu", "softmax-ce")]
     lines.append(["worksheet", "mazur", "--variants", "2", "--seed", "42", "--formulas", "--blanks", "full",
                   "--format", "pdf,md,moodle,json", "--out", str(out / "mazur-worksheets")])
     return lines
