@@ -44,6 +44,21 @@ def test_random_networks_compile_without_overfull_boxes(seed):
 
 
 @needs_tex
+@pytest.mark.parametrize("activations, loss, batch", [
+    (["sigmoid", "softmax"], "mse", 2),
+    (["tanh", "relu", "identity"], "cross_entropy", 2),
+    (["leaky_relu", "softmax"], "half_sse", 1),
+])
+def test_softmax_networks_compile_without_overfull_boxes(activations, loss, batch):
+    """The Jacobian, its matrix and the sums over every output fit the page, also with samples."""
+    text = spec_text(60, depth=len(activations) - 1, activations=activations, loss=loss, batch=batch, out=3)
+    _, md, tex = documents(solve(parse(text, "r.toml")))
+    assert r"\begin{pmatrix}" in tex and "softmax" in md
+    _, log = compile_pdf(tex)
+    assert overfull_boxes(log) == []
+
+
+@needs_tex
 def test_hostile_title_prints_as_text(tmp_path):
     text = spec_text(1).replace('title = "random network 1"', 'title = """' + HOSTILE.replace("\\", "\\\\") + '"""')
     solution = solve(parse(text, "hostile.toml"))
