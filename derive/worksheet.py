@@ -47,6 +47,7 @@ class Blank:
     step: tuple  # the worked step: rows (lhs, relation, rhs) with the rounded numbers put in
     exact: str  # the exact value, for the teacher
     tolerance: str  # half a unit of the last decimal
+    accepted: tuple  # what a quiz accepts (each within the tolerance): the key's value, and the exact value rounded
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ def _layer(step) -> int | None:
 
 def exercise(solution, blanks: str, places: int, formulas: bool, ident: str) -> Exercise:
     """The exercise of one version: its blanks with the key of a calculation rounding to ``places``."""
+    from .numeric import round_decimal
     from .rounding import answer_key, plain
     from .steps import Steps
 
@@ -134,8 +136,9 @@ def exercise(solution, blanks: str, places: int, formulas: bool, ident: str) -> 
             rows.append(("", "=", filled))
         raw = world.evaluate(world.formula(step))  # before this step's own rounding
         rows.append(("", "=" if Fraction(rounded) == raw else r"\approx", plain(rounded)))
+        accepted = tuple(dict.fromkeys((plain(rounded), plain(round_decimal(exact, places)))))
         made.append(Blank(step.name, step.latex, stage_of(step.kind), plain(rounded), tuple(rows),
-                          shown(exact, 9).text, plain(Decimal(5).scaleb(-(places + 1)))))
+                          shown(exact, 9).text, plain(Decimal(5).scaleb(-(places + 1))), accepted))
     return Exercise(ident, solution, tuple(made), places, formulas)
 
 
@@ -186,59 +189,51 @@ def _cdata(text: str) -> str:
     return text.replace("]]>", "]]]]><![CDATA[>")
 
 
-def cloze(blank: Blank, places: int) -> str:
-    """A Moodle embedded NUMERICAL answer: the key's value, and the exact value rounded if it differs.
+def cloze(blank: Blank) -> str:
+    """A Moodle embedded NUMERICAL answer: every accepted value, each within the tolerance.
 
     The tolerance is half a unit of the last decimal the sheet asks for, so an answer
     written to that many decimals is right exactly when it is one of the accepted values.
     """
-    from .numeric import round_decimal
-    from .rounding import plain
-
-    accepted = [blank.key]
-    exact = plain(round_decimal(Fraction(Decimal(blank.exact)), places)) if "e" not in blank.exact else blank.key
-    if exact != blank.key:
-        accepted.append(exact)
-    answers = f"={accepted[0]}:{blank.tolerance}" + "".join(f"~%100%{a}:{blank.tolerance}" for a in accepted[1:])
+    first, *others = blank.accepted
+    answers = f"={first}:{blank.tolerance}" + "".join(f"~%100%{a}:{blank.tolerance}" for a in others)
     return "{1:NUMERICAL:" + answers + "}"
 
 
-def moodle_question(ex: Exercise) -> dict:
+def givens_html(ex: Exercise, sheet: dict, math) -> str:
+    """The numbers a quiz question gives, as HTML: the network, learning rate, rounding rule and tables.
+
+    One template for every course platform; ``math`` writes a piece of LaTeX the way the
+    platform shows mathematics (Moodle: MathJax delimiters; Canvas: plain HTML).
+    """
+    from .render import render
+
+    return render("md/givens.html.j2", ex=ex, spec=ex.solution.spec, eta=r"\eta = " + sheet["eta"],
+                  tables=(sheet["parameters"], sheet["data"]), math=math).rstrip("\n")
+
+
+def moodle_question(ex: Exercise, sheet: dict | None = None) -> dict:
     """One cloze question for one version: the given numbers, then a field per blank."""
     from .render import escape_xml
 
     math = lambda latex: r"\(" + escape_xml(latex) + r"\)"
-    spec = ex.solution.spec
-    w = context(ex, False)
-    rows = []
-    for table in (w["parameters"], w["data"]):
-        head = "".join(f"<th>{math(h.latex) if hasattr(h, 'latex') else escape_xml(h)}</th>" for h in table.header)
-        body = "".join("<tr>" + "".join(f"<td>{math(c) if k == 'math' else escape_xml(c)}</td>"
-                                        for c, k in zip(row, table.kinds)) + "</tr>" for row in table.rows)
-        rows.append(f"<table border=\"1\" cellpadding=\"3\"><tr>{head}</tr>{body}</table>")
-    parts = [
-        f"<p>Version {escape_xml(ex.ident)}. One step of gradient descent on a {'-'.join(map(str, spec.sizes))} "
-        f"network ({escape_xml(', '.join(spec.activations))} activations, {escape_xml(spec.loss)} loss) with "
-        f"learning rate {math(chr(92) + 'eta = ' + w['eta'])}"
-        + ("" if spec.update_biases else " (the biases are not updated)")
-        + f". <b>Give every answer to {ex.places} decimal places</b> and use your rounded answers in the later steps.</p>",
-        *rows,
-    ]
+    parts = [givens_html(ex, sheet or context(ex, False), math)]
     for title, group in by_stage(ex):
         parts.append(f"<h4>{escape_xml(title)}</h4><p>")
-        parts += [f"{math(b.latex + ' =')} {cloze(b, ex.places)}<br>" for b in group]
+        parts += [f"{math(b.latex + ' =')} {cloze(b)}<br>" for b in group]
         parts.append("</p>")
     feedback = "<p>Worked steps:</p>" + "".join(
         "<p>" + math(" ".join(f"{lhs} {rel} {rhs}" for lhs, rel, rhs in b.step)) + "</p>" for b in ex.blanks)
-    return {"name": f"{spec.title} (version {ex.ident})", "ident": ex.ident,
+    return {"name": f"{ex.title} (version {ex.ident})", "ident": ex.ident,
             "html": _cdata("\n".join(parts)), "feedback": _cdata(feedback)}
 
 
-def moodle_xml(exercises: list, category: str) -> str:
-    """A Moodle XML quiz: one cloze question per version."""
+def moodle_xml(exercises: list, category: str, sheets: dict | None = None) -> str:
+    """A Moodle XML quiz: one cloze question per version (``sheets``: the versions' sheet contexts, if built)."""
     from .render import render
 
-    return render("md/moodle.xml.j2", questions=[moodle_question(ex) for ex in exercises], category=category)
+    questions = [moodle_question(ex, (sheets or {}).get(ex.ident)) for ex in exercises]
+    return render("md/moodle.xml.j2", questions=questions, category=category)
 
 
 def to_json(exercises: list) -> str:
@@ -268,7 +263,7 @@ def to_json(exercises: list) -> str:
 
 # -- the files of a batch ------------------------------------------------------------------------
 
-FORMATS = ("pdf", "tex", "md", "moodle", "json")
+FORMATS = ("pdf", "tex", "md", "moodle", "qti", "json")
 
 
 def exercises(spec, variants: int | None, seed: int, blanks: str, places: int, formulas: bool, progress=None):
@@ -291,24 +286,28 @@ def files(exercises: list, formats, progress=None) -> dict:
     import os
     from concurrent.futures import ThreadPoolExecutor
 
-    from .diagram import build as diagram
     from .latex import compile_pdf
+    from .qti import package
     from .render import render
 
     out = {}
-    sheets = {(ex.ident, key): context(ex, key) for ex in exercises for key in (False, True)}
+    # each version's context is built once: its sheet, its key (the same context, filled in) and the quizzes share it
+    sheets = {ex.ident: context(ex, False) for ex in exercises}
+    both = {(ex.ident, key): {**sheets[ex.ident], "key": key} for ex in exercises for key in (False, True)}
     tex = {f"{'key' if key else 'sheet'}-{ident}": render("tex/worksheet.tex.j2", sheets=[c])
-           for (ident, key), c in sheets.items()}
+           for (ident, key), c in both.items()} if {"tex", "pdf"} & set(formats) else {}
     if "tex" in formats:
         out.update({f"{stem}.tex": text for stem, text in tex.items()})
     if "md" in formats:
         for ex in exercises:
             for key in (False, True):
                 out[f"{'key' if key else 'sheet'}-{ex.ident}.md"] = render("md/worksheet.md.j2",
-                                                                           sheets=[sheets[(ex.ident, key)]])
-            out[f"network-{ex.ident}.svg"] = diagram(ex.solution, "weights", digits=6).svg()
+                                                                           sheets=[both[(ex.ident, key)]])
+            out[f"network-{ex.ident}.svg"] = sheets[ex.ident]["diagram"].svg()
     if "moodle" in formats:
-        out["moodle.xml"] = moodle_xml(exercises, exercises[0].title)
+        out["moodle.xml"] = moodle_xml(exercises, exercises[0].title, sheets)
+    if "qti" in formats:
+        out["canvas-qti.zip"] = package(exercises, sheets)
     if "json" in formats:
         out["worksheets.json"] = to_json(exercises)
     if "pdf" in formats:
