@@ -14,6 +14,7 @@ from pathlib import Path
 from . import __version__
 from .errors import DeriveError
 from .files import pdf_or_keep, solution_files
+from .notation import DOCUMENT_NOTATIONS
 from .spec import load, preset_names
 
 SOLVE_FORMATS = ("md", "tex", "pdf", "json")
@@ -61,10 +62,11 @@ def _progress(done: int, total: int, what: str = "training") -> None:
 
 
 def cmd_presets(args) -> int:
-    for name in preset_names():
-        spec = load(name)
-        sizes = "-".join(map(str, spec.sizes))
-        print(f"{name:<12} {sizes:<8} {spec.loss:<9} {spec.title}")
+    rows = [(name, "-".join(map(str, spec.sizes)), spec.loss, spec.title)
+            for name, spec in ((name, load(name)) for name in preset_names())]
+    widths = [max(len(row[c]) for row in rows) for c in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
     return 0
 
 
@@ -207,14 +209,19 @@ def _small_enough(spec, limit: int | None, what: str) -> None:
                           f"(at most {limit}); --format json still solves it, --max-parameters raises the limit")
 
 
-def _document_command(sub, name: str, purpose: str, formats, digits: int, digits_help: str):
+def _document_command(sub, name: str, purpose: str, formats, digits: int, digits_help: str,
+                      notations=DOCUMENT_NOTATIONS):
     """A subcommand that renders documents of one spec: the arguments they all share."""
     sp = sub.add_parser(name, help=purpose)
     sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
     sp.add_argument("--format", help=f"comma-separated: {', '.join(formats)} (default: all; without TeX, all "
                     "but the PDFs)")
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
-    sp.add_argument("--notation", choices=("units", "layered"), help="naming scheme (default: the spec's, or automatic)")
+    sp.add_argument("--notation", choices=notations,
+                    help="how the documents write the solution: units (the blog's names, one hidden layer), layered "
+                    "(z, a with layer superscripts)" + (" or matrix (vectors and matrices with the numbers put in)"
+                                                        if "matrix" in notations else "")
+                    + "; default: the spec's naming scheme. The JSON names never change")
     sp.add_argument("--digits", type=int, default=digits, help=digits_help)
     sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 5000; JSON has no limit)")
     return sp
@@ -248,7 +255,8 @@ def parser() -> argparse.ArgumentParser:
 
     sp = _document_command(sub, "solve", "solve a network and write the worked solution", SOLVE_FORMATS, 9,
                            "significant digits printed in the documents (default 9, as the blog; values are exact)")
-    sp.add_argument("--detail", help="parameters whose derivation a large network writes out in full: "
+    sp.add_argument("--detail", help="parameters whose derivation the matrix form (a large network, --notation "
+                    "matrix) writes out in full: "
                     "comma-separated names (W1_1_3,b2_1), 'all' or 'none' (default: a few per layer)")
     sp.add_argument("--round-intermediate", type=int, metavar="K",
                     help="also write answer-key-Kdp.toml: the answers of a hand calculation that rounds every "
@@ -267,7 +275,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--activations", required=True, help="one per Linear layer, comma-separated: sigmoid,relu,...")
     sp.add_argument("--inputs", required=True, help="the inputs as JSON rows, e.g. '[[0.05, 0.1]]'")
     sp.add_argument("--targets", required=True, help="the targets as JSON rows, e.g. '[[0.01, 0.99]]'")
-    sp.add_argument("--loss", default="mse", help="mse, half_sse or sse (default mse, as nn.MSELoss)")
+    sp.add_argument("--loss", default="mse", help="mse, half_sse, sse, bce or cross_entropy (default mse, as nn.MSELoss)")
     sp.add_argument("--lr", default="0.1", help="learning rate (default 0.1)")
     sp.add_argument("--steps", type=int, default=1)
     sp.add_argument("--fixed-biases", action="store_true", help="do not update the biases")
@@ -275,7 +283,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="model.toml", help="the spec file to write (default model.toml)")
     sp.set_defaults(run=cmd_import_torch)
 
-    sp = sub.add_parser("worksheet", help="printable worksheets and answer keys, a version per student, Moodle quiz")
+    sp = sub.add_parser("worksheet", help="printable worksheets and answer keys, a version per student, "
+                        "Moodle and Canvas quizzes")
     sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
     sp.add_argument("--blanks", default="full",
                     help="what students fill in, comma-separated: levels forward | output | full, stages forward | "
@@ -285,13 +294,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--places", type=int, default=4, help="decimal places the students give (default 4)")
     sp.add_argument("--formulas", action="store_true", help="print the formulas students may use on the sheet")
     sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 100)")
-    sp.add_argument("--format", help="comma-separated: pdf, tex, md, moodle, json "
+    sp.add_argument("--format", help="comma-separated: pdf, tex, md, moodle, qti (Canvas), json "
                     "(default pdf,moodle,json; without TeX, moodle,json)")
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
     sp.set_defaults(run=cmd_worksheet)
 
     sp = _document_command(sub, "slides", "lecture slides that walk through one example step by step",
-                           SLIDE_FORMATS, 6, "significant digits on the slides (default 6)")
+                           SLIDE_FORMATS, 6, "significant digits on the slides (default 6)", ("units", "layered"))
     sp.set_defaults(run=cmd_slides)
     return p
 

@@ -107,7 +107,7 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) ->
 
     ``highlight`` is a collection of node keys ("l:j") and edge keys ("l:j:i") to emphasise.
     """
-    spec, n, run = solution.spec, solution.notation, solution.first
+    spec, n, run = solution.spec, solution.document_names, solution.first
     sizes = spec.sizes
     compact = max(sizes) > MAX_SHOWN
     layouts = [shown_units(size) for size in sizes]

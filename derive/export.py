@@ -18,10 +18,11 @@ def in_layout(matrix, layout: str):
 def quantities(solution: Solution) -> dict:
     """Every scalar of the worked solution by its printed name, exact values, in reading order.
 
-    Names follow :mod:`derive.notation`. Forward pass, loss, backward pass (per unit:
-    dE/dout, the paths through the layer above for hidden units, dout/dnet, delta),
-    then per parameter: its value, d net/d parameter, per-sample contributions when
-    there are several samples, the gradient and the updated value.
+    Names follow :mod:`derive.notation` in the spec's own scheme (``solution.notation``), never
+    the notation the documents are written in: the data is the same whatever ``--notation``.
+    Forward pass, loss, backward pass (per unit: dE/dout, the paths through the layer above
+    for hidden units, dout/dnet, delta), then per parameter: its value, d net/d parameter,
+    per-sample contributions when there are several samples, the gradient and the updated value.
     """
     s, n, r = solution.spec, solution.notation, solution.first
     L, N = s.layers, s.batch

@@ -11,6 +11,11 @@ Two schemes:
   spec's matrix ``W1`` (so the meaning follows ``weight_layout``), biases ``b1_3``,
   targets ``t1``, loss ``E``, output terms ``E_1``.
 
+The documents can be written in a third form, ``matrix``: vectors and matrices with
+the numbers put in, their entries named as in ``layered``. The names of the data
+(JSON, answers) always follow the spec's own scheme; ``--notation`` only chooses how
+the documents write the solution (see :func:`document_notation`).
+
 Derived names in both: ``delta_o1`` / ``delta2_1`` for dE/dnet, ``dE/dw5`` for a
 gradient, ``dout_o1/dnet_o1`` for a local factor, ``w5_new`` for an updated
 parameter. With more than one sample, per-sample quantities end in ``[n]``
@@ -24,6 +29,8 @@ from dataclasses import dataclass
 from .spec import NetworkSpec
 
 LETTERS = {0: "i", 1: "h", 2: "o"}
+#: how a document can write the solution: the two naming schemes, or vectors and matrices
+DOCUMENT_NOTATIONS = ("units", "layered", "matrix")
 
 
 @dataclass(frozen=True)
@@ -42,16 +49,23 @@ class Notation:
     sizes: tuple[int, ...]
     batch: int
     weight_layout: str
+    #: the output layer is a softmax: an output's error term then depends on every output unit's net input
+    coupled_output: bool = False
 
     @staticmethod
     def for_spec(spec: NetworkSpec, scheme: str | None = None) -> "Notation":
         """The scheme the spec asks for; 'auto' picks the blog's names for one hidden layer."""
         scheme = scheme or spec.notation
-        if scheme == "auto":
+        if scheme in ("auto", "matrix"):  # a matrix document names its entries as 'auto' would
             scheme = "units" if len(spec.sizes) == 3 and max(spec.sizes) <= 9 else "layered"
         if scheme == "units" and len(spec.sizes) != 3:
             scheme = "layered"  # the blog's names only exist for one hidden layer
-        return Notation(scheme, spec.sizes, spec.batch, spec.weight_layout)
+        return Notation(scheme, spec.sizes, spec.batch, spec.weight_layout, spec.activations[-1] == "softmax")
+
+    @staticmethod
+    def for_document(spec: NetworkSpec, notation: str) -> "Notation":
+        """The scalar names a document in ``notation`` prints (a matrix document names entries as layered)."""
+        return Notation.for_spec(spec, "layered" if notation == "matrix" else notation)
 
     @property
     def units(self) -> bool:
@@ -152,10 +166,12 @@ class Notation:
         """The path from unit j of layer l through unit k of layer l + 1: delta_k times the weight.
 
         The blog's name dE_o1/dout_h1 in the units scheme; the product itself, delta2_1*W2_1_3,
-        in the layered one.
+        in the layered one (and below a softmax output: delta_o1*w5).
         """
-        if self.units:
+        if self.units and not (self.coupled_output and l + 1 == self.output_layer):
             return self.derivative(self.error(s, k), self.out(l, s, j))
+        # under a softmax, delta_o1 * w5 is the path through net_o1, not the derivative of E_o1 (which
+        # depends on every output's net input): the product names it
         d, w = self.delta(l + 1, s, k), self.weight(l + 1, k, j)
         return Name(f"{d.text}*{w.text}", f"{d.latex} {w.latex}")
 
@@ -166,3 +182,18 @@ class Notation:
     def updated(self, name: Name) -> Name:
         base = f"{{{name.latex}}}" if "^" in name.latex else name.latex  # no double superscript
         return Name(f"{name.text}_new", f"{base}^{{+}}")
+
+
+def document_notation(spec: NetworkSpec, requested: str | None = None) -> str:
+    """How the documents write a spec's solution: ``requested`` (units, layered, matrix) or the spec's naming scheme.
+
+    ``units`` falls back to ``layered`` where the blog's names do not exist (more than one hidden layer).
+    """
+    if requested is not None and requested not in DOCUMENT_NOTATIONS:
+        from .errors import DeriveError, suggestion
+
+        raise DeriveError("notation", f"unknown notation '{requested}'{suggestion(requested, DOCUMENT_NOTATIONS)}; "
+                          f"choose from {', '.join(DOCUMENT_NOTATIONS)}")
+    if requested == "matrix" or (requested is None and spec.notation == "matrix"):
+        return "matrix"
+    return Notation.for_spec(spec, requested).scheme
