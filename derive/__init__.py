@@ -11,6 +11,8 @@ In Jupyter, a Solution displays itself as its worked solution.
 
 from __future__ import annotations
 
+from importlib import import_module
+
 __version__ = "0.1.0"
 
 from .errors import DeriveError  # noqa: E402
@@ -21,7 +23,7 @@ from .spec import NetworkSpec, load, preset_names  # noqa: E402
 from .solve import solve  # noqa: E402
 
 # loaded now, so that the module does not replace the function check() below when it is first imported
-from . import check as _check_module  # noqa: E402,F401
+import_module(".check", __name__)
 
 
 def from_torch(model, inputs, targets, loss="mse", lr=0.1, update_biases: bool = True, steps: int = 1,

@@ -85,7 +85,8 @@ class Names:
             if other == "units" and max(spec.sizes) > 9:
                 other = None
             if other:
-                alternative = _renamed(steps, Notation(other, spec.sizes, spec.batch, spec.weight_layout))
+                alternative = _renamed(steps, Notation(other, spec.sizes, spec.batch, spec.weight_layout,
+                                                         spec.activations[-1] == "softmax"))
                 for name, alt in alternative.items():
                     for alias in self._aliases(alt):
                         candidates.setdefault(normal(alias), set()).add(name)

@@ -87,19 +87,32 @@ def _subtitle(w: Writer) -> str:
 
 
 def _scalar_frames(w: Writer, solution: Solution) -> list[Frame]:
-    spec, n = solution.spec, solution.notation
+    spec, n = solution.spec, w.n  # the names the documents print
     frames = []
     for s in range(spec.batch):
         for l in range(1, spec.layers + 1):
+            coupled = w.g.activation(l).coupled
             for j in range(spec.sizes[l]):
                 edges = {f"{l}:{j}:{i}" for i in range(spec.sizes[l - 1])}
                 title = f"Forward pass: {n.unit(l, j).text if n.units else f'unit {j + 1} of layer {l}'}" + w.sample_note(s)
-                frames.append(Frame(title, (w.net_chain(l, s, j), w.out_chain(l, s, j)),
-                                    diagram(solution, "forward", {f"{l}:{j}"} | edges)))
+                # a softmax output needs every net input of its layer: the outputs get their own frame
+                chains = (w.net_chain(l, s, j),) if coupled else (w.net_chain(l, s, j), w.out_chain(l, s, j))
+                frames.append(Frame(title, chains, diagram(solution, "forward", {f"{l}:{j}"} | edges)))
+            if coupled:
+                units = {f"{l}:{j}" for j in range(spec.sizes[l])}
+                frames.append(Frame(f"Forward pass: the softmax{w.sample_note(s)}",
+                                    tuple(w.out_chain(l, s, j) for j in range(spec.sizes[l])),
+                                    diagram(solution, "forward", units)))
     loss = w.loss_section()
     frames.append(Frame("The loss", _chains(loss.blocks), diagram(solution, "forward",
                                                                     {f"{spec.layers}:{k}" for k in range(spec.sizes[-1])})))
     for l in range(spec.layers, 0, -1):
+        if w.g.activation(l).coupled:
+            units = {f"{l}:{j}" for j in range(spec.sizes[l])}
+            for s in range(spec.batch):
+                frames.append(Frame(f"Backward pass: the softmax Jacobian{w.sample_note(s)}",
+                                    tuple(b for b in w.softmax_blocks(l, s) if isinstance(b, Chain)),
+                                    diagram(solution, "deltas", units)))
         for j in range(spec.sizes[l]):
             for s in range(spec.batch):
                 name = n.unit(l, j).text if n.units else f"unit {j + 1} of layer {l}"

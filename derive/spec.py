@@ -21,7 +21,7 @@ from .functions import ACTIVATIONS, LOSSES, OUTPUT_ONLY
 
 PRESET_DIR = Path(__file__).parent / "presets"
 LAYOUTS = ("out_in", "in_out")
-NOTATIONS = ("auto", "units", "layered")
+NOTATIONS = ("auto", "units", "layered", "matrix")
 MAX_SPEC_BYTES = 50_000_000
 MAX_DIGITS = 1000  # per number: far beyond any real spec, and keeps exact arithmetic fast
 MAX_EXPONENT = 300

@@ -4,7 +4,8 @@ Small networks get every scalar written out, the way the blog does it: the gener
 formula, the numbers put in, the value. Large ones (more than 6 units in a layer
 or more than 60 parameters) get the vectorised form the first source document uses,
 every entry in tables, and full scalar derivations for a chosen subset
-(``detail``).
+(``detail``). The matrix notation writes any network in that form, with the
+matrices and their numbers typeset where they fit (derive.vectorised).
 """
 
 from __future__ import annotations
@@ -21,9 +22,14 @@ COLUMNS_PER_TABLE = 6
 
 
 def is_large(solution: Solution) -> bool:
-    """True when the scalar form would be unreadable: written in vectorised form instead."""
+    """True when the scalar form would be unreadable: written in matrix form instead."""
     spec = solution.spec
     return max(spec.sizes) > 6 or spec.parameter_count > 60
+
+
+def in_matrix_form(solution: Solution) -> bool:
+    """True when the document is written with vectors and matrices: the matrix notation, or a large network."""
+    return solution.matrix_form or is_large(solution)
 
 
 class Writer:
@@ -32,9 +38,9 @@ class Writer:
     def __init__(self, solution: Solution, digits: int = DEFAULT_DIGITS, detail=None):
         self.s = solution
         self.spec = solution.spec
-        self.n = solution.notation
-        self.g = solution.graph
-        self.d = solution.derivation
+        self.n = solution.document_names
+        self.g = solution.document_graph
+        self.d = solution.document_derivation
         self.run = solution.first
         self.values = self.d.values
         self.digits = digits
@@ -66,11 +72,11 @@ class Writer:
         rows.append(("" if rows else lhs, self.rel(value), final))
         return Chain(tuple(rows))
 
-    def sum_rows(self, lhs: str, relation: str, terms: list[str], first: bool) -> list[tuple]:
-        """A long sum broken into lines of TERMS_PER_LINE terms."""
+    def sum_rows(self, lhs: str, relation: str, terms: list[str], first: bool, per_line: int = TERMS_PER_LINE) -> list[tuple]:
+        """A long sum broken into lines of ``per_line`` terms."""
         rows = []
-        for start in range(0, len(terms), TERMS_PER_LINE):
-            piece = " + ".join(terms[start:start + TERMS_PER_LINE])
+        for start in range(0, len(terms), per_line):
+            piece = " + ".join(terms[start:start + per_line])
             if start == 0:
                 rows.append((lhs if first else "", relation, piece))
             else:
@@ -86,9 +92,8 @@ class Writer:
 
     # -- the document ----------------------------------------------------------------
     def document(self) -> Document:
-        large = is_large(self.s)
         sections = [self.network_section()]
-        if large:
+        if in_matrix_form(self.s):
             from .vectorised import VectorWriter
 
             vw = VectorWriter(self)
@@ -123,7 +128,9 @@ class Writer:
         else:
             hidden = ", ".join(str(x) for x in spec.sizes[1:-1])
             blocks.append(P(
-                f"The network has {spec.sizes[0]} inputs ", M(r"x_1, \dots, x_{" + str(spec.sizes[0]) + "}"),
+                f"The network has {spec.sizes[0]} input{'s' if spec.sizes[0] > 1 else ''} ",
+                M(", ".join(f"x_{{{i + 1}}}" for i in range(spec.sizes[0])) if spec.sizes[0] <= 3
+                  else r"x_1, \dots, x_{" + str(spec.sizes[0]) + "}"),
                 f", {L - 1} hidden layer{'s' if L > 2 else ''} of {hidden} units and {spec.sizes[-1]} output unit"
                 f"{'s' if spec.sizes[-1] > 1 else ''}. Layer ", M("l"), " is written as a superscript ",
                 M("[l]"), "; the output layer is layer ", M(str(L)), ".",
@@ -135,14 +142,22 @@ class Writer:
                 break
             generic_net = r"\mathrm{net}" if n.units else f"z^{{[{l}]}}"
             where = "every unit" if same else f"each unit of {n.layer_name(l)}"
+            output = ("the outputs are the softmax of the layer's net inputs, probabilities that sum to 1"
+                      if act.coupled else f"its output is the {act.name} activation of the net input")
             blocks.append(P(
-                f"The net input of {where} is the weighted sum of its inputs plus its bias; its output is the "
-                f"{act.name} activation of the net input: ", M(self._activation_formula(act, generic_net, l)), ".",
+                f"The net input of {where} is the weighted sum of its inputs plus its bias; {output}: ",
+                M(self._activation_formula(act, generic_net, l)), ".",
             ))
         loss = fn.LOSSES[spec.loss]
         blocks.append(P(f"The loss is {loss.description}:"))
         lhs, rhs = self._loss_formula().split(" = ", 1)
         blocks.append(Chain(((lhs, "=", rhs),)))
+        if spec.loss == "cross_entropy":
+            blocks.append(P(
+                "PyTorch's CrossEntropyLoss takes the output layer's net inputs as logits and applies the softmax "
+                "itself; here that softmax is written as the output layer's activation, so that its step and its "
+                "derivative show. The targets are class probabilities (a one-hot row names the right class).",
+            ))
         N, K = spec.batch, spec.sizes[-1]
         if spec.loss == "mse" and N * K == 2:
             blocks.append(P(
@@ -155,7 +170,13 @@ class Writer:
             "One step of gradient descent with learning rate ", M(r"\eta = " + self.num(spec.learning_rate)),
             f"; {rule}.",
         ))
-        if not n.units:
+        matrices = None
+        if in_matrix_form(self.s):
+            from .vectorised import VectorWriter
+
+            matrices = VectorWriter(self)
+            blocks += matrices.layout_blocks()
+        elif not n.units:
             l1 = r"W^{[l]}_{j,i}" if spec.weight_layout == "out_in" else r"W^{[l]}_{i,j}"
             blocks.append(P(
                 "Weights are indexed as the spec writes its matrices: ", M(l1),
@@ -168,13 +189,11 @@ class Writer:
         network = diagram(self.s, "weights")
         self.files["network.svg"] = network.svg()
         blocks.insert(1, Figure(network, "network.svg"))
-        if not is_large(self.s):
-            blocks.append(self.parameter_table())
+        if matrices is None:
+            blocks += [self.parameter_table(), self.data_table()]
         else:
-            from .vectorised import VectorWriter
-
-            blocks += VectorWriter(self).starting_tables()
-        blocks.append(self.data_table())
+            blocks += matrices.starting_blocks()
+            blocks += matrices.data_blocks() or [self.data_table()]
         exact = ("every value is an exact rational number" if self.s.exact
                  else "every value is carried with 60 significant digits")
         blocks.append(P(
@@ -191,6 +210,9 @@ class Writer:
             "tanh": rf"\tanh({net}) = \frac{{e^{{{net}}} - e^{{-{net}}}}}{{e^{{{net}}} + e^{{-{net}}}}}",
             "relu": rf"\operatorname{{ReLU}}({net}) = \max(0, {net})",
             "identity": rf"\mathrm{{out}} = {net}" if net == r"\mathrm{net}" else rf"a^{{[{l}]}} = {net}",
+            "softmax": (r"\mathrm{out}_k = \frac{e^{\mathrm{net}_k}}{\sum_{m} e^{\mathrm{net}_m}}"
+                        if net == r"\mathrm{net}" else
+                        rf"a^{{[{l}]}}_k = \frac{{e^{{z^{{[{l}]}}_k}}}}{{\sum_{{m}} e^{{z^{{[{l}]}}_m}}}}"),
         }
         if act.name in formulas:
             return formulas[act.name]
@@ -213,6 +235,9 @@ class Writer:
             return rf"{E} = {sums} \tfrac{{1}}{{2}} ({t} - {o})^2"
         if spec.loss == "sse":
             return rf"{E} = {sums} ({t} - {o})^2"
+        if spec.loss == "cross_entropy":
+            mean = "" if N == 1 else r"\frac{1}{N} "
+            return rf"{E} = -{mean}{sums} {t} \ln {o}"
         factor = "" if N * K == 1 else r"\frac{1}{N K} "
         if spec.loss == "bce":
             return rf"{E} = -{factor}{sums} \left({t} \ln {o} + (1 - {t}) \ln(1 - {o})\right)"
@@ -271,6 +296,8 @@ class Writer:
         lhs = g.latex[g.out(l, s, j)]
         definition = g.out_definition(l, s, j)
         named = act.latex.format(g.latex[net])
+        if act.coupled:
+            named = rf"\operatorname{{softmax}}({self.layer_vector(l, s)})_{{{j + 1}}}"
         return self.chain(lhs, self.run.out[l][s][j], named, self.tex(definition), self.nums(definition))
 
     def forward_section(self) -> Section:
@@ -279,7 +306,12 @@ class Writer:
         for s in range(spec.batch):
             for l in range(1, spec.layers + 1):
                 inner = []
-                for j in range(spec.sizes[l]):
+                if self.g.activation(l).coupled:
+                    # each softmax output needs every net input of its layer
+                    inner += [self.net_chain(l, s, j) for j in range(spec.sizes[l])]
+                    inner.append(P("The softmax turns the net inputs into probabilities that sum to 1:"))
+                    inner += [self.out_chain(l, s, j) for j in range(spec.sizes[l])]
+                for j in range(spec.sizes[l] if not inner else 0):
                     inner.append(self.net_chain(l, s, j))
                     inner.append(self.out_chain(l, s, j))
                 blocks.append(Section(f"{self.layer_title(l)}{self.sample_note(s)}", 2, tuple(inner)))
@@ -313,6 +345,8 @@ class Writer:
         """dE/dout, dout/dnet and delta of one unit."""
         n, g = self.n, self.g
         u = self.d.unit(l, s, j)
+        if u.coupling:
+            return self.coupled_blocks(u)
         out_name = n.out(l, s, j)
         blocks = []
         if l == self.spec.layers:
@@ -383,6 +417,78 @@ class Writer:
         ))
         return blocks
 
+    def layer_vector(self, l: int, s: int) -> str:
+        """The vector of a layer's net inputs, for softmax(net)_j."""
+        vector = r"\mathbf{net}" if self.n.units else rf"\mathbf{{z}}^{{[{l}]}}"
+        return vector + (f"^{{({s + 1})}}" if self.spec.batch > 1 and self.n.units else "")
+
+    def softmax_blocks(self, l: int, s: int) -> list:
+        """The factors every softmax unit's delta shares: dE/dout_k for each output, the Jacobian d out_k/d net_j."""
+        n, spec = self.n, self.spec
+        K = spec.sizes[l]
+        units = [self.d.unit(l, s, j) for j in range(K)]
+        blocks = [P(
+            *((f"Sample {s + 1}. ",) if spec.batch > 1 else ()),
+            "How the loss changes with each output: the derivative of ", M(n.sample_loss(s).latex),
+            " with respect to each output, in which only that output's term depends on it:",
+        )]
+        for k in range(K):
+            e = units[0].coupling[k].dE_dout
+            blocks.append(self.chain(e.name.latex, e.value, self.tex(e.general), self.nums(e.general)))
+        blocks.append(P(
+            "The softmax couples the outputs: each output depends on every net input of the layer. SymPy's derivative "
+            "of the softmax gives the Jacobian ", M(r"\partial \mathrm{out}_k/\partial \mathrm{net}_j = "
+                                                    r"\mathrm{out}_k (\delta_{kj} - \mathrm{out}_j)" if n.units else
+                                                    rf"\partial a^{{[{l}]}}_k/\partial z^{{[{l}]}}_j = "
+                                                    rf"a^{{[{l}]}}_k (\delta_{{kj}} - a^{{[{l}]}}_j)"),
+            ", where ", M(r"\delta_{kj}"), " is 1 when k = j and 0 otherwise (the Kronecker delta, not a unit's delta): ",
+            M(r"\mathrm{out}_k (1 - \mathrm{out}_k)" if n.units else rf"a^{{[{l}]}}_k (1 - a^{{[{l}]}}_k)"),
+            " on the diagonal and ", M(r"-\mathrm{out}_k\, \mathrm{out}_j" if n.units else rf"-a^{{[{l}]}}_k a^{{[{l}]}}_j"),
+            " off it, so the matrix is symmetric.",
+        ))
+        for j in range(K):
+            for k in range(j, K):
+                d = units[j].coupling[k].dout_dnet
+                lhs = d.name.latex
+                if k != j:  # the Jacobian is symmetric: one chain for both entries
+                    lhs = rf"{units[k].coupling[j].dout_dnet.name.latex} = {lhs}"
+                blocks.append(self.chain(lhs, d.value, self.tex(d.general), self.nums(d.general)))
+        rows = r" \\ ".join(" & ".join(self.num(self.run.jacobian[l][s][k][j]) for j in range(K)) for k in range(K))
+        top = r"\mathbf{out}" if n.units else rf"\mathbf{{a}}^{{[{l}]}}"
+        jac = rf"\frac{{\partial {top}}}{{\partial {self.layer_vector(l, s)}}}"
+        blocks.append(P("As a matrix (row k, column j); each column sums to 0, since the outputs always sum to 1:"))
+        blocks.append(Chain(((jac, r"\approx" if not self.s.exact else "=", rf"\begin{{pmatrix}} {rows} \end{{pmatrix}}"),)))
+        return blocks
+
+    def coupled_blocks(self, u) -> list:
+        """delta of a softmax unit: the sum over every output, reduced where SymPy reduces it."""
+        n = self.n
+        l, s, j = u.layer, u.sample, u.unit
+        blocks = [P(
+            "Every output depends on ", M(n.net(l, s, j).latex), ", so its delta sums the paths through all "
+            "of them, each the output's derivative times its entry of the Jacobian:",
+        )]
+        names = [rf"{c.dE_dout.name.latex} {c.dout_dnet.name.latex}" for c in u.coupling]
+        general = [f"{_paren(self.tex(c.dE_dout.general))} {_paren(self.tex(c.dout_dnet.general))}" for c in u.coupling]
+        numbers = [rf"{_paren(self.num(c.dE_dout.value))} \cdot {_paren(self.num(c.dout_dnet.value))}" for c in u.coupling]
+        lhs = u.delta.name.latex
+        # two products of fractions to a line, so that the sum fits the page
+        rows = self.sum_rows(lhs, "=", names, True, 2) + self.sum_rows(lhs, "=", general, False, 2)
+        if u.simplified:
+            collected, final = u.simplified
+            blocks.append(Chain(tuple(rows)))
+            blocks.append(P(
+                "SymPy expands the sum and collects it in ", M(n.out(l, s, j).latex),
+                "; the targets of a sample sum to 1, so the sum reduces to the output minus its target, the "
+                "textbook result for softmax with cross-entropy (derived here from the factors, not assumed):",
+            ))
+            blocks.append(self.chain(lhs, u.delta.value, self.tex(collected), self.tex(final), self.nums(final)))
+            return blocks
+        rows += self.sum_rows(lhs, "=", numbers, False, 2)
+        rows.append(("", self.rel(u.delta.value), self.num(u.delta.value)))
+        blocks.append(Chain(tuple(rows)))
+        return blocks
+
     def gradient_blocks(self, kind: str, l: int, j: int, i=None) -> list:
         """dE/d parameter as the product of the chain-rule factors, sample by sample."""
         n = self.n
@@ -393,6 +499,8 @@ class Writer:
             c = grad.contributions[0]
             u = self.d.unit(l, c.sample, j)
             factors = rf"{u.dE_dout.name.latex} \cdot {u.dout_dnet.name.latex} \cdot {c.dnet_dparam.name.latex}"
+            if u.coupling:  # a softmax unit's delta is a sum over the outputs, not one product
+                factors = rf"{c.delta.name.latex} \cdot {c.dnet_dparam.name.latex}"
             if kind == "b":
                 blocks.append(self.chain(grad.gradient.name.latex, grad.gradient.value, factors,
                                          rf"{c.delta.name.latex} \cdot 1", c.delta.name.latex))
@@ -409,9 +517,19 @@ class Writer:
                 top.latex, c.value, rf"{c.delta.name.latex} \cdot {self.tex(c.dnet_dparam.general)}",
                 rf"{self.num(c.delta.value)} \cdot {_paren(self.num(c.dnet_dparam.value))}",
             ))
+        weight = self.g.batch_weight
+        if len(grad.contributions) > TERMS_PER_LINE:  # many samples: the sum TERMS_PER_LINE terms to a line
+            parts = [n.derivative(n.sample_loss(c.sample), pname).latex for c in grad.contributions]
+            numbers = [_paren(self.num(c.value)) for c in grad.contributions]
+            if weight != 1:
+                for terms in (parts, numbers):
+                    terms[0], terms[-1] = rf"{self.tex(weight)} \bigl({terms[0]}", rf"{terms[-1]} \bigr)"
+            lhs, value = grad.gradient.name.latex, grad.gradient.value
+            rows = self.sum_rows(lhs, "=", parts, True) + self.sum_rows(lhs, "=", numbers, False)
+            blocks.append(Chain((*rows, ("", self.rel(value), self.num(value)))))
+            return blocks
         parts = " + ".join(n.derivative(n.sample_loss(c.sample), pname).latex for c in grad.contributions)
         numbers = " + ".join(_paren(self.num(c.value)) for c in grad.contributions)
-        weight = self.g.batch_weight
         if weight != 1:
             parts, numbers = rf"{self.tex(weight)} \left({parts}\right)", rf"{self.tex(weight)} \left({numbers}\right)"
         blocks.append(self.chain(grad.gradient.name.latex, grad.gradient.value, parts, numbers))
@@ -428,6 +546,9 @@ class Writer:
         blocks = [intro]
         for l in range(spec.layers, 0, -1):
             units = []
+            if g.activation(l).coupled:
+                units.append(Section("The outputs and the softmax Jacobian", 3, tuple(
+                    block for s in range(spec.batch) for block in self.softmax_blocks(l, s))))
             for j in range(spec.sizes[l]):
                 unit = []
                 for s in range(spec.batch):

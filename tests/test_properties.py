@@ -173,7 +173,7 @@ def reference(spec: dict):
                 return None
             nets.append(z)
             outs.append(f[act](z))
-        a, err = outs[-1], outs[-1] - t
+        err = outs[-1] - t
         loss = {"mse": np.mean(err**2), "half_sse": 0.5 * np.sum(err**2), "sse": np.sum(err**2)}[net["loss"]]
         dE_da = {"mse": 2 * err / err.size, "half_sse": err, "sse": 2 * err}[net["loss"]]
         gW, gb = [None] * len(W), [None] * len(W)

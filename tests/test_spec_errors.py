@@ -90,7 +90,7 @@ CATALOGUE = [
     ("loss_number.toml", "network.loss: expected a loss name (half_sse, sse, mse, bce, cross_entropy), got the number 2"),
     ("layout_unknown.toml", "network.weight_layout: unknown layout 'in-out' (did you mean 'in_out'?); known: out_in, in_out"),
     ("layout_bool.toml", "network.weight_layout: expected a layout name (out_in, in_out), got a boolean (true)"),
-    ("notation_unknown.toml", "network.notation: unknown notation 'blog'; known: auto, units, layered"),
+    ("notation_unknown.toml", "network.notation: unknown notation 'blog'; known: auto, units, layered, matrix"),
     # parameters
     ("W_rows.toml", "parameters.W1: expected 2 rows (out_in layout: one row per unit of layer 1, 2 units, each with 2 inputs), got 3"),
     ("W_columns.toml", "parameters.W2[1]: expected 2 numbers (one per input of layer 2), got 3"),

@@ -26,8 +26,9 @@ def commands(out: Path) -> list[list[str]]:
     """The derive command lines that make outputs/, each writing under ``out``."""
     lines = [["solve", name, "--out", str(out / name)] for name in preset_names()]
     lines += [["slides", name, "--out", str(out / name)] for name in ("mazur", "mlp-relu", "softmax-ce")]
+    lines.append(["solve", "mazur", "--notation", "matrix", "--format", "md,tex,pdf", "--out", str(out / "mazur-matrix")])
     lines.append(["worksheet", "mazur", "--variants", "2", "--seed", "42", "--formulas", "--blanks", "full",
-                  "--format", "pdf,md,moodle,json", "--out", str(out / "mazur-worksheets")])
+                  "--format", "pdf,md,moodle,qti,json", "--out", str(out / "mazur-worksheets")])
     return lines
 
 
