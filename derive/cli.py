@@ -300,7 +300,7 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(run=cmd_worksheet)
 
     sp = _document_command(sub, "slides", "lecture slides that walk through one example step by step",
-                           SLIDE_FORMATS, 6, "significant digits on the slides (default 6)", ("units", "layered"))
+                           SLIDE_FORMATS, 6, "significant digits on the slides (default 6)")
     sp.set_defaults(run=cmd_slides)
     return p
 

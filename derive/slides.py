@@ -15,7 +15,7 @@ from .document import Chain, P, Paragraph, Table
 from .solve import Solution
 from .worked import Writer, is_large
 
-UPDATES_PER_FRAME = 3
+UPDATES_PER_FRAME = 2
 ROWS_PER_TABLE_FRAME = 10
 #: derivation rows that fit one frame at a size legible from the back of a room
 ROWS_PER_FRAME = 9
@@ -29,6 +29,15 @@ class Frame:
     blocks: tuple
     figure: object = None  # a derive.diagram.Diagram or None
     kind: str = "step"  # title | network | step | table
+
+    def figure_box(self, column: float) -> str:
+        """The \\resizebox size that fits the diagram into a column of this fraction of the text width.
+
+        A 16:9 frame's text is about twice as wide as it is high; a diagram that would be
+        taller than 78% of that height at the column's width is scaled to that height instead.
+        """
+        ratio = (self.figure.height + 2.2) / (self.figure.width + 3.2)  # the picture with its labels
+        return "{!}{0.78\\textheight}" if ratio * column * 2.0 > 0.78 else "{\\linewidth}{!}"
 
     @property
     def steps(self) -> int:
@@ -47,7 +56,7 @@ def split(frame: Frame) -> list[Frame]:
     """A frame whose derivations are too long for one slide, continued on the next ones."""
     parts, current, rows = [], [], 0
     for block in frame.blocks:
-        size = len(block.rows) if isinstance(block, Chain) else 2
+        size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 2
         if current and rows + size > ROWS_PER_FRAME:
             parts.append(current)
             current, rows = [], 0
@@ -58,6 +67,19 @@ def split(frame: Frame) -> list[Frame]:
             for k, part in enumerate(parts)]
 
 
+#: the width of the column beside a diagram, in digit widths at the frame's font size
+BESIDE_WIDTH = 43
+
+
+def _fits_beside(blocks) -> bool:
+    """True when every derivation row fits the column beside the diagram."""
+    from .vectorised import width
+
+    # the rows of a derivation share its left column: the widest left side plus the widest right side
+    return all(max(width(row[0]) for row in block.rows) + max(width(row[2]) for row in block.rows) + 2 <= BESIDE_WIDTH
+               for block in blocks if isinstance(block, Chain))
+
+
 def _chains(blocks) -> tuple:
     """Only the derivations and short text of a list of worked-solution blocks."""
     return tuple(b for b in blocks if isinstance(b, (Chain, Paragraph, Table)))
@@ -66,12 +88,15 @@ def _chains(blocks) -> tuple:
 def deck(solution: Solution, digits: int = 6) -> Deck:
     """The slides of a solved network (6 significant digits by default: legible on a projector)."""
     w = Writer(solution, digits=digits)
+    w.terms_per_line = 2  # a sum beside the diagram has about half the page's width
     spec = solution.spec
     frames = [Frame(spec.title, (), None, "title")]
     network = w.network_section()
     intro = tuple(b for b in network.blocks if isinstance(b, (Paragraph, Chain)))[:4]
     frames.append(Frame("The network", intro, diagram(solution, "weights"), "network"))
-    if is_large(solution):
+    if solution.matrix_form:
+        frames += _matrix_frames(w, solution)
+    elif is_large(solution):
         frames += _vectorised_frames(w, solution)
     else:
         frames += [part for frame in _scalar_frames(w, solution) for part in split(frame)]
@@ -108,18 +133,17 @@ def _scalar_frames(w: Writer, solution: Solution) -> list[Frame]:
                                                                     {f"{spec.layers}:{k}" for k in range(spec.sizes[-1])})))
     for l in range(spec.layers, 0, -1):
         if w.g.activation(l).coupled:
-            units = {f"{l}:{j}" for j in range(spec.sizes[l])}
-            for s in range(spec.batch):
+            for s in range(spec.batch):  # the full width of the frame, for the Jacobian as a matrix
                 frames.append(Frame(f"Backward pass: the softmax Jacobian{w.sample_note(s)}",
-                                    tuple(b for b in w.softmax_blocks(l, s) if isinstance(b, Chain)),
-                                    diagram(solution, "deltas", units)))
+                                    tuple(b for b in w.softmax_blocks(l, s) if isinstance(b, Chain))))
         for j in range(spec.sizes[l]):
             for s in range(spec.batch):
                 name = n.unit(l, j).text if n.units else f"unit {j + 1} of layer {l}"
                 blocks = [b for b in w.unit_blocks(l, s, j) if isinstance(b, Chain)]
                 above = {f"{l + 1}:{k}:{j}" for k in range(spec.sizes[l + 1])} if l < spec.layers else set()
-                frames.append(Frame(f"Backward pass: the delta of {name}{w.sample_note(s)}", tuple(blocks),
-                                    diagram(solution, "deltas", {f"{l}:{j}"} | above)))
+                # a long sum (a softmax delta, many samples) takes the full width of the frame, without the diagram
+                figure = diagram(solution, "deltas", {f"{l}:{j}"} | above) if _fits_beside(blocks) else None
+                frames.append(Frame(f"Backward pass: the delta of {name}{w.sample_note(s)}", tuple(blocks), figure))
             for i in list(range(spec.sizes[l - 1])) + [None]:
                 kind = "W" if i is not None else "b"
                 pname = (n.weight(l, j, i) if i is not None else n.bias(l, j)).text
@@ -142,6 +166,67 @@ def _table_frames(title: str, table: Table) -> list[Frame]:
     return frames
 
 
+#: the height one frame holds, in text lines: a row of a derivation is as tall as the matrix in it
+LINES_PER_MATRIX_FRAME = 10
+
+
+def _height(row) -> float:
+    """Text lines a derivation row takes: the rows of its tallest matrix, or 1; a row of fractions is taller."""
+    body = row[0] + row[2]
+    rows = [part.count(r"\\") + 1 for part in body.split(r"\begin{array}")[1:]]
+    return max(rows, default=1) * (1.5 if r"\frac" in body or r"\dfrac" in body else 1)
+
+
+def _matrix_split(title: str, blocks: list) -> list[Frame]:
+    """Frames of the matrix form, the full width of the slide (no diagram): whole derivations, as many as fit."""
+    pieces = []
+    for block in blocks:  # a derivation taller than a frame goes on over the next frames, row by row
+        if isinstance(block, Chain) and sum(_height(row) for row in block.rows) > LINES_PER_MATRIX_FRAME:
+            group, height = [], 0
+            for row in block.rows:
+                if group and height + _height(row) > LINES_PER_MATRIX_FRAME:
+                    pieces.append(Chain(tuple(group)))
+                    group, height = [], 0
+                group.append(row)
+                height += _height(row)
+            pieces.append(Chain(tuple(group)))
+        else:
+            pieces.append(block)
+    parts, current, lines = [], [], 0
+    for block in pieces:
+        # a table is set in footnotesize: its rows are shorter than a derivation's, plus caption and rules
+        size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 0.8 * len(block.rows) + 3
+        if current and lines + size > LINES_PER_MATRIX_FRAME:
+            parts.append(current)
+            current, lines = [], 0
+        current.append(block)
+        lines += size
+    if current:
+        parts.append(current)
+    return [Frame(title + (" (continued)" if k else ""), tuple(part)) for k, part in enumerate(parts)]
+
+
+def _matrix_frames(w: Writer, solution: Solution) -> list[Frame]:
+    """The matrix form on slides: each layer's products with their matrices, the loss, the deltas, the update."""
+    from .vectorised import VectorWriter
+
+    vw = VectorWriter(w)
+    frames = []
+    layout = tuple(b for b in vw.layout_blocks() if isinstance(b, (Paragraph, Chain)))[:2]
+    frames.append(Frame("The weight layout", layout, None))
+    for section in (b for b in vw.forward().blocks if hasattr(b, "blocks")):
+        blocks = [b for b in section.blocks if isinstance(b, (Chain, Table))]
+        frames += _matrix_split(f"Forward pass: {section.title.lower()}", blocks)
+    loss = [b for b in vw.loss_section().blocks if isinstance(b, (Chain, Table))]
+    frames += _matrix_split("The loss", loss)
+    for section in (b for b in vw.backward().blocks if hasattr(b, "blocks")):
+        blocks = [b for b in section.blocks if isinstance(b, (Chain, Table))]
+        frames += _matrix_split(f"Backward pass: {section.title.lower()}", blocks)
+    update = [b for b in vw.update().blocks if isinstance(b, (Chain, Table))]
+    frames += _matrix_split("The update", update)
+    return frames
+
+
 def _vectorised_frames(w: Writer, solution: Solution) -> list[Frame]:
     from .vectorised import VectorWriter
 
@@ -154,7 +239,7 @@ def _vectorised_frames(w: Writer, solution: Solution) -> list[Frame]:
         frames.append(Frame(f"Forward pass: {section.title.lower()}", tuple(lead), None))
         for table in tables:
             frames += _table_frames(f"Forward pass: {section.title.lower()}", table)
-    frames.append(Frame("The loss", _chains(w.loss_section().blocks), None))
+    frames += split(Frame("The loss", _chains(w.loss_section().blocks), None))
     backward = vw.backward()
     for section in backward.blocks[1:]:
         paragraphs = tuple(b for b in section.blocks if isinstance(b, Paragraph))
@@ -162,7 +247,5 @@ def _vectorised_frames(w: Writer, solution: Solution) -> list[Frame]:
         deltas = next(b for b in section.blocks if isinstance(b, Table))
         frames += _table_frames(f"Deltas of {section.title.lower()}", deltas)
     for section in vw.details().blocks[1:]:
-        chains = tuple(b for b in section.blocks if isinstance(b, Chain))
-        for start in range(0, len(chains), 2):
-            frames.append(Frame(section.title, chains[start:start + 2], None))
+        frames += split(Frame(section.title, tuple(b for b in section.blocks if isinstance(b, Chain)), None))
     return frames

@@ -46,6 +46,7 @@ class Writer:
         self.digits = digits
         self.detail = detail
         self.files: dict[str, str] = {}  # pictures beside the Markdown
+        self.terms_per_line = TERMS_PER_LINE  # the slides' narrower column takes fewer
 
     # -- small helpers ---------------------------------------------------------------
     def num(self, x) -> str:
@@ -72,8 +73,9 @@ class Writer:
         rows.append(("" if rows else lhs, self.rel(value), final))
         return Chain(tuple(rows))
 
-    def sum_rows(self, lhs: str, relation: str, terms: list[str], first: bool, per_line: int = TERMS_PER_LINE) -> list[tuple]:
-        """A long sum broken into lines of ``per_line`` terms."""
+    def sum_rows(self, lhs: str, relation: str, terms: list[str], first: bool, per_line: int | None = None) -> list[tuple]:
+        """A long sum broken into lines of ``per_line`` terms (default: the writer's terms_per_line)."""
+        per_line = per_line or self.terms_per_line
         rows = []
         for start in range(0, len(terms), per_line):
             piece = " + ".join(terms[start:start + per_line])
@@ -383,8 +385,10 @@ class Writer:
             # the sum over paths, TERMS_PER_LINE terms to a line so that wide layers fit the page
             lhs = u.dE_dout.name.latex
             terms = [product(p.delta.general, p.dnet_dout.general) for p in u.paths]
-            rows = self.sum_rows(lhs, "=", [p.name.latex for p in u.paths], True) if n.units else []
-            rows += self.sum_rows(lhs, "=", [self.tex(t) for t in terms], not rows)
+            names, general = [p.name.latex for p in u.paths], [self.tex(t) for t in terms]
+            # the blog's path names first (below a softmax the names are the products themselves)
+            rows = self.sum_rows(lhs, "=", names, True) if n.units and names != general else []
+            rows += self.sum_rows(lhs, "=", general, not rows)
             rows += self.sum_rows(lhs, "=", [self.nums(t) for t in terms], False)
             rows.append(("", self.rel(u.dE_dout.value), self.num(u.dE_dout.value)))
             blocks.append(Chain(tuple(rows)))

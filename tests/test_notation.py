@@ -180,11 +180,19 @@ def test_an_unknown_notation_is_bad_input(notation, error):
         solve("mazur", notation=notation)
 
 
-def test_slides_take_the_scalar_notations_only(capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(["slides", "mazur", "--notation", "matrix", "--format", "revealjs"])
-    assert exit_.value.code == 2
-    assert "invalid choice: 'matrix'" in capsys.readouterr().err
+@needs_tex
+@pytest.mark.parametrize("case", ["mazur", "in_out-batch"])
+def test_matrix_slides_compile_and_show_the_matrices(case):
+    """derive slides --notation matrix: the products with their matrices, nothing off the frame."""
+    from derive.slides import deck
+
+    slides = deck(solved(case, "matrix"))
+    titles = [frame.title for frame in slides.frames]
+    assert "The weight layout" in titles and any(t.startswith("Backward pass") for t in titles)
+    tex = render("beamer/slides.tex.j2", deck=slides)
+    assert r"\begin{array}" in tex
+    _, log = compile_pdf(tex, "slides.tex")
+    assert overfull_boxes(log) == []
 
 
 @pytest.mark.parametrize("spec, answers, canonical", [

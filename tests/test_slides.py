@@ -10,10 +10,12 @@ import pytest
 
 from derive import solve
 from derive.html import slides_html
-from derive.latex import compile_pdf
+from derive.latex import compile_pdf, overfull_boxes
 from derive.printing import shown
 from derive.render import render
 from derive.slides import ROWS_PER_FRAME, deck
+from derive.spec import parse
+from randomnet import spec_text
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
 MAZUR = solve("mazur")
@@ -44,6 +46,28 @@ def test_overlays_reveal_each_row():
     tex = render("beamer/slides.tex.j2", deck=DECK)
     rows = sum(f.steps for f in DECK.frames)
     assert tex.count(r"\onslide<") == 2 * rows  # both cells of every derivation row
+
+
+@needs_tex
+@pytest.mark.parametrize("source", [
+    "mazur", "softmax-ce",
+    spec_text(60, depth=1, activations=["sigmoid", "softmax"], loss="mse", batch=2, out=3),  # the Jacobian per sample
+    spec_text(70, sizes=[3, 8, 4], activations=["relu", "identity"], loss="cross_entropy", batch=2),  # vectorised
+])
+def test_nothing_runs_off_a_frame(source):
+    """No derivation, matrix or diagram wider or taller than its frame (Beamer reports every overfull box)."""
+    spec = source if "\n" not in source else parse(source, "r.toml")
+    tex = render("beamer/slides.tex.j2", deck=deck(solve(spec)))
+    _, log = compile_pdf(tex, "slides.tex")
+    assert overfull_boxes(log) == []
+
+
+def test_softmax_frames():
+    """The softmax outputs after their net inputs, the Jacobian on a frame of its own, then each unit's delta."""
+    titles = [f.title for f in deck(solve("softmax-ce")).frames]
+    softmax, jacobian = titles.index("Forward pass: the softmax"), titles.index("Backward pass: the softmax Jacobian")
+    assert titles.index("Forward pass: o3") < softmax < titles.index("The loss") < jacobian
+    assert jacobian < titles.index("Backward pass: the delta of o1")
 
 
 @needs_tex
