@@ -93,7 +93,11 @@ def deck(solution: Solution, digits: int = 6) -> Deck:
     frames = [Frame(spec.title, (), None, "title")]
     network = w.network_section()
     intro = tuple(b for b in network.blocks if isinstance(b, (Paragraph, Chain)))[:4]
-    frames.append(Frame("The network", intro, diagram(solution, "weights"), "network"))
+    # a definition too wide for the column beside the diagram (binary cross-entropy over a batch) follows full width
+    wide = tuple(b for b in intro if isinstance(b, Chain) and not _fits_beside([b]))
+    frames.append(Frame("The network", tuple(b for b in intro if b not in wide), diagram(solution, "weights"), "network"))
+    if wide:
+        frames.append(Frame("The network (continued)", wide, None))
     if solution.matrix_form:
         frames += _matrix_frames(w, solution)
     elif is_large(solution):
@@ -128,9 +132,9 @@ def _scalar_frames(w: Writer, solution: Solution) -> list[Frame]:
                 frames.append(Frame(f"Forward pass: the softmax{w.sample_note(s)}",
                                     tuple(w.out_chain(l, s, j) for j in range(spec.sizes[l])),
                                     diagram(solution, "forward", units)))
-    loss = w.loss_section()
-    frames.append(Frame("The loss", _chains(loss.blocks), diagram(solution, "forward",
-                                                                    {f"{spec.layers}:{k}" for k in range(spec.sizes[-1])})))
+    loss = _chains(w.loss_section().blocks)
+    outputs = {f"{spec.layers}:{k}" for k in range(spec.sizes[-1])}
+    frames.append(Frame("The loss", loss, diagram(solution, "forward", outputs) if _fits_beside(loss) else None))
     for l in range(spec.layers, 0, -1):
         if w.g.activation(l).coupled:
             for s in range(spec.batch):  # the full width of the frame, for the Jacobian as a matrix

@@ -22,6 +22,7 @@ import sympy as sp
 from . import functions as fn
 from .document import Chain, M, P, Section, Table
 from .errors import DeriveError, suggestion
+from .numeric import MP, to_mp
 from .printing import DerivePrinter
 
 COLUMNS_PER_TABLE = 6
@@ -568,6 +569,8 @@ class VectorWriter:
     def loss_section(self) -> Section:
         """The error vector, then the loss as the sum of its squared entries; other losses output by output."""
         spec, run, g = self.spec, self.run, self.g
+        if self.typeset and spec.loss in ("cross_entropy", "bce"):
+            return self.entropy_loss_section()
         if not self.typeset or spec.loss not in self.SQUARED:
             return self.w.loss_section()
         coefficient, target_first = self.SQUARED[spec.loss]
@@ -605,6 +608,46 @@ class VectorWriter:
               *((" (the squared Frobenius norm ", M(r"\lVert \cdot \rVert_F^2"), ")") if self.batch else ()), ":"),
             loss,
         ), "loss")
+
+    def entropy_loss_section(self) -> Section:
+        """A cross-entropy loss in matrix form: the logarithms of the outputs, then the weighted sum of the terms."""
+        spec, run, g = self.spec, self.run, self.g
+        L, K, num = spec.layers, spec.sizes[-1], self.w.num
+        targets = self.w.s.rules.lift(spec.targets)
+        logs = [[MP.log(to_mp(o)) for o in row] for row in run.out[L]]
+        a, t = self.a(L), self.target()
+        blocks = [P("The logarithm of every output" + (" and sample" if self.batch else "") + ":")]
+        chain = self.display(rf"\ln {a}", [[self.values(logs, K)]], [v for row in logs for v in row])
+        blocks.append(chain if chain is not None else
+                      self.unit_tables(L, [(rf"\ln a^{{[{L}]}}_k", logs)], "The logarithms of the outputs")[0])
+        if spec.loss == "bce":
+            # binary cross-entropy also needs the logarithm of each output's complement
+            rest = [[MP.log(1 - to_mp(o)) for o in row] for row in run.out[L]]
+            blocks.append(P("and of one minus every output:"))
+            chain = self.display(rf"\ln(1 - {a})", [[self.values(rest, K)]], [v for row in rest for v in row])
+            blocks.append(chain if chain is not None else self.unit_tables(
+                L, [(rf"\ln(1 - a^{{[{L}]}}_k)", rest)], "The logarithms of one minus the outputs")[0])
+        factor = g.output_weight * g.batch_weight
+        scale = "" if factor == 1 else self.w.tex(factor) + r"\,"
+        if spec.loss == "cross_entropy":
+            formula = (rf"-{scale}\sum_n (t^{{(n)}})^{{\top}} \ln a^{{[{L}]\,(n)}}" if self.batch
+                       else rf"-{t}^{{\top}} \ln {a}")
+            entry = lambda s, k: rf"{_paren(num(targets[s][k]))} \cdot {_paren(num(logs[s][k]))}"
+            words = ("minus the targets times the logarithms, summed" + (" and averaged over the samples" if self.batch else ""),)
+        else:
+            n = "^{(n)}" if self.batch else ""
+            formula = (rf"-{scale}\sum_{{{'n, ' if self.batch else ''}k}} \bigl(t{n}_k \ln a{n}_k"
+                       rf" + (1 - t{n}_k) \ln(1 - a{n}_k)\bigr)")
+            entry = lambda s, k: (rf"{_paren(num(targets[s][k]))} \cdot {_paren(num(logs[s][k]))} + "
+                                  rf"{_paren(num(1 - targets[s][k]))} \cdot {_paren(num(rest[s][k]))}")
+            words = ("minus the mean, over every output" + (" and sample" if self.batch else "") + ", of ",
+                     M(r"t \ln a + (1 - t) \ln(1 - a)"))
+        entries = [entry(s, k) for s in range(spec.batch) for k in range(K)]
+        terms = [text(("-" + scale + r"\bigl(" if k == 0 else "+ ") + e + (r"\bigr)" if k == len(entries) - 1 else ""))
+                 for k, e in enumerate(entries)]
+        steps = [[text(formula)], *([terms] if len(terms) <= MAX_SQUARES else []), [text(num(run.loss))]]
+        blocks += [P("The loss is ", *words, ":"), self.display(self.n.loss().latex, steps, [run.loss])]
+        return Section("Loss", 1, tuple(b for b in blocks if b is not None), "loss")
 
     # -- backward pass -------------------------------------------------------------------
     def backward(self) -> Section:

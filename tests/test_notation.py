@@ -9,6 +9,7 @@ matrices for the layout sentence; LaTeX's log for overfull boxes.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import tomllib
@@ -41,6 +42,11 @@ CASES = {
     "in_out-deep": dict(seed=12, layout="in_out", batch=2, sizes=[3, 3, 2, 2]),
     "out_in-deep": dict(seed=5, layout="out_in", batch=2, sizes=[3, 3, 1, 4, 1]),
     "in_out-one": dict(seed=3, layout="in_out", batch=1, sizes=[2, 3, 3]),
+    "softmax-ce": None,
+    "ce-batch": dict(seed=21, layout="in_out", batch=2, sizes=[3, 3, 3], loss="cross_entropy",
+                     activations=["tanh", "softmax"], one_hot=False),
+    "bce-batch": dict(seed=22, layout="out_in", batch=2, sizes=[2, 3, 2], loss="bce",
+                      activations=["relu", "sigmoid"]),
 }
 
 
@@ -109,7 +115,8 @@ def expected_results(solution) -> dict:
         out[f"{a}^{{[{l}]}}"] = samples(run.out[l], layout)
         out[(r"\Delta" if batch else r"\delta") + f"^{{[{l}]}}"] = samples(run.delta[l], layout)
         top = r"E^{(n)}" if batch else "E"
-        if not (l == spec.layers and act.name == "identity"):
+        # a softmax layer's delta comes from its Jacobian, not from dE/da times an elementwise derivative
+        if not (l == spec.layers and act.name == "identity") and not act.coupled:
             out[rf"\frac{{\partial {top}}}{{\partial {a}^{{[{l}]}}}}"] = samples(run.dE_dout[l], layout)
             out[act.derivative_latex.format(f"{z}^{{[{l}]}}")] = samples(run.dout_dnet[l], layout)
         out[rf"\frac{{\partial E}}{{\partial W^{{[{l}]}}}}"] = in_layout(run.grad_W[l])
@@ -237,6 +244,32 @@ def test_every_printed_result_is_the_engines_value(matrix_case):
     assert loss.rows[-1][1:] == (shown(solution.first.loss).relation, shown(solution.first.loss).latex)
 
 
+@pytest.mark.parametrize("case", ["softmax-ce", "ce-batch", "bce-batch"])
+def test_a_cross_entropy_loss_shows_its_logarithms_and_terms(case):
+    """ln a (and ln(1 - a) for bce) entry by entry, then terms whose printed numbers add up to the loss."""
+    solution = solved(case)
+    spec, run = solution.spec, solution.first
+    L = spec.layers
+    logs = {r"\ln ": [[math.log(float(o)) for o in row] for row in run.out[L]],
+            r"\ln(1 - ": [[math.log(1 - float(o)) for o in row] for row in run.out[L]]}
+    found = {}
+    for chain in chains(build(solution).sections):
+        for prefix, values in logs.items():
+            if chain.rows[0][0].startswith(prefix):
+                printed = [float(x) for row in arrays(chain.rows[-1][2])[0] for x in row]
+                expected = [x for row in samples(values, spec.weight_layout) for x in row]
+                assert printed == pytest.approx(expected, rel=1e-8), prefix
+                found[prefix] = True
+    assert set(found) == ({r"\ln ", r"\ln(1 - "} if spec.loss == "bce" else {r"\ln "})
+    loss = [c for c in chains(build(solution).sections) if c.rows[0][0] == solution.document_names.loss().latex][-1]
+    middle = " ".join(row[2] for row in loss.rows[1:-1])
+    pairs = re.findall(r"([-\d.]+) \\cdot \\left\((-[\d.]+)\\right\)", middle)
+    assert len(pairs) == spec.batch * spec.sizes[-1] * (2 if spec.loss == "bce" else 1)
+    scale = Fraction(1, spec.batch) * (Fraction(1, spec.sizes[-1]) if spec.loss == "bce" else 1)
+    total = -float(scale) * sum(float(t) * float(v) for t, v in pairs)
+    assert total == pytest.approx(float(run.loss), rel=1e-7)
+
+
 def test_the_product_of_a_layer_multiplied_out_gives_its_net_input(matrix_case):
     """z of layer 1 from the printed W, inputs and b (exact decimals here), in exact arithmetic."""
     solution, doc = matrix_case
@@ -302,7 +335,7 @@ def test_the_layout_sentence_states_the_specs_layout(case):
 
 
 @needs_tex
-@pytest.mark.parametrize("case", ["mazur", "mazur-torch", "in_out-batch", "out_in-deep"])
+@pytest.mark.parametrize("case", ["mazur", "mazur-torch", "in_out-batch", "out_in-deep", "ce-batch", "bce-batch"])
 def test_the_matrix_form_compiles_without_overfull_boxes(case):
     tex = render("tex/solution.tex.j2", doc=build(solved(case)))
     pdf, log = compile_pdf(tex)
