@@ -72,6 +72,10 @@ class Report:
     def count(self, verdict: str) -> int:
         return sum(r.verdict == verdict for r in self.results)
 
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows a report as its Markdown: every verdict, where each mistake enters, the corrected steps."""
+        return to_markdown(self)
+
     @property
     def exit_code(self) -> int:
         return 0 if all(r.verdict == RIGHT for r in self.results) else 1
@@ -359,13 +363,13 @@ def check_file(spec_source, answers_path) -> Report:
     return check(steps, load_answers(answers_path, steps), Path(answers_path).name)
 
 
-def check_text(spec_source, text: str, kind: str = "toml") -> Report:
-    """Check answers given as TOML (or JSON) text."""
+def check_text(spec_source, text: str, kind: str = "toml", source: str = "") -> Report:
+    """Check answers given as TOML (or JSON) text; ``source`` names where it came from ('' when from code)."""
     from .solve import solve
     from .spec import load
 
     steps = Steps(solve(load(spec_source)))
-    return check(steps, parse_answers(text, "answers", steps, kind), "answers")
+    return check(steps, parse_answers(text, source or "answers", steps, kind), source)
 
 
 # -- the worked step ---------------------------------------------------------------------------
@@ -423,7 +427,7 @@ def _verdict_words(r: Result) -> str:
 
 def _heading(report: Report) -> str:
     spec = report.steps.spec
-    return f"{spec.title} ({spec.name}): answers from {report.source}"
+    return f"{spec.title} ({spec.name}): " + (f"answers from {report.source}" if report.source else "the answers given")
 
 
 def _groups(report: Report) -> list[list[Result]]:
@@ -491,7 +495,7 @@ def to_markdown(report: Report) -> str:
     lines = [
         f"# Checking answers: {spec.title}",
         "",
-        f"The answers in `{report.source}`, checked against the exact solution of `{spec.name}`. An answer is "
+        (f"The answers in `{report.source}`" if report.source else "The answers given") + f", checked against the exact solution of `{spec.name}`. An answer is "
         "right when it agrees with the exact value to the decimals it is written with, allowing for the "
         "rounding of intermediates a careful hand calculation does; an answer computed correctly from an "
         "earlier wrong answer is marked consistent with it, so that one slip counts once.",
@@ -580,7 +584,7 @@ def to_document(report: Report) -> dict:
     return {
         "spec": spec.name,
         "title": spec.title,
-        "answers_file": report.source,
+        "answers_file": report.source or None,
         "summary": {
             "answers": len(report.results),
             "right": report.count(RIGHT),

@@ -123,9 +123,21 @@ class Solution:
         return write_files(folder, solution_files(self, tuple(formats), digits, detail, Path(folder)))
 
     def _repr_markdown_(self) -> str:
-        """Jupyter shows a solution as its worked solution (the diagram is a separate file, so it is left out)."""
-        text = self.markdown()
-        return "\n".join(line for line in text.splitlines() if not line.startswith("![The network"))
+        """Jupyter shows a solution as its worked solution, its figures inlined (a notebook has no folder for them)."""
+        import base64
+        import re
+
+        from .files import solution_files
+
+        files = solution_files(self, ("md",), 9, None)
+
+        def inline(match):
+            data = files.get(match.group(2))
+            if not isinstance(data, str) or not match.group(2).endswith(".svg"):
+                return match.group(0)
+            return f"![{match.group(1)}](data:image/svg+xml;base64,{base64.b64encode(data.encode()).decode()})"
+
+        return re.sub(r"!\[([^\]]*)\]\(([^)]+)\)", inline, files["solution.md"])
 
     def __repr__(self) -> str:
         s = self.spec
