@@ -210,24 +210,30 @@ class Derivation:
     def _simplified(self, l: int, s: int, j: int, coupling) -> tuple:
         """SymPy's reduction of a softmax delta, when the factors cancel: () when they do not.
 
-        Expanded and collected in out_j, the sum reads out_j (t_1 + ... + t_K) - t_j for
+        Each term cancels to t_j (out_j - 1) or t_k out_j; collected in out_j, the sum reads out_j (t_1 + ... + t_K) - t_j for
         the cross-entropy; the targets of a sample sum to 1 (the spec checks it), which
         leaves out_j - t_j. Each form is evaluated and must give the sweep's delta.
         """
         g = self.graph
         if g.spec.loss != "cross_entropy":
             return ()
-        total = sp.Add(*(_product(c.dE_dout.general, c.dout_dnet.general) for c in coupling))
+        products = [_product(c.dE_dout.general, c.dout_dnet.general) for c in coupling]
+        total = sp.Add(*products)
+        # each output's derivative cancels the output in its Jacobian entry: the sum as a hand writes it next
         out_j = g.out(l, s, j)
+        cancelled = sp.Add(*(-g.t(s, k) * (1 - out_j) if k == j else sp.Mul(g.t(s, k), out_j, evaluate=False)
+                             for k in range(len(products))), evaluate=False)
+        if sp.expand(cancelled - total) != 0:
+            raise ChainRuleMismatch(f"the cancelled softmax delta at {self.notation.out(l, s, j).text}")
         collected = sp.collect(sp.expand(total), out_j)
         targets = [g.t(s, k) for k in range(g.spec.sizes[l])]
         # the targets sum to 1
         final = collected.xreplace({sp.Add(*targets): sp.Integer(1)})
         if final == collected:
             return ()  # did not reduce: the sum over the Jacobian is shown as it is
-        for form in (collected, final):
+        for form in (cancelled, collected, final):
             self._term(self.notation.delta(l, s, j), form, self.run.delta[l][s][j])
-        return (collected, final)
+        return (cancelled, collected, final)
 
     def path(self, l: int, s: int, j: int, k: int) -> Path:
         """The path from unit j of layer l through unit k of layer l + 1."""

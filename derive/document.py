@@ -77,6 +77,7 @@ class Section:
     level: int
     blocks: tuple
     label: str = ""
+    heading: object = None  # the title with its names as mathematics (a Paragraph), where it has any
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ class Loss:
     latex: str  # the formula of the loss, for the document
     description: str
     rational: bool
+    title: str = ""  # its name in a subtitle
 
 
 _relu = sp.Piecewise((z, z > 0), (0, True))
@@ -144,24 +145,28 @@ LOSSES = {
             r"E = \sum_{k} \tfrac{1}{2}\,(t_k - \mathrm{out}_k)^2",
             "one half of the sum of squared errors over every output",
             rational=True,
+            title="half sum-of-squares loss",
         ),
         Loss(
             "sse", (t - a) ** 2, "sum", "sum",
             r"E = \sum_{k} (t_k - \mathrm{out}_k)^2",
             "the sum of squared errors over every output",
             rational=True,
+            title="sum-of-squares loss",
         ),
         Loss(
             "mse", (a - t) ** 2, "mean", "mean",
             r"E = \frac{1}{N K} \sum_{n} \sum_{k} (\mathrm{out}_k - t_k)^2",
             "the mean of the squared errors over every output (and sample), as torch.nn.MSELoss computes it",
             rational=True,
+            title="mean squared error loss",
         ),
         Loss(
             "bce", -(t * sp.log(a) + (1 - t) * sp.log(1 - a)), "mean", "mean",
             r"E = -\frac{1}{N K} \sum_{n} \sum_{k} \left(t_k \ln \mathrm{out}_k + (1 - t_k) \ln(1 - \mathrm{out}_k)\right)",
             "the binary cross-entropy, the mean over every output (and sample), as torch.nn.BCELoss computes it",
             rational=False,
+            title="binary cross-entropy loss",
         ),
         # PyTorch's CrossEntropyLoss applies the softmax to the logits itself; derive writes that softmax
         # as the output layer's activation (see spec.py), so the loss proper is -t ln out on probabilities
@@ -171,6 +176,7 @@ LOSSES = {
             "the cross-entropy of the softmax of the logits, the mean over the samples, as the "
             "CrossEntropyLoss of torch.nn computes it",
             rational=False,
+            title="cross-entropy loss",
         ),
     )
 }

@@ -8,6 +8,8 @@ derivation from the same expression as the general one.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -116,7 +118,11 @@ def latex(expr, names: dict) -> str:
 def with_numbers(expr, names: dict, values, digits: int = DEFAULT_DIGITS) -> str:
     """The expression with every symbol replaced by its rounded value."""
     numbers = {s: shown(values[s], digits).latex for s in expr.free_symbols}
-    return DerivePrinter(names, numbers).doprint(expr)
+    # a negative number as a function's whole argument needs no parentheses of its own: tanh(-0.25)
+    return _DOUBLED.sub(r"\\left(\1 \\right)", DerivePrinter(names, numbers).doprint(expr))
+
+
+_DOUBLED = re.compile(r"\\left\(\\left\((-[^()]*?)\\right\) \\right\)")
 
 
 def product(*factors) -> sp.Expr:

@@ -87,11 +87,14 @@ def environment(kind: str) -> jinja2.Environment:
         )
         env.filters["e"] = escape_latex
         env.filters["escape_text"] = escape_latex
+        # a number's sign as a minus, not a hyphen: picture labels are text
+        env.filters["minus"] = lambda text: text.replace("-", r"\textminus{}")
     else:
         env = jinja2.Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                                  undefined=jinja2.StrictUndefined, autoescape=False)
         env.filters["escape_text"] = escape_markdown
         env.filters["xml"] = escape_xml
+        env.filters["minus"] = lambda text: text.replace("-", "\u2212")
     env.filters["md_math"] = md_math
     env.globals["blocktype"] = lambda block: type(block).__name__
     return env

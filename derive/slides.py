@@ -8,10 +8,11 @@ frame per parameter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from . import functions as fn
 from .diagram import build as diagram
-from .document import Chain, P, Paragraph, Table
+from .document import Chain, M, P, Paragraph, Table
 from .solve import Solution
 from .worked import Writer, is_large
 
@@ -29,6 +30,7 @@ class Frame:
     blocks: tuple
     figure: object = None  # a derive.diagram.Diagram or None
     kind: str = "step"  # title | network | step | table
+    heading: object = None  # the title with its names as mathematics (a Paragraph), where it has any
 
     def figure_box(self, column: float) -> str:
         """The \\resizebox size that fits the diagram into a column of this fraction of the text width.
@@ -63,7 +65,9 @@ def split(frame: Frame) -> list[Frame]:
         current.append(block)
         rows += size
     parts.append(current)
-    return [Frame(frame.title + (" (continued)" if k else ""), tuple(part), frame.figure, frame.kind)
+    return [Frame(frame.title + (" (continued)" if k else ""), tuple(part), frame.figure, frame.kind,
+                  replace(frame.heading, parts=(*frame.heading.parts, ("text", " (continued)"))) if k and frame.heading
+                  else frame.heading)
             for k, part in enumerate(parts)]
 
 
@@ -80,6 +84,23 @@ def _fits_beside(blocks) -> bool:
                for block in blocks if isinstance(block, Chain))
 
 
+#: the widest table of inputs and targets the task frame shows (a wide input is in the diagram and the tables)
+MAX_TASK_COLUMNS = 9
+MAX_TASK_ROWS = 6
+
+
+def _words(paragraph: Paragraph) -> str:
+    """The text of a paragraph without its mathematics."""
+    return "".join(content for kind, content in paragraph.parts if kind == "text")
+
+
+def _titled(parts, blocks, figure=None) -> Frame:
+    """A frame whose title names quantities: plain text for the HTML title and tests, mathematics on the slide."""
+    text = "".join(p if isinstance(p, str) else p.text for p in parts)
+    heading = P(*(p if isinstance(p, str) else M(p.latex) for p in parts if p))
+    return Frame(text, blocks, figure, heading=heading)
+
+
 def _chains(blocks) -> tuple:
     """Only the derivations and short text of a list of worked-solution blocks."""
     return tuple(b for b in blocks if isinstance(b, (Chain, Paragraph, Table)))
@@ -88,16 +109,18 @@ def _chains(blocks) -> tuple:
 def deck(solution: Solution, digits: int = 6) -> Deck:
     """The slides of a solved network (6 significant digits by default: legible on a projector)."""
     w = Writer(solution, digits=digits)
-    w.terms_per_line = 2  # a sum beside the diagram has about half the page's width
+    w.line_width = BESIDE_WIDTH  # a sum beside the diagram fills that column, then goes on to the next line
     spec = solution.spec
     frames = [Frame(spec.title, (), None, "title")]
-    network = w.network_section()
-    intro = tuple(b for b in network.blocks if isinstance(b, (Paragraph, Chain)))[:4]
-    # a definition too wide for the column beside the diagram (binary cross-entropy over a batch) follows full width
-    wide = tuple(b for b in intro if isinstance(b, Chain) and not _fits_beside([b]))
-    frames.append(Frame("The network", tuple(b for b in intro if b not in wide), diagram(solution, "weights"), "network"))
-    if wide:
-        frames.append(Frame("The network (continued)", wide, None))
+    network = [b for b in w.network_section().blocks if isinstance(b, (Paragraph, Chain))]
+    # what the network is beside its diagram; what it is asked to do (loss, rate, data) on a frame of its own
+    task = next(k for k, b in enumerate(network) if isinstance(b, Paragraph) and _words(b).startswith("The loss is"))
+    frames.append(Frame("The network", tuple(network[:task]), diagram(solution, "weights"), "network"))
+    rate = next(b for b in network[task:] if isinstance(b, Paragraph) and _words(b).startswith("One step of"))
+    data = w.data_table()
+    fits = len(data.header) <= MAX_TASK_COLUMNS and len(data.rows) <= MAX_TASK_ROWS
+    shown = (*network[task:task + 2], rate, *([data] if fits else []))
+    frames.append(Frame("The task", shown, None))
     if solution.matrix_form:
         frames += _matrix_frames(w, solution)
     elif is_large(solution):
@@ -105,14 +128,14 @@ def deck(solution: Solution, digits: int = 6) -> Deck:
     else:
         frames += [part for frame in _scalar_frames(w, solution) for part in split(frame)]
     final = diagram(solution, "updated")
-    summary = (P(f"Checked: {solution.verification.method}."), w.after_step())
+    summary = (w.after_step(), P(f"Checked: {solution.verification.method}."))
     frames.append(Frame("After one step", summary, final, "network"))
     return Deck(spec.title, _subtitle(w), tuple(frames))
 
 
 def _subtitle(w: Writer) -> str:
     s = w.spec
-    return f"{'-'.join(map(str, s.sizes))} network, {' / '.join(s.activations)}, {s.loss} loss"
+    return f"{'-'.join(map(str, s.sizes))} network, {' / '.join(s.activations)}, {fn.LOSSES[s.loss].title}"
 
 
 def _scalar_frames(w: Writer, solution: Solution) -> list[Frame]:
@@ -123,10 +146,10 @@ def _scalar_frames(w: Writer, solution: Solution) -> list[Frame]:
             coupled = w.g.activation(l).coupled
             for j in range(spec.sizes[l]):
                 edges = {f"{l}:{j}:{i}" for i in range(spec.sizes[l - 1])}
-                title = f"Forward pass: {n.unit(l, j).text if n.units else f'unit {j + 1} of layer {l}'}" + w.sample_note(s)
+                title = ("Forward pass: ", n.unit(l, j) if n.units else f"unit {j + 1} of layer {l}", w.sample_note(s))
                 # a softmax output needs every net input of its layer: the outputs get their own frame
                 chains = (w.net_chain(l, s, j),) if coupled else (w.net_chain(l, s, j), w.out_chain(l, s, j))
-                frames.append(Frame(title, chains, diagram(solution, "forward", {f"{l}:{j}"} | edges)))
+                frames.append(_titled(title, chains, diagram(solution, "forward", {f"{l}:{j}"} | edges)))
             if coupled:
                 units = {f"{l}:{j}" for j in range(spec.sizes[l])}
                 frames.append(Frame(f"Forward pass: the softmax{w.sample_note(s)}",
@@ -142,18 +165,18 @@ def _scalar_frames(w: Writer, solution: Solution) -> list[Frame]:
                                     tuple(b for b in w.softmax_blocks(l, s) if isinstance(b, Chain))))
         for j in range(spec.sizes[l]):
             for s in range(spec.batch):
-                name = n.unit(l, j).text if n.units else f"unit {j + 1} of layer {l}"
+                name = n.unit(l, j) if n.units else f"unit {j + 1} of layer {l}"
                 blocks = [b for b in w.unit_blocks(l, s, j) if isinstance(b, Chain)]
                 above = {f"{l + 1}:{k}:{j}" for k in range(spec.sizes[l + 1])} if l < spec.layers else set()
                 # a long sum (a softmax delta, many samples) takes the full width of the frame, without the diagram
                 figure = diagram(solution, "deltas", {f"{l}:{j}"} | above) if _fits_beside(blocks) else None
-                frames.append(Frame(f"Backward pass: the delta of {name}{w.sample_note(s)}", tuple(blocks), figure))
+                frames.append(_titled(("Backward pass: the delta of ", name, w.sample_note(s)), tuple(blocks), figure))
             for i in list(range(spec.sizes[l - 1])) + [None]:
                 kind = "W" if i is not None else "b"
-                pname = (n.weight(l, j, i) if i is not None else n.bias(l, j)).text
+                pname = n.weight(l, j, i) if i is not None else n.bias(l, j)
                 highlight = {f"{l}:{j}:{i}"} if i is not None else {f"{l}:{j}"}
-                frames.append(Frame(f"The gradient of {pname}", tuple(w.gradient_blocks(kind, l, j, i)),
-                                    diagram(solution, "gradients", highlight)))
+                frames.append(_titled(("The gradient of ", pname), tuple(w.gradient_blocks(kind, l, j, i)),
+                                      diagram(solution, "gradients", highlight)))
     updates = w.update_chains()
     for start in range(0, len(updates), UPDATES_PER_FRAME):
         frames.append(Frame("The update", tuple(updates[start:start + UPDATES_PER_FRAME]), None))

@@ -96,7 +96,9 @@ def pmatrix(entries) -> Piece | None:
         return None
     columns = list(zip(*rows))
     wide = sum(max(width(e) for e in column) for column in columns) + 2 * len(columns) + 2
-    gap = r" \\[1ex] " if any("\\dfrac" in e for row in rows for e in row) else r" \\ "  # room between fractions
+    # room between fractions; more where a fraction holds another
+    fractions = max((e.count("frac{") for row in rows for e in row), default=0)
+    gap = r" \\[2ex] " if fractions > 1 else r" \\[1ex] " if fractions else r" \\ "
     body = gap.join(" & ".join(row) for row in rows)
     return Piece(rf"\left(\begin{{array}}{{{'r' * len(columns)}}} {body} \end{{array}}\right)", wide)
 
@@ -136,6 +138,13 @@ class ElementwisePrinter(DerivePrinter):
             return super()._print_Mul(expr)
         inner = self._print(rest)
         return f"{self._print(coefficient)} " + (rf"\left({inner}\right)" if rest.is_Add else inner)
+
+    def _print_Pow(self, expr):
+        # a vector squared is the product entry by entry (a matrix square would be undefined)
+        if expr.exp == 2 and expr.base.is_Symbol:
+            inner = self._print(expr.base)
+            return rf"{inner} \odot {inner}"
+        return super()._print_Pow(expr)
 
 
 class VectorWriter:
@@ -412,7 +421,7 @@ class VectorWriter:
             )]
             blocks.append(P(
                 "The network computes ", M(r"z^{[l]} = a^{[l-1]}\, W^{[l]} + b^{[l]}"), " with row vectors, ",
-                M(r"a^{[0]} = x"), ", as the first source document's x @ w1 + b1: entry j of the product is the "
+                M(r"a^{[0]} = x"), ", as code writes it with x @ W + b: entry j of the product is the "
                 "row of inputs times column j of ", M(r"W^{[l]}"), ". (torch.nn.Linear stores the transpose, "
                 "out x in, and computes ", M(r"x\, W^{\top} + b"), ".)",
             ))
@@ -724,8 +733,11 @@ class VectorWriter:
                      [text(self.elementwise(simplified, self.names(l)))]]
             steps += self.optional(self.delta(l), self.entries(l, at))
             steps.append([self.values(run.delta[l], size)])
+            K = spec.sizes[-1]
             blocks += [P("Their product is the delta. With a sigmoid output and the binary cross-entropy the factors "
-                         "cancel entry by entry (SymPy simplifies the product), leaving the error itself:"),
+                         "cancel entry by entry, leaving the error " +
+                         (f"divided by the number of outputs (the loss is their mean, K = {K}):" if K > 1
+                          else "itself:")),
                        self.display(self.delta(l), steps, flat(run.delta[l]))]
             return blocks
         return blocks + self.delta_product(l)
@@ -739,7 +751,7 @@ class VectorWriter:
         blocks = [P(
             "The softmax couples the outputs: each depends on every net input of the layer. Its Jacobian is ",
             M(rf"{J} = \operatorname{{diag}}(a^{{[{l}]}}) - a^{{[{l}]}} (a^{{[{l}]}})^{{\top}}"),
-            " (entry (k, j): ", M(r"a_k (\delta_{kj} - a_j)"), ", with the Kronecker delta), a symmetric matrix, so ",
+            " (entry (k, j): ", M(r"a_k ([k = j] - a_j)"), ", where ", M("[k = j]"), " is 1 on the diagonal and 0 off it), a symmetric matrix, so ",
             M(rf"\delta^{{[{l}]}} = {J}\, \partial E/\partial a^{{[{l}]}}" if self.columns
               else rf"\delta^{{[{l}]}} = \partial E/\partial a^{{[{l}]}}\, {J}"),
             (" for each sample" if N > 1 else ""), ": every output's derivative, weighted by how that output "
@@ -985,7 +997,8 @@ class VectorWriter:
             inner += self.w.gradient_blocks(kind, l, j, i)
             if kind == "W" or self.spec.update_biases:
                 inner.append(self.w.update_chain(kind, l, j, i))
-            blocks.append(Section(f"The parameter {name.text.replace('_', ' ')}", 2, tuple(inner)))
+            blocks.append(Section(f"The parameter {name.text.replace('_', ' ')}", 2, tuple(inner),
+                                  heading=P("The parameter ", M(name.latex))))
         return Section("Selected derivations in full", 1, tuple(blocks), "details")
 
     def update(self) -> Section:

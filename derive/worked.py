@@ -17,6 +17,8 @@ from .solve import Solution
 
 #: terms per displayed line in a long weighted sum, so that no line runs off the page
 TERMS_PER_LINE = 3
+#: how much wider a frame's full width is than the column beside a diagram
+FULL_WIDTH = 1.6
 #: matrix columns per table, so that tables fit a printed page
 COLUMNS_PER_TABLE = 6
 
@@ -46,7 +48,8 @@ class Writer:
         self.digits = digits
         self.detail = detail
         self.files: dict[str, str] = {}  # pictures beside the Markdown
-        self.terms_per_line = TERMS_PER_LINE  # the slides' narrower column takes fewer
+        self.terms_per_line = TERMS_PER_LINE
+        self.line_width = None  # a column of this many digit widths (the slides) packs sums by width instead
 
     # -- small helpers ---------------------------------------------------------------
     def num(self, x) -> str:
@@ -73,16 +76,41 @@ class Writer:
         rows.append(("" if rows else lhs, self.rel(value), final))
         return Chain(tuple(rows))
 
+    @staticmethod
+    def _packed(terms: list[str], room: float, per_line: int | None) -> list[list[str]]:
+        """Terms in lines as wide as ``room`` digit widths (one term at least; at most ``per_line``)."""
+        from .vectorised import width
+
+        lines = [[]]
+        for term in terms:
+            line = lines[-1]
+            if line and (width(" + ".join(line + [term])) + (2 if len(lines) > 1 else 0) > room
+                         or len(line) == (per_line or len(terms))):
+                lines.append([])
+            lines[-1].append(term)
+        return lines
+
     def sum_rows(self, lhs: str, relation: str, terms: list[str], first: bool, per_line: int | None = None) -> list[tuple]:
-        """A long sum broken into lines of ``per_line`` terms (default: the writer's terms_per_line)."""
-        per_line = per_line or self.terms_per_line
+        """A long sum broken into lines of ``per_line`` terms (default: the writer's terms_per_line).
+
+        With a ``line_width`` the lines are filled by width instead, as many terms as fit
+        beside the left-hand side (at most ``per_line`` when it is given).
+        """
+        if not terms:
+            return []
+        if self.line_width:
+            from .vectorised import width
+
+            lines = self._packed(terms, self.line_width - width(lhs) - 2, per_line)
+            if len(lines) > 2:  # a sum this long is better on the frame's full width, without the diagram
+                lines = self._packed(terms, self.line_width * FULL_WIDTH - width(lhs) - 2, per_line)
+        else:
+            per_line = per_line or self.terms_per_line
+            lines = [terms[start:start + per_line] for start in range(0, len(terms), per_line)]
         rows = []
-        for start in range(0, len(terms), per_line):
-            piece = " + ".join(terms[start:start + per_line])
-            if start == 0:
-                rows.append((lhs if first else "", relation, piece))
-            else:
-                rows.append(("", "", r"\quad {} + " + piece))
+        for k, line in enumerate(lines):
+            piece = " + ".join(line)
+            rows.append((lhs if first else "", relation, piece) if k == 0 else ("", "", r"\quad {} + " + piece))
         return rows
 
     def layer_title(self, l: int) -> str:
@@ -112,7 +140,7 @@ class Writer:
             files["loss.svg"] = loss_svg(self.s.history)
         subtitle = (
             f"{'-'.join(map(str, self.spec.sizes))} network, {' / '.join(self.spec.activations)} activations, "
-            f"{self.spec.loss} loss, learning rate {self.num(self.spec.learning_rate)}"
+            f"{fn.LOSSES[self.spec.loss].title}, learning rate {self.num(self.spec.learning_rate)}"
         )
         return Document(self.spec.title, subtitle, tuple(sections), files)
 
@@ -167,7 +195,7 @@ class Writer:
                 "divides by 2: for this network the mean squared error equals one half of the sum of squared "
                 "errors, and its numbers agree with the half-sum convention.",
             ))
-        rule = "biases are updated too" if spec.update_biases else "biases are not updated (the blog's convention)"
+        rule = "biases are updated too" if spec.update_biases else "biases are not updated"
         blocks.append(P(
             "One step of gradient descent with learning rate ", M(r"\eta = " + self.num(spec.learning_rate)),
             f"; {rule}.",
@@ -376,12 +404,13 @@ class Writer:
                 " is the weight of the connection:",
             ))
             for p in u.paths:
-                blocks.append(self.chain(
-                    p.name.latex, p.value,
-                    rf"{p.delta.name.latex} \cdot {p.dnet_dout.name.latex}",
-                    self.tex(product(p.delta.general, p.dnet_dout.general)),
-                    self.nums(product(p.delta.general, p.dnet_dout.general)),
-                ))
+                factors = rf"{p.delta.name.latex} \cdot {p.dnet_dout.name.latex}"
+                general = self.tex(product(p.delta.general, p.dnet_dout.general))
+                numbers = self.nums(product(p.delta.general, p.dnet_dout.general))
+                if p.name.latex == general:  # below a softmax a path is named by its product: not said twice
+                    blocks.append(self.chain(factors, p.value, general, numbers))
+                else:
+                    blocks.append(self.chain(p.name.latex, p.value, factors, general, numbers))
             # the sum over paths, TERMS_PER_LINE terms to a line so that wide layers fit the page
             lhs = u.dE_dout.name.latex
             terms = [product(p.delta.general, p.dnet_dout.general) for p in u.paths]
@@ -389,7 +418,9 @@ class Writer:
             # the blog's path names first (below a softmax the names are the products themselves)
             rows = self.sum_rows(lhs, "=", names, True) if n.units and names != general else []
             rows += self.sum_rows(lhs, "=", general, not rows)
-            rows += self.sum_rows(lhs, "=", [self.nums(t) for t in terms], False)
+            # the paths' values, as computed above (the blog adds them, it does not multiply again)
+            values = self.sum_rows(lhs, "=", [self.num(p.value) for p in u.paths], False)
+            rows += [(a, r, m.replace("+ -", "- ")) for a, r, m in values]
             rows.append(("", self.rel(u.dE_dout.value), self.num(u.dE_dout.value)))
             blocks.append(Chain(tuple(rows)))
         act = g.activation(l)
@@ -404,8 +435,11 @@ class Writer:
             import sympy as sp
 
             simplified = sp.factor(sp.simplify(u.dE_dout.general * u.dout_dnet.general))
+            K = self.spec.sizes[-1]
             blocks.append(P("Their product is the unit's delta. With a sigmoid output and the binary cross-entropy "
-                            "the factors cancel (SymPy simplifies the product), leaving the error itself:"))
+                            "the factors cancel, leaving the error " +
+                            (f"divided by the number of outputs (the loss is their mean, K = {K}):" if K > 1
+                             else "itself:")))
             blocks.append(self.chain(
                 u.delta.name.latex, u.delta.value,
                 rf"{u.dE_dout.name.latex} \cdot {u.dout_dnet.name.latex}",
@@ -440,12 +474,12 @@ class Writer:
             e = units[0].coupling[k].dE_dout
             blocks.append(self.chain(e.name.latex, e.value, self.tex(e.general), self.nums(e.general)))
         blocks.append(P(
-            "The softmax couples the outputs: each output depends on every net input of the layer. SymPy's derivative "
-            "of the softmax gives the Jacobian ", M(r"\partial \mathrm{out}_k/\partial \mathrm{net}_j = "
-                                                    r"\mathrm{out}_k (\delta_{kj} - \mathrm{out}_j)" if n.units else
-                                                    rf"\partial a^{{[{l}]}}_k/\partial z^{{[{l}]}}_j = "
-                                                    rf"a^{{[{l}]}}_k (\delta_{{kj}} - a^{{[{l}]}}_j)"),
-            ", where ", M(r"\delta_{kj}"), " is 1 when k = j and 0 otherwise (the Kronecker delta, not a unit's delta): ",
+            "The softmax couples the outputs: each output depends on every net input of the layer. The derivative "
+            "of the softmax is the Jacobian ", M(r"\partial \mathrm{out}_k/\partial \mathrm{net}_j = "
+                                                 r"\mathrm{out}_k ([k = j] - \mathrm{out}_j)" if n.units else
+                                                 rf"\partial a^{{[{l}]}}_k/\partial z^{{[{l}]}}_j = "
+                                                 rf"a^{{[{l}]}}_k ([k = j] - a^{{[{l}]}}_j)"),
+            ", where ", M("[k = j]"), " is 1 when ", M("k = j"), " and 0 otherwise: ",
             M(r"\mathrm{out}_k (1 - \mathrm{out}_k)" if n.units else rf"a^{{[{l}]}}_k (1 - a^{{[{l}]}}_k)"),
             " on the diagonal and ", M(r"-\mathrm{out}_k\, \mathrm{out}_j" if n.units else rf"-a^{{[{l}]}}_k a^{{[{l}]}}_j"),
             " off it, so the matrix is symmetric.",
@@ -460,7 +494,8 @@ class Writer:
         rows = r" \\ ".join(" & ".join(self.num(self.run.jacobian[l][s][k][j]) for j in range(K)) for k in range(K))
         top = r"\mathbf{out}" if n.units else rf"\mathbf{{a}}^{{[{l}]}}"
         jac = rf"\frac{{\partial {top}}}{{\partial {self.layer_vector(l, s)}}}"
-        blocks.append(P("As a matrix (row k, column j); each column sums to 0, since the outputs always sum to 1:"))
+        blocks.append(P("As a matrix (row ", M("k"), ", column ", M("j"),
+                        "); each column sums to 0, since the outputs always sum to 1:"))
         blocks.append(Chain(((jac, r"\approx" if not self.s.exact else "=", rf"\begin{{pmatrix}} {rows} \end{{pmatrix}}"),)))
         return blocks
 
@@ -479,14 +514,21 @@ class Writer:
         # two products of fractions to a line, so that the sum fits the page
         rows = self.sum_rows(lhs, "=", names, True, 2) + self.sum_rows(lhs, "=", general, False, 2)
         if u.simplified:
-            collected, final = u.simplified
+            cancelled, collected, final = u.simplified
             blocks.append(Chain(tuple(rows)))
             blocks.append(P(
-                "SymPy expands the sum and collects it in ", M(n.out(l, s, j).latex),
-                "; the targets of a sample sum to 1, so the sum reduces to the output minus its target, the "
-                "textbook result for softmax with cross-entropy (derived here from the factors, not assumed):",
+                "In each product the output in the denominator cancels against the same output in the "
+                "Jacobian entry. Collected in ", M(n.out(l, s, j).latex), ", what multiplies it is the sum of the "
+                "sample's targets, which is 1 (", M(" + ".join(n.target(s, k).latex for k in range(len(u.coupling))) + " = 1"),
+                ", one-hot or class probabilities). The delta is the output minus its target, the textbook result "
+                "for softmax with cross-entropy:",
             ))
-            blocks.append(self.chain(lhs, u.delta.value, self.tex(collected), self.tex(final), self.nums(final)))
+            blocks.append(self.chain(lhs, u.delta.value, self.tex(cancelled), self.tex(collected), self.tex(final),
+                                     self.nums(final)))
+            blocks.append(P("The Jacobian's numbers give the same value:"))
+            numbered = self.sum_rows(lhs, "=", numbers, True, 2)
+            numbered.append(("", self.rel(u.delta.value), self.num(u.delta.value)))
+            blocks.append(Chain(tuple(numbered)))
             return blocks
         rows += self.sum_rows(lhs, "=", numbers, False, 2)
         rows.append(("", self.rel(u.delta.value), self.num(u.delta.value)))
@@ -569,7 +611,8 @@ class Writer:
                     unit += self.gradient_blocks("W", l, j, i)
                 unit += self.gradient_blocks("b", l, j)
                 title = f"Unit {n.unit(l, j).text}" if n.units else f"Unit {j + 1} of layer {l}"
-                units.append(Section(title, 3, tuple(unit)))
+                heading = P("Unit ", M(n.unit(l, j).latex)) if n.units else None
+                units.append(Section(title, 3, tuple(unit), heading=heading))
             blocks.append(Section(self.layer_title(l), 2, tuple(units)))
         return Section("Backward pass", 1, tuple(blocks), "backward")
 
