@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import mpmath
 import pytest
+import sympy as sp
 
 from derive import backprop, functions, verify
 from derive.derivation import ChainRuleMismatch
@@ -67,6 +68,9 @@ def test_softmax_with_cross_entropy_reduces_to_out_minus_target():
         unit = solution.derivation.unit(2, 0, j)
         assert len(unit.coupling) == 3
         assert unit.simplified[-1] == g.out(2, 0, j) - g.t(0, j)
+        # the cancelled form a hand writes first is the sum over the Jacobian, as functions of every symbol
+        full = sum(c.dE_dout.general * c.dout_dnet.general for c in unit.coupling)
+        assert sp.simplify(unit.simplified[0] - full) == 0
         run = solution.first
         assert float(unit.delta.value) == pytest.approx(float(run.out[2][0][j] - spec.targets[0][j]), abs=1e-15)
 

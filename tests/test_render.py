@@ -140,3 +140,51 @@ def test_a_latex_failure_is_reported_with_its_line():
 
     with pytest.raises(LatexFailure, match=r"line 3 of solution.tex: Undefined control sequence"):
         compile_pdf("\\documentclass{article}\n\\begin{document}\n\\nosuchcommand\n\\end{document}\n")
+
+
+TANH = """title = "tanh, negative net inputs"
+[network]
+sizes = [2, 3, 2]
+activations = ["tanh", "sigmoid"]
+loss = "bce"
+weight_layout = "in_out"
+[parameters]
+W1 = [[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]
+b1 = [0.1, 0.0, -0.1]
+W2 = [[0.2, -0.3], [0.5, 0.1], [-0.4, 0.6]]
+b2 = [0.05, -0.05]
+[data]
+inputs = [[0.5, -1.0], [1.5, 0.25]]
+targets = [[1, 0], [0, 1]]
+[training]
+learning_rate = 0.5
+"""
+
+
+def _markdown(source: str, notation=None) -> str:
+    spec = source if "\n" not in source else parse(source, "tanh.toml")
+    return solve(spec, notation=notation).markdown()
+
+
+@pytest.mark.parametrize("source, notation, printed, not_printed", [
+    # a hidden unit's derivative adds the values of its paths, as the blog does (0.0553994247 - 0.0190491183)
+    ("mazur", None, r"&= 0.0553994247 - 0.0190491183 \\", r"0.138498562 \cdot 0.4 + "),
+    # the softmax delta: the cancellation, the targets' sum, the Jacobian's numbers
+    ("softmax-ce", None, r"\delta_{o_{1}} &= - t_{o_{1}} \left(1 - \mathrm{out}_{o_{1}}\right) + t_{o_{2}} "
+                         r"\mathrm{out}_{o_{1}} + t_{o_{3}} \mathrm{out}_{o_{1}}", "SymPy expands"),
+    ("softmax-ce", None, r"\mathrm{out}_{o_{1}} \left(t_{o_{1}} + t_{o_{2}} + t_{o_{3}}\right)", r"\delta_{kj}"),
+    # a path below a softmax is not said to equal itself
+    ("softmax-ce", None, r"\delta_{o_{1}} \cdot \frac{\partial \mathrm{net}_{o_{1}}}{\partial \mathrm{out}_{h_{1}}} "
+                         r"&= \delta_{o_{1}} w_{5}", r"\delta_{o_{1}} w_{5} &= \delta_{o_{1}} \cdot"),
+    ("softmax-ce", None, "#### Unit $o_{1}$", "cross_entropy loss"),
+    ("mazur", "matrix", r"## The parameter $W^{[2]}_{11}$", "The parameter W2 1 1"),
+    # the matrix form: squares of vectors entry by entry, a negative argument in one pair of parentheses
+    (TANH, "matrix", r"\tanh'(Z^{[1]}) &= 1 - A^{[1]} \odot A^{[1]}", r"\tanh{\left(\left(-"),
+    (TANH, "matrix", r"\tanh{\left(-0.25 \right)}", "first source document"),
+    # bce averages over K = 2 outputs: its delta is the error halved, and says so
+    (TANH, None, "the error divided by the number of outputs (the loss is their mean, K = 2)", "error itself"),
+])
+def test_the_documents_write_it_as_a_lecturer_would(source, notation, printed, not_printed):
+    md = _markdown(source, notation)
+    assert printed in md
+    assert not_printed not in md

@@ -13,7 +13,8 @@ from derive.html import slides_html
 from derive.latex import compile_pdf, overfull_boxes
 from derive.printing import shown
 from derive.render import render
-from derive.slides import ROWS_PER_FRAME, deck
+from derive.document import Chain, Table
+from derive.slides import ROWS_PER_FRAME, Deck, deck
 from derive.spec import parse
 from randomnet import spec_text
 
@@ -102,3 +103,29 @@ def test_html_slides_work_offline_with_the_same_frames():
     assert parsed.fragments == sum(f.steps for f in DECK.frames)
     assert parsed.maths > 100
     assert parsed.links == []  # nothing to fetch at presentation time
+
+
+@pytest.mark.parametrize("preset", ["mazur", "softmax-ce", "mlp-relu"])
+def test_the_task_frame_states_loss_rate_and_data(preset):
+    """The second frame is the network beside its diagram; the third says what is computed and from what."""
+    solution = solve(preset)
+    frames = deck(solution).frames
+    task = frames[2]
+    assert task.title == "The task"
+    tex = render("beamer/slides.tex.j2", deck=Deck("t", "s", (task,)))
+    assert rf"\eta = {shown(solution.spec.learning_rate).latex}" in tex
+    loss = solution.document_names.loss().latex
+    assert any(b.rows[0][0] == loss for b in task.blocks if isinstance(b, Chain))
+    tables = [b for b in task.blocks if isinstance(b, Table)]
+    # the inputs and targets as a table where it is small (mlp-relu's ten inputs are in the diagram's frames)
+    assert len(tables) == (0 if solution.spec.sizes[0] > 6 else 1)
+    if tables:
+        cells = [c for row in tables[0].rows for c in row]
+        assert all(shown(x).latex in cells for row in solution.spec.inputs for x in row)
+
+
+def test_frame_titles_name_quantities_in_mathematics():
+    tex = render("beamer/slides.tex.j2", deck=DECK)
+    assert r"\begin{frame}{Forward pass: $h_{1}$}" in tex
+    assert r"\begin{frame}{The gradient of $w_{5}$}" in tex
+    assert "The gradient of w5" in [f.title for f in DECK.frames]  # the plain title for the HTML page and tests
