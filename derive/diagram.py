@@ -102,6 +102,16 @@ def shown_units(size: int) -> list[int | None]:
     return [0, 1, 2, None, size - 2, size - 1]
 
 
+def _telling_digits(run, digits: int, most: int = 6) -> int:
+    """The fewest digits (from ``digits``) at which every weight the step changed prints differently."""
+    pairs = [(old, new) for l in range(1, len(run.weights)) if run.weights[l] is not None
+             for old_row, new_row in zip(run.weights[l], run.new_weights[l]) for old, new in zip(old_row, new_row)
+             if old != new]
+    while digits < most and any(shown(old, digits).text == shown(new, digits).text for old, new in pairs):
+        digits += 1
+    return digits
+
+
 def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) -> Diagram:
     """A diagram of the network. ``annotate``: weights | forward | gradients | updated | deltas.
 
@@ -111,6 +121,8 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) ->
     sizes = spec.sizes
     compact = max(sizes) > MAX_SHOWN
     layouts = [shown_units(size) for size in sizes]
+    if annotate == "updated":
+        digits = _telling_digits(run, digits)
     fmt = lambda v: shown(v, digits).text
     labels = {}
     if not compact and annotate in ("weights", "updated", "gradients"):

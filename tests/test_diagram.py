@@ -49,3 +49,13 @@ def test_highlight_marks_the_unit_and_edge():
     assert [n.key for n in d.nodes if n.highlight] == ["2:0"]
     assert [e.key for e in d.edges if e.highlight] == ["2:0:0"]
     assert 'stroke="#b22222"' in d.svg()
+
+
+@pytest.mark.parametrize("name, digits", [("mazur", 4), ("softmax-ce", 3)])
+def test_the_updated_weights_show_that_they_changed(name, digits):
+    """mazur's hidden weights move by about 2e-4: at 3 digits 0.149781 would print as the 0.15 it started from."""
+    solution = solve(name)
+    before = [e.label for e in build(solution, "weights").edges]
+    after = [e.label for e in build(solution, "updated").edges]
+    assert all(a != b for a, b in zip(after, before))
+    assert max(len(a.lstrip("-").replace(".", "").lstrip("0")) for a in after) == digits  # significant digits
