@@ -388,49 +388,55 @@ class VectorWriter:
         """The weight layout in words: which index is the row, each W's shape, what the network computes."""
         spec, sizes = self.spec, self.spec.sizes
         L = spec.layers
-        shapes = ", ".join(
-            f"W{l} is {sizes[l]} x {sizes[l - 1]}" if self.columns else f"W{l} is {sizes[l - 1]} x {sizes[l]}"
-            for l in range(1, L + 1))
+        shapes = []
+        for l in range(1, L + 1):
+            rows, cols = (sizes[l], sizes[l - 1]) if self.columns else (sizes[l - 1], sizes[l])
+            shapes += [", " if l > 1 else "", M(rf"W^{{[{l}]}}"), " is ", M(rf"{rows} \times {cols}")]
         j, i = (0, 1) if sizes[0] > 1 else (1, 0) if sizes[1] > 1 else (0, 0)  # an entry off the diagonal
         r, c = (j, i) if self.columns else (i, j)
         example = self.n.weight(1, j, i)
         connects = [
             "For example ", M(rf"{example.latex} = {self.w.num(self.run.weights[1][j][i])}"),
-            f" (row {r + 1}, column {c + 1} of W1) is the weight from input ", M(f"x_{{{i + 1}}}"),
+            f" (row {r + 1}, column {c + 1} of ", M("W^{[1]}"), ") is the weight from input ", M(f"x_{{{i + 1}}}"),
             f" to unit {j + 1} of layer 1.",
         ]
+        l, l1 = M("l"), M("l-1")
         if self.columns:
             blocks = [P(
                 "The weight layout (out_in, as torch.nn.Linear stores its weight): ", M("W^{[l]}"),
-                " has one row per unit of layer l and one column per unit of layer l - 1 (out x in): ",
-                f"{shapes}. Its entry ", M(r"W^{[l]}_{j,i}"), " in row j, column i is the weight from unit i of "
-                "layer l - 1 to unit j of layer l, so row j holds every weight into unit j. ", *connects,
+                " has one row per unit of layer ", l, " and one column per unit of layer ", l1, " (",
+                M(r"\mathrm{out} \times \mathrm{in}"), "): ", *shapes, ". Its entry ", M(r"W^{[l]}_{j,i}"),
+                " in row ", M("j"), ", column ", M("i"), " is the weight from unit ", M("i"), " of layer ", l1,
+                " to unit ", M("j"), " of layer ", l, ", so row ", M("j"), " holds every weight into unit ", M("j"),
+                ". ", *connects,
             )]
             blocks.append(P(
                 "The network computes ", M(r"z^{[l]} = W^{[l]} a^{[l-1]} + b^{[l]}"), " with column vectors, ",
-                M(r"a^{[0]} = x"), ": entry j of the product is row j of ", M(r"W^{[l]}"),
+                M(r"a^{[0]} = x"), ": entry ", M("j"), " of the product is row ", M("j"), " of ", M(r"W^{[l]}"),
                 " times the column of inputs. (torch.nn.Linear computes the same as ", M(r"x\, W^{\top} + b"),
                 " on a row of inputs.)",
             ))
         else:
             blocks = [P(
                 "The weight layout (in_out, as in x @ W): ", M("W^{[l]}"),
-                " has one row per unit of layer l - 1 and one column per unit of layer l (in x out): ",
-                f"{shapes}. Its entry ", M(r"W^{[l]}_{i,j}"), " in row i, column j is the weight from unit i of "
-                "layer l - 1 to unit j of layer l, so column j holds every weight into unit j. ", *connects,
+                " has one row per unit of layer ", l1, " and one column per unit of layer ", l, " (",
+                M(r"\mathrm{in} \times \mathrm{out}"), "): ", *shapes, ". Its entry ", M(r"W^{[l]}_{i,j}"),
+                " in row ", M("i"), ", column ", M("j"), " is the weight from unit ", M("i"), " of layer ", l1,
+                " to unit ", M("j"), " of layer ", l, ", so column ", M("j"), " holds every weight into unit ",
+                M("j"), ". ", *connects,
             )]
             blocks.append(P(
                 "The network computes ", M(r"z^{[l]} = a^{[l-1]}\, W^{[l]} + b^{[l]}"), " with row vectors, ",
-                M(r"a^{[0]} = x"), ", as code writes it with x @ W + b: entry j of the product is the "
-                "row of inputs times column j of ", M(r"W^{[l]}"), ". (torch.nn.Linear stores the transpose, "
-                "out x in, and computes ", M(r"x\, W^{\top} + b"), ".)",
+                M(r"a^{[0]} = x"), ", as code writes it with x @ W + b: entry ", M("j"), " of the product is the "
+                "row of inputs times column ", M("j"), " of ", M(r"W^{[l]}"), ". (torch.nn.Linear stores the "
+                "transpose, ", M(r"\mathrm{out} \times \mathrm{in}"), ", and computes ", M(r"x\, W^{\top} + b"), ".)",
             ))
         if self.batch:
             where = "column" if self.columns else "row"
-            shape = f"{sizes[0]} x {spec.batch}" if self.columns else f"{spec.batch} x {sizes[0]}"
+            shape = rf"{sizes[0]} \times {spec.batch}" if self.columns else rf"{spec.batch} \times {sizes[0]}"
             blocks.append(P(
-                f"The {spec.batch} samples are processed together, one {where} each: the inputs form the "
-                f"{shape} matrix ", M("X"), ", the net inputs and outputs of layer l the matrices ",
+                f"The {spec.batch} samples are processed together, one {where} each: the inputs form the ",
+                M(shape), " matrix ", M("X"), ", the net inputs and outputs of layer ", M("l"), " the matrices ",
                 M(r"Z^{[l]}"), " and ", M(r"A^{[l]}"), ", with ", M(r"Z^{[l]} = " + self.times("W^{[l]}", "A^{[l-1]}")
                                                                     + r" + b^{[l]}"),
                 f"; the bias is added to every {where}.",

@@ -301,7 +301,7 @@ def test_the_product_of_a_layer_multiplied_out_gives_its_net_input(matrix_case):
     assert [[shown(v, 30).latex for v in row] for row in z_values] == [[shown(v, 30).latex for v in row] for row in engine]
 
 
-LAYOUT = re.compile(r"W1 is (\d+) x (\d+)")
+LAYOUT = re.compile(r"W\^\{\[1\]\} is (\d+) \\times (\d+)")
 EXAMPLE = re.compile(r"W\^\{\[1\]\}_\{(\d+),?(\d+)\} = (-?[\d.]+)")
 
 
@@ -312,15 +312,15 @@ def test_the_layout_sentence_states_the_specs_layout(case):
     W1 = as_written(text, "W1")
     lead = next(p for p in paragraphs(build(solution).sections)
                 if p.parts and p.parts[0][1].startswith("The weight layout"))
-    words = "".join(content for kind, content in lead.parts if kind == "text")
+    words = "".join(content for kind, content in lead.parts)  # the mathematics read as its LaTeX
     maths = [content for kind, content in lead.parts if kind == "math"]
     assert f"({spec.weight_layout}" in words
     rows, cols = map(int, LAYOUT.search(words).groups())
     assert (rows, cols) == (len(W1), len(W1[0]))  # the shape of the spec's W1 as written
-    assert ("one row per unit of layer l and one column per unit of layer l - 1" in words) == (spec.weight_layout == "out_in")
+    assert ("one row per unit of layer l and one column per unit of layer l-1" in words) == (spec.weight_layout == "out_in")
     # the worked example of one entry: where it stands in the spec's matrix and what it connects
     r, c, value = EXAMPLE.search(next(m for m in maths if EXAMPLE.search(m))).groups()
-    position = re.search(r"\(row (\d+), column (\d+) of W1\) is the weight from input", words).groups()
+    position = re.search(r"\(row (\d+), column (\d+) of W\^\{\[1\]\}\) is the weight from input", words).groups()
     unit = int(re.search(r"to unit (\d+) of layer 1", words).group(1))
     source = int(re.search(r"x_\{(\d+)\}", next(m for m in maths if m.startswith("x_"))).group(1))
     assert position == (r, c)  # the name's indices are the row and column of the spec's matrix
