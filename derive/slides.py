@@ -89,11 +89,6 @@ MAX_TASK_COLUMNS = 9
 MAX_TASK_ROWS = 6
 
 
-def _words(paragraph: Paragraph) -> str:
-    """The text of a paragraph without its mathematics."""
-    return "".join(content for kind, content in paragraph.parts if kind == "text")
-
-
 def _titled(parts, blocks, figure=None) -> Frame:
     """A frame whose title names quantities: plain text for the HTML title and tests, mathematics on the slide."""
     text = "".join(p if isinstance(p, str) else p.text for p in parts)
@@ -112,15 +107,14 @@ def deck(solution: Solution, digits: int = 6) -> Deck:
     w.line_width = BESIDE_WIDTH  # a sum beside the diagram fills that column, then goes on to the next line
     spec = solution.spec
     frames = [Frame(spec.title, (), None, "title")]
-    network = [b for b in w.network_section().blocks if isinstance(b, (Paragraph, Chain))]
     # what the network is beside its diagram; what it is asked to do (loss, rate, data) on a frame of its own
-    task = next(k for k, b in enumerate(network) if isinstance(b, Paragraph) and _words(b).startswith("The loss is"))
-    frames.append(Frame("The network", tuple(network[:task]), diagram(solution, "weights"), "network"))
-    rate = next(b for b in network[task:] if isinstance(b, Paragraph) and _words(b).startswith("One step of"))
+    network = [b for b in w.network_section().blocks if isinstance(b, (Paragraph, Chain))]
+    definition = w.loss_definition()
+    frames.append(Frame("The network", tuple(network[:network.index(definition[0])]), diagram(solution, "weights"),
+                        "network"))
     data = w.data_table()
     fits = len(data.header) <= MAX_TASK_COLUMNS and len(data.rows) <= MAX_TASK_ROWS
-    shown = (*network[task:task + 2], rate, *([data] if fits else []))
-    frames.append(Frame("The task", shown, None))
+    frames.append(Frame("The task", (*definition, w.rate_sentence(), *([data] if fits else [])), None))
     if solution.matrix_form:
         frames += _matrix_frames(w, solution)
     elif is_large(solution):

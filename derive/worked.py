@@ -11,7 +11,7 @@ matrices and their numbers typeset where they fit (derive.vectorised).
 from __future__ import annotations
 
 from . import functions as fn
-from .document import Chain, Document, Figure, M, P, Plot, Section, Table
+from .document import Chain, Document, Figure, M, P, Paragraph, Plot, Section, Table
 from .printing import DEFAULT_DIGITS, latex, product, shown, total, with_numbers
 from .solve import Solution
 
@@ -178,10 +178,7 @@ class Writer:
                 f"The net input of {where} is the weighted sum of its inputs plus its bias; {output}: ",
                 M(self._activation_formula(act, generic_net, l)), ".",
             ))
-        loss = fn.LOSSES[spec.loss]
-        blocks.append(P(f"The loss is {loss.description}:"))
-        lhs, rhs = self._loss_formula().split(" = ", 1)
-        blocks.append(Chain(((lhs, "=", rhs),)))
+        blocks += self.loss_definition()
         if spec.loss == "cross_entropy":
             blocks.append(P(
                 "PyTorch's CrossEntropyLoss takes the output layer's net inputs as logits and applies the softmax "
@@ -195,11 +192,7 @@ class Writer:
                 "divides by 2: for this network the mean squared error equals one half of the sum of squared "
                 "errors, and its numbers agree with the half-sum convention.",
             ))
-        rule = "biases are updated too" if spec.update_biases else "biases are not updated"
-        blocks.append(P(
-            "One step of gradient descent with learning rate ", M(r"\eta = " + self.num(spec.learning_rate)),
-            f"; {rule}.",
-        ))
+        blocks.append(self.rate_sentence())
         matrices = None
         if in_matrix_form(self.s):
             from .vectorised import VectorWriter
@@ -233,6 +226,17 @@ class Writer:
             "from the unrounded values.",
         ))
         return Section("The network", 1, tuple(blocks), "network")
+
+    def loss_definition(self) -> list:
+        """The loss in words, then its formula."""
+        lhs, rhs = self._loss_formula().split(" = ", 1)
+        return [P(f"The loss is {fn.LOSSES[self.spec.loss].description}:"), Chain(((lhs, "=", rhs),))]
+
+    def rate_sentence(self) -> Paragraph:
+        """The learning rate, and whether the biases are updated."""
+        rule = "biases are updated too" if self.spec.update_biases else "biases are not updated"
+        return P("One step of gradient descent with learning rate ", M(r"\eta = " + self.num(self.spec.learning_rate)),
+                 f"; {rule}.")
 
     def _activation_formula(self, act, net: str, l: int = 1) -> str:
         formulas = {
