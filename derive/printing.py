@@ -8,8 +8,6 @@ derivation from the same expression as the general one.
 
 from __future__ import annotations
 
-import re
-
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -88,14 +86,25 @@ class DerivePrinter(LatexPrinter):
         super().__init__(settings)
         self.names = names
         self.numbers = numbers or {}
+        self._whole_argument = None  # a symbol printed as a function's only argument, in the function's parentheses
 
     def _print_Symbol(self, expr, style="plain"):
         if expr in self.numbers:
             text = self.numbers[expr]
-            return rf"\left({text}\right)" if text.startswith("-") else text
+            return rf"\left({text}\right)" if text.startswith("-") and expr != self._whole_argument else text
         if expr in self.names:
             return self.names[expr]
         return super()._print_Symbol(expr, style)
+
+    def _print_Function(self, expr, exp=None):
+        # a negative number as a function's whole argument needs no parentheses of its own: tanh(-0.25)
+        if len(expr.args) == 1 and expr.args[0] in self.numbers:
+            self._whole_argument = expr.args[0]
+            try:
+                return super()._print_Function(expr, exp)
+            finally:
+                self._whole_argument = None
+        return super()._print_Function(expr, exp)
 
     def _print_Piecewise(self, expr):
         # ReLU and leaky ReLU and their derivatives, written as lecturers write them
@@ -118,11 +127,7 @@ def latex(expr, names: dict) -> str:
 def with_numbers(expr, names: dict, values, digits: int = DEFAULT_DIGITS) -> str:
     """The expression with every symbol replaced by its rounded value."""
     numbers = {s: shown(values[s], digits).latex for s in expr.free_symbols}
-    # a negative number as a function's whole argument needs no parentheses of its own: tanh(-0.25)
-    return _DOUBLED.sub(r"\\left(\1 \\right)", DerivePrinter(names, numbers).doprint(expr))
-
-
-_DOUBLED = re.compile(r"\\left\(\\left\((-[^()]*?)\\right\) \\right\)")
+    return DerivePrinter(names, numbers).doprint(expr)
 
 
 def product(*factors) -> sp.Expr:

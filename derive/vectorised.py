@@ -631,17 +631,19 @@ class VectorWriter:
         targets = self.w.s.rules.lift(spec.targets)
         logs = [[MP.log(to_mp(o)) for o in row] for row in run.out[L]]
         a, t = self.a(L), self.target()
-        blocks = [P("The logarithm of every output" + (" and sample" if self.batch else "") + ":")]
-        chain = self.display(rf"\ln {a}", [[self.values(logs, K)]], [v for row in logs for v in row])
-        blocks.append(chain if chain is not None else
-                      self.unit_tables(L, [(rf"\ln a^{{[{L}]}}_k", logs)], "The logarithms of the outputs")[0])
+
+        def matrix(name: str, entry: str, values, caption: str):
+            """The values as a matrix where it fits, else as a table unit by unit."""
+            chain = self.display(name, [[self.values(values, K)]], [v for row in values for v in row])
+            return chain if chain is not None else self.unit_tables(L, [(entry, values)], caption)[0]
+
+        blocks = [P("The logarithm of every output" + (" and sample" if self.batch else "") + ":"),
+                  matrix(rf"\ln {a}", rf"\ln a^{{[{L}]}}_k", logs, "The logarithms of the outputs")]
         if spec.loss == "bce":
             # binary cross-entropy also needs the logarithm of each output's complement
             rest = [[MP.log(1 - to_mp(o)) for o in row] for row in run.out[L]]
-            blocks.append(P("and of one minus every output:"))
-            chain = self.display(rf"\ln(1 - {a})", [[self.values(rest, K)]], [v for row in rest for v in row])
-            blocks.append(chain if chain is not None else self.unit_tables(
-                L, [(rf"\ln(1 - a^{{[{L}]}}_k)", rest)], "The logarithms of one minus the outputs")[0])
+            blocks += [P("and of one minus every output:"),
+                       matrix(rf"\ln(1 - {a})", rf"\ln(1 - a^{{[{L}]}}_k)", rest, "The logarithms of one minus the outputs")]
         factor = g.output_weight * g.batch_weight
         scale = "" if factor == 1 else self.w.tex(factor) + r"\,"
         if spec.loss == "cross_entropy":

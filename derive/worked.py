@@ -48,7 +48,6 @@ class Writer:
         self.digits = digits
         self.detail = detail
         self.files: dict[str, str] = {}  # pictures beside the Markdown
-        self.terms_per_line = TERMS_PER_LINE
         self.line_width = None  # a column of this many digit widths (the slides) packs sums by width instead
 
     # -- small helpers ---------------------------------------------------------------
@@ -91,7 +90,7 @@ class Writer:
         return lines
 
     def sum_rows(self, lhs: str, relation: str, terms: list[str], first: bool, per_line: int | None = None) -> list[tuple]:
-        """A long sum broken into lines of ``per_line`` terms (default: the writer's terms_per_line).
+        """A long sum broken into lines of ``per_line`` terms (default: TERMS_PER_LINE).
 
         With a ``line_width`` the lines are filled by width instead, as many terms as fit
         beside the left-hand side (at most ``per_line`` when it is given).
@@ -105,7 +104,7 @@ class Writer:
             if len(lines) > 2:  # a sum this long is better on the frame's full width, without the diagram
                 lines = self._packed(terms, self.line_width * FULL_WIDTH - width(lhs) - 2, per_line)
         else:
-            per_line = per_line or self.terms_per_line
+            per_line = per_line or TERMS_PER_LINE
             lines = [terms[start:start + per_line] for start in range(0, len(terms), per_line)]
         rows = []
         for k, line in enumerate(lines):
