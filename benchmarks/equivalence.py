@@ -1,4 +1,4 @@
-"""Check that the fast paths of derive.numeric give exactly what the plain code gives.
+"""Check that the fast paths of derive.core.numeric give exactly what the plain code gives.
 
     python3 benchmarks/equivalence.py
 
@@ -22,9 +22,9 @@ from fractions import Fraction
 import sympy as sp
 from mpmath.libmp import from_man_exp
 
-from derive import functions as fn
-from derive import numeric as nm
-from derive.numeric import MP
+from derive.core import functions as fn
+from derive.core import numeric as nm
+from derive.core.numeric import MP
 
 
 def same(u, v) -> bool:

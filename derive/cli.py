@@ -8,14 +8,28 @@ message naming the file, the key and the problem); 3 an internal check failed
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 
-from . import __version__
-from .errors import DeriveError
-from .files import pdf_or_keep, solution_files
-from .notation import DOCUMENT_NOTATIONS
-from .spec import load, preset_names
+from derive import __version__
+from derive.core.derivation import ChainRuleMismatch
+from derive.core.notation import DOCUMENT_NOTATIONS
+from derive.core.solve import solve
+from derive.core.spec import preset_names
+from derive.core.versions import load
+from derive.documents.slides import deck
+from derive.errors import DeriveError, suggestion
+from derive.exercises import batch
+from derive.formats.html import slides_html
+from derive.formats.latex import INSTALL_HINT, available
+from derive.formats.render import render
+from derive.formats.solution import pdf_or_keep, solution_files
+from derive.grading.check import RENDERERS, check_file
+from derive.grading.rounding import key_files
+from derive.io.files import write_files
+from derive.io.torchio import from_state_dict
 
 SOLVE_FORMATS = ("md", "tex", "pdf", "json")
 
@@ -26,7 +40,6 @@ def _formats(text: str, allowed) -> list[str]:
         raise DeriveError("--format", f"no format given; choose from {', '.join(allowed)}")
     for f in chosen:
         if f not in allowed:
-            from .errors import suggestion
 
             raise DeriveError("--format", f"unknown format '{f}'{suggestion(f, allowed)}; choose from {', '.join(allowed)}")
     return chosen
@@ -39,7 +52,6 @@ def _note(text: str) -> None:
 
 def _without_pdf_if_no_tex(formats: list[str], asked) -> list[str]:
     """The default formats without the PDF when TeX is missing (with a note); an explicit --format pdf stays."""
-    from .latex import INSTALL_HINT, available
 
     if asked or "pdf" not in formats or available():
         return formats
@@ -71,8 +83,6 @@ def cmd_presets(args) -> int:
 
 
 def cmd_solve(args) -> int:
-    from .solve import solve
-    from .writer import write_files
 
     formats = _without_pdf_if_no_tex(_formats(args.format or ",".join(SOLVE_FORMATS), SOLVE_FORMATS), args.format)
     if args.digits < 1 or args.digits > 30:
@@ -85,7 +95,6 @@ def cmd_solve(args) -> int:
     files = solution_files(solution, formats, args.digits, args.detail, out)
     drift = None
     if args.round_intermediate is not None:  # the answer key of a hand calculation, with its drift
-        from .rounding import key_files
 
         key, drift = key_files(solution, args.round_intermediate)
         files.update(key)
@@ -101,8 +110,6 @@ CHECK_FORMATS = ("text", "md", "json")
 
 def cmd_check(args) -> int:
     """Check a student's answers; exit 0 when all are right, 1 when some are wrong."""
-    from .check import RENDERERS, check_file
-    from .writer import write_files
 
     formats = _formats(args.format, CHECK_FORMATS)
     if not formats:
@@ -119,11 +126,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_import_torch(args) -> int:
-    import json
-    from decimal import Decimal
 
-    from .torchio import from_state_dict
-    from .writer import write_files
 
     def rows(text, option):
         try:
@@ -144,19 +147,17 @@ def cmd_import_torch(args) -> int:
 
 
 def cmd_worksheet(args) -> int:
-    from . import worksheet
-    from .writer import write_files
 
-    formats = _without_pdf_if_no_tex(_formats(args.format or "pdf,moodle,json", worksheet.FORMATS), args.format)
+    formats = _without_pdf_if_no_tex(_formats(args.format or "pdf,moodle,json", batch.FORMATS), args.format)
     if not 0 <= args.places <= 12:
         raise DeriveError("--places", f"expected a number of decimals from 0 to 12, got {args.places}")
     if args.variants is not None and not 1 <= args.variants <= 1000:
         raise DeriveError("--variants", f"expected from 1 to 1000 versions, got {args.variants}")
     spec = load(args.spec)
     _small_enough(spec, args.max_parameters, "worksheet")
-    made = worksheet.exercises(spec, args.variants, args.seed, args.blanks, args.places, args.formulas, _progress)
+    made = batch.exercises(spec, args.variants, args.seed, args.blanks, args.places, args.formulas, _progress)
     out = _out(args, spec)
-    for path in write_files(out, worksheet.files(made, formats, _progress)):
+    for path in write_files(out, batch.files(made, formats, _progress)):
         print(path)
     return 0
 
@@ -165,14 +166,9 @@ SLIDE_FORMATS = ("beamer", "revealjs")
 
 
 def cmd_slides(args) -> int:
-    from .render import render
-    from .slides import deck
-    from .solve import solve
-    from .writer import write_files
 
     formats = _formats(args.format or ",".join(SLIDE_FORMATS), SLIDE_FORMATS)
     if not args.format and "beamer" in formats:
-        from .latex import available
 
         if not available():
             formats.remove("beamer")
@@ -189,7 +185,6 @@ def cmd_slides(args) -> int:
         files["slides.tex"] = tex
         files["slides.pdf"] = pdf_or_keep(tex, "slides", out)
     if "revealjs" in formats:
-        from .html import slides_html
 
         files["slides.html"] = slides_html(slides)
     for path in write_files(out, files):
@@ -323,7 +318,6 @@ def main(argv=None) -> int:
               "double holds (about 1.8e308), so JSON cannot write it; use smaller numbers", file=sys.stderr)
         return 2
     except Exception as error:  # an internal failure: say so plainly, with what to report
-        from .derivation import ChainRuleMismatch
 
         kind = "an internal check failed" if isinstance(error, ChainRuleMismatch) else "internal error"
         print(f"derive: {kind}: {type(error).__name__}: {error} (please report this)", file=sys.stderr)

@@ -8,12 +8,13 @@ from fractions import Fraction
 import mpmath
 import pytest
 import sympy as sp
-
-from derive import backprop, functions, verify
-from derive.derivation import ChainRuleMismatch
-from derive.solve import solve
-from derive.spec import load, parse
 from randomnet import spec_text
+
+from derive.core import backprop, functions, verify
+from derive.core.derivation import ChainRuleMismatch
+from derive.core.solve import solve
+from derive.core.spec import parse
+from derive.core.versions import load
 
 
 def test_taught_identities_are_sympys_derivatives():
@@ -92,7 +93,7 @@ def test_a_wrong_factor_is_caught():
     run = solution.first
     tampered = replace(run, dout_dnet=(run.dout_dnet[0], run.dout_dnet[1],
                                        ((run.dout_dnet[2][0][0] * 2, run.dout_dnet[2][0][1]),)))
-    from derive.derivation import Derivation
+    from derive.core.derivation import Derivation
 
     d = Derivation(solution.graph, tampered, solution.rules.lift(solution.spec.targets))
     with pytest.raises(ChainRuleMismatch):

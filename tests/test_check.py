@@ -16,20 +16,22 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-
-from derive import backprop
-from derive.answers import Answer, parse as parse_answers
-from derive.check import CONSISTENT, RIGHT, WRONG, check, check_text
-from derive.check_examples import MAZUR_ANSWERS, generate
-from derive.check_examples import mlp_answers as _mlp_answers
-from derive.cli import main
-from derive.mistakes import KINDS, Mistake, variants
-from derive.numeric import round_decimal
-from derive.rounding import answer_key, written_places
-from derive.solve import solve
-from derive.spec import load, parse
-from derive.steps import Steps
 from randomnet import spec_text
+
+from make_check_examples import MAZUR_ANSWERS, generate
+from make_check_examples import mlp_answers as _mlp_answers
+from derive.cli import main
+from derive.core import backprop
+from derive.core.numeric import round_decimal
+from derive.core.solve import solve
+from derive.core.spec import parse
+from derive.core.steps import Steps
+from derive.core.versions import load
+from derive.grading.answers import Answer
+from derive.grading.answers import parse as parse_answers
+from derive.grading.check import CONSISTENT, RIGHT, WRONG, check, check_text
+from derive.grading.mistakes import KINDS, Mistake, variants
+from derive.grading.rounding import answer_key, written_places
 
 ROOT = Path(__file__).resolve().parent.parent
 mlp_answers = lru_cache(maxsize=None)(_mlp_answers)
@@ -414,7 +416,7 @@ def test_outputs_are_reproduced_byte_for_byte(tmp_path):
         assert fresh == ["answers.toml", "check.json", "check.md", "check.txt"]
         for name in fresh:
             assert (tmp_path / folder / name).read_bytes() == (ROOT / "outputs" / folder / name).read_bytes(), \
-                f"outputs/{folder}/{name} is stale: run python -m derive.check_examples"
+                f"outputs/{folder}/{name} is stale: run python tools/make_check_examples.py"
 
 
 def test_code_check_flags_exactly_the_inactive_units():

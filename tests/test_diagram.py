@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from randomnet import spec_text
 
 from derive import solve
-from derive.diagram import MAX_SHOWN, build, overlaps
-from derive.spec import parse, preset_names
-from randomnet import spec_text
+from derive.core.spec import parse, preset_names
+from derive.documents.diagram import MAX_SHOWN, build, overlaps
+from derive.formats.pictures import diagram_svg
 
 ANNOTATIONS = ["weights", "forward", "gradients", "updated", "deltas"]
 
@@ -48,7 +49,7 @@ def test_highlight_marks_the_unit_and_edge():
     d = build(solve("mazur"), "weights", highlight={"2:0", "2:0:0"})
     assert [n.key for n in d.nodes if n.highlight] == ["2:0"]
     assert [e.key for e in d.edges if e.highlight] == ["2:0:0"]
-    assert 'stroke="#b22222"' in d.svg()
+    assert 'stroke="#b22222"' in diagram_svg(d)
 
 
 @pytest.mark.parametrize("name, digits", [("mazur", 4), ("softmax-ce", 3)])

@@ -9,9 +9,10 @@ import sys
 import time
 from pathlib import Path
 
-from derive.errors import DeriveError
-from derive.spec import PRESET_DIR, parse
 from randomnet import spec_text
+
+from derive.core.spec import PRESET_DIR, parse
+from derive.errors import DeriveError
 
 SECONDS = float(os.environ.get("DERIVE_FUZZ_SECONDS", "10"))
 SEED = os.environ.get("DERIVE_FUZZ_SEED", "derive-fuzz-1")  # case i is random.Random(f"{SEED}/{i}"): reproducible

@@ -1,7 +1,7 @@
 """The notations of the documents: units, layered, matrix; the JSON names follow the spec whatever the notation.
 
 Oracles: the JSON written without --notation (byte for byte); the engine's values
-(derive.backprop.Pass) rounded by the printer, placed by the spec's own layout (the
+(derive.core.backprop.Pass) rounded by the printer, placed by the spec's own layout (the
 spec file's matrices as written, samples as columns for out_in and rows for in_out);
 the printed operands of a layer multiplied out in exact arithmetic; the spec file's
 matrices for the layout sentence; LaTeX's log for overfull boxes.
@@ -17,19 +17,19 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-
-from derive import functions as fn
-from derive.check import RIGHT, check_text
-from derive.cli import main
-from derive.document import Chain, Paragraph, Section
-from derive.errors import DeriveError
-from derive.latex import compile_pdf, overfull_boxes
-from derive.printing import shown
-from derive.render import render
-from derive.solve import solve
-from derive.spec import PRESET_DIR, parse
-from derive.worked import build
 from randomnet import spec_text
+
+from derive.cli import main
+from derive.core import functions as fn
+from derive import solve
+from derive.core.spec import PRESET_DIR, parse
+from derive.documents.model import Chain, Paragraph, Section
+from derive.documents.printing import shown
+from derive.documents.scalar import build
+from derive.errors import DeriveError
+from derive.formats.latex import compile_pdf, overfull_boxes
+from derive.formats.render import render
+from derive.grading.check import RIGHT, check_text
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
 
@@ -191,7 +191,7 @@ def test_an_unknown_notation_is_bad_input(notation, error):
 @pytest.mark.parametrize("case", ["mazur", "in_out-batch"])
 def test_matrix_slides_compile_and_show_the_matrices(case):
     """derive slides --notation matrix: the products with their matrices, nothing off the frame."""
-    from derive.slides import deck
+    from derive.documents.slides import deck
 
     slides = deck(solved(case, "matrix"))
     titles = [frame.title for frame in slides.frames]

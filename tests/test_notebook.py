@@ -57,7 +57,7 @@ def test_api_renders_to_strings_and_files(tmp_path):
     assert sorted(p.name for p in written) == ["network.svg", "solution.json", "solution.md"]
 
 
-@pytest.mark.parametrize("module", ["derive", "derive.check"])
+@pytest.mark.parametrize("module", ["derive", "derive.grading.check"])
 def test_the_examples_in_the_docstrings_run(module):
     import doctest
     import importlib

@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import make_outputs  # noqa: E402
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
-import make_outputs  # noqa: E402
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
 

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from derive.cli import main
+from derive.core.solve import solve
+from derive.core.spec import parse
 from derive.errors import DeriveError
-from derive.export import document
-from derive.solve import solve
-from derive.spec import parse
+from derive.io.export import document
 
 ACTIVATIONS = ["sigmoid", "tanh", "relu", "identity"]
 LOSSES = ["mse", "half_sse", "sse"]

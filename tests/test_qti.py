@@ -16,14 +16,14 @@ import pytest
 from randomnet import spec_text
 
 from derive import solve
-from derive.qti import MAX_QUESTION_TEXT
 from derive.cli import main
-from derive.notation import Notation
-from derive.plainmath import html_math
-from derive.rounding import answer_key
-from derive.spec import load
-from derive.steps import Steps
-from derive.worksheet import STAGES, choose
+from derive.core.notation import Notation
+from derive.core.steps import Steps
+from derive.core.versions import load
+from derive.exercises.qti import MAX_QUESTION_TEXT
+from derive.exercises.worksheet import STAGES, choose
+from derive.formats.plainmath import html_math
+from derive.grading.rounding import answer_key
 
 QTI = {"q": "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"}
 CP = {"cp": "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1", "imsmd": "http://www.imsglobal.org/xsd/imsmd_v1p2"}
@@ -221,7 +221,8 @@ def test_the_question_text_gives_the_versions_own_numbers(package, k):
 
 def test_canvas_and_moodle_accept_the_same_values(package):
     """One source of truth: the QTI answers are the Moodle cloze answers, blank by blank."""
-    from derive.worksheet import exercises, moodle_xml
+    from derive.exercises.batch import exercises
+    from derive.exercises.moodle import moodle_xml
 
     made = exercises(load("mazur"), VERSIONS, SEED, "full", PLACES, False)
     moodle = ET.fromstring(moodle_xml(made, "x"))

@@ -6,14 +6,14 @@ import re
 import shutil
 
 import pytest
+from randomnet import spec_text
 
 from derive import solve
-from derive.latex import compile_pdf, first_error, overfull_boxes
-from derive.printing import shown
-from derive.render import escape_latex, escape_markdown, render
-from derive.spec import parse, preset_names
-from derive.worked import build
-from randomnet import spec_text
+from derive.core.spec import parse, preset_names
+from derive.documents.printing import shown
+from derive.documents.scalar import build
+from derive.formats.latex import compile_pdf, first_error, overfull_boxes
+from derive.formats.render import escape_latex, escape_markdown, render
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
 
@@ -136,7 +136,7 @@ def test_first_error_names_the_line():
 
 @needs_tex
 def test_a_latex_failure_is_reported_with_its_line():
-    from derive.latex import LatexFailure
+    from derive.formats.latex import LatexFailure
 
     with pytest.raises(LatexFailure, match=r"line 3 of solution.tex: Undefined control sequence"):
         compile_pdf("\\documentclass{article}\n\\begin{document}\n\\nosuchcommand\n\\end{document}\n")

@@ -7,8 +7,8 @@ from fractions import Fraction
 import pytest
 
 from derive import solve
-from derive.export import quantities
-from derive.numeric import round_decimal
+from derive.core.numeric import round_decimal
+from derive.core.quantities import quantities
 
 MAZUR = solve("mazur")
 TORCH = solve("mazur-torch")
@@ -93,7 +93,7 @@ def test_torch_updated_parameters(what, layer, printed):
 
 
 def test_torch_outputs_after_the_step():
-    from derive import backprop
+    from derive.core import backprop
 
     run = backprop.run(TORCH.spec, TORCH.rules, TORCH.first.new_weights, TORCH.first.new_biases)
     assert [rounded(o, 4) for o in run.out[2][0]] == [0.7284, 0.7784]

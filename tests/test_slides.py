@@ -7,16 +7,16 @@ import shutil
 from html.parser import HTMLParser
 
 import pytest
+from randomnet import spec_text
 
 from derive import solve
-from derive.html import slides_html
-from derive.latex import compile_pdf, overfull_boxes
-from derive.printing import shown
-from derive.render import render
-from derive.document import Chain, Table
-from derive.slides import ROWS_PER_FRAME, Deck, deck
-from derive.spec import parse
-from randomnet import spec_text
+from derive.core.spec import parse
+from derive.documents.model import Chain, Table
+from derive.documents.printing import shown
+from derive.documents.slides import ROWS_PER_FRAME, Deck, deck
+from derive.formats.html import slides_html
+from derive.formats.latex import compile_pdf, overfull_boxes
+from derive.formats.render import render
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
 MAZUR = solve("mazur")

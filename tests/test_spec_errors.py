@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from derive.cli import main
+from derive.core.spec import parse, preset_names
+from derive.core.versions import load
 from derive.errors import DeriveError, printable, suggestion
-from derive.spec import load, parse, preset_names
 
 BROKEN = Path(__file__).parent / "broken"
 ROOT = Path(__file__).parent.parent
@@ -326,8 +327,8 @@ def test_spec_text_is_never_evaluated(monkeypatch, tmp_path):
     """Solving a spec whose title is Python and SymPy code never hands it to eval, exec, sympify or parse_expr."""
     import sympy.parsing.sympy_parser as sympy_parser
 
-    from derive.export import to_json
-    from derive.solve import solve
+    from derive.core.solve import solve
+    from derive.io.export import to_json
 
     marker = "__import__('os').system('touch PWNED') or x + y"
     seen = []

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from derive.spec import parse
-from derive.solve import solve
 from randomnet import ACTIVATIONS, LOSSES, spec_text
+
+from derive.core.solve import solve
+from derive.core.spec import parse
 
 torch = pytest.importorskip("torch")  # .ci/run installs torch==2.13.0, so CI never skips this
 

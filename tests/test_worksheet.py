@@ -12,9 +12,10 @@ import pytest
 
 from derive import solve
 from derive.cli import main
-from derive.spec import load
-from derive.variants import problems, versions
-from derive.worksheet import choose, exercise, moodle_xml, to_json
+from derive.core.versions import load, problems, versions
+from derive.exercises.batch import to_json
+from derive.exercises.moodle import moodle_xml
+from derive.exercises.worksheet import choose, exercise
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
 
@@ -111,7 +112,7 @@ def test_same_seed_same_versions():
     ("out_o1,dE_total/dw5", ["out_o1", "dE_total/dw5"]),
 ])
 def test_blanks_by_level_stage_and_name(blanks, names):
-    from derive.steps import Steps
+    from derive.core.steps import Steps
 
     assert [s.name for s in choose(Steps(solve("mazur")), blanks)] == names
 
@@ -128,7 +129,7 @@ def test_moodle_quiz_has_the_structure_moodle_imports():
         assert q.find("name/text").text.endswith(f"(version {ex.ident})")
         fields = re.findall(r"\{1:NUMERICAL:=([-\d.]+):([\d.]+)((?:~%100%[-\d.]+:[\d.]+)*)\}",
                             q.find("questiontext/text").text)
-        from derive.worksheet import by_stage
+        from derive.exercises.worksheet import by_stage
 
         in_order = [b for _, group in by_stage(ex) for b in group]
         assert len(fields) == len(in_order) == len(ex.blanks)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
 from derive.cli import main  # noqa: E402
-from derive.spec import preset_names  # noqa: E402
+from derive.core.spec import preset_names  # noqa: E402
 
 
 def commands(out: Path) -> list[list[str]]:
@@ -35,7 +35,7 @@ def commands(out: Path) -> list[list[str]]:
 def generate(out: Path) -> None:
     """Run every command; stop at the first failure. Then write the example notebook."""
     import make_notebook
-    from derive.check_examples import generate as check_examples
+    from make_check_examples import generate as check_examples
 
     make_notebook.write(out)
     check_examples(out)

@@ -1,0 +1,717 @@
+"""Read a network spec (TOML or JSON, a file or a built-in preset) into a frozen NetworkSpec.
+
+Numbers are taken from their decimal text: 0.15 becomes exactly 3/20. Nothing from
+the file is ever evaluated; every problem is reported as a DeriveError naming the
+file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+
+from derive.core.functions import ACTIVATIONS, LOSSES, OUTPUT_ONLY
+from derive.errors import DeriveError, printable, suggestion
+
+PRESET_DIR = Path(__file__).parent.parent / "presets"
+LAYOUTS = ("out_in", "in_out")
+NOTATIONS = ("auto", "units", "layered", "matrix")
+MAX_SPEC_BYTES = 50_000_000
+MAX_DIGITS = 1000  # per number: far beyond any real spec, and keeps exact arithmetic fast
+MAX_EXPONENT = 300
+MAX_UNITS = 100_000
+MAX_SAMPLES = 100_000
+MAX_STEPS = 1_000_000
+MAX_TITLE = 500
+
+Matrix = tuple[tuple[Fraction, ...], ...]
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """A network with its starting parameters, data and training settings.
+
+    Weights are stored as ``weights[l][j][i]``: layer ``l`` (0-based, the first layer
+    after the input), to unit ``j`` from unit ``i``, whatever the file's
+    ``weight_layout``; the layout is kept so that output can be written back in it.
+    """
+
+    name: str
+    title: str
+    source: str
+    sizes: tuple[int, ...]
+    activations: tuple[str, ...]
+    loss: str
+    weight_layout: str
+    notation: str
+    weights: tuple[Matrix, ...]
+    biases: tuple[tuple[Fraction, ...], ...]
+    inputs: Matrix
+    targets: Matrix
+    learning_rate: Fraction
+    update_biases: bool
+    steps: int
+
+    @property
+    def layers(self) -> int:
+        """Number of layers with weights (hidden layers plus the output layer)."""
+        return len(self.sizes) - 1
+
+    @property
+    def batch(self) -> int:
+        """Number of samples."""
+        return len(self.inputs)
+
+    @property
+    def parameter_count(self) -> int:
+        """Number of weights and biases."""
+        return sum(n_in * n_out + n_out for n_in, n_out in zip(self.sizes, self.sizes[1:]))
+
+    def with_parameters(self, weights, biases) -> "NetworkSpec":
+        """The same spec with other starting parameters."""
+
+        return replace(self, weights=weights, biases=biases)
+
+
+def preset_names() -> list[str]:
+    """Names of the built-in examples."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+
+
+def read(source: str | Path) -> NetworkSpec:
+    """Read a spec from a file path or a preset name (worksheet versions: :func:`derive.core.versions.load`).
+
+    Raises DeriveError on any problem.
+    """
+    source = str(source)
+    if not source:
+        raise DeriveError(
+            "''", "no spec file given; name a TOML or JSON file or a built-in example (`derive presets` lists them)"
+        )
+    path = Path(source)
+    try:
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError, ValueError):  # ValueError: a NUL in the name
+        info = None
+    except OSError as error:  # a name too long, a folder that may not be entered, ...
+        raise DeriveError(source, f"cannot be read ({error.strerror or error})") from None
+    if info is None:
+        if source in preset_names():
+            text = (PRESET_DIR / f"{source}.toml").read_text(encoding="utf-8")
+            return parse(text, source, "toml", name=source)
+        if path.suffix or "/" in source or "\\" in source:
+            raise DeriveError(source, "no such file")
+        hint = suggestion(source, preset_names())
+        raise DeriveError(source, f"no such file or built-in example{hint}; `derive presets` lists the examples")
+    if path.is_dir():
+        raise DeriveError(source, "is a directory, not a spec file")
+    try:
+        with open(path, "rb") as stream:
+            # a bounded read: a device such as /dev/zero must not fill the memory
+            raw = stream.read(MAX_SPEC_BYTES + 1)
+    except OSError as error:
+        raise DeriveError(source, f"cannot be read ({error.strerror or error})") from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise DeriveError(source, f"is larger than {MAX_SPEC_BYTES // 1_000_000} MB; a spec file is a few kilobytes")
+    suffix = path.suffix.lower()
+    kind = "json" if suffix == ".json" else "toml" if suffix == ".toml" else None
+    # the name becomes the default output folder outputs/<name>: '...toml' must not make it outputs/..
+    name = path.stem if path.stem.strip(".") else "network"
+    return parse(raw, source, kind, name=name)
+
+
+def decode(raw: bytes, where: str) -> str:
+    """The text of a spec file's bytes: UTF-8, with or without a byte order mark."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DeriveError(
+            where, "is UTF-16 text; save it as UTF-8 (the encoding choice is in the editor's Save As dialog)"
+        )
+    if b"\x00" in raw:
+        raise DeriveError(where, "is a binary file, not TOML or JSON text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        byte = raw[error.start]
+        raise DeriveError(
+            where, f"is not UTF-8 text (byte 0x{byte:02x} at line {line} is not valid UTF-8); save it as UTF-8 text"
+        ) from None
+    return text
+
+
+def parse(text: str | bytes, where: str, kind: str | None = "toml", name: str = "network") -> NetworkSpec:
+    """Parse spec text or bytes (TOML or JSON; ``kind`` None: JSON if it starts with '{') into a NetworkSpec."""
+    if isinstance(text, (bytes, bytearray)):
+        text = decode(bytes(text), where)
+    text = text.removeprefix("\ufeff")  # a byte order mark, as some editors write
+    if not text.strip():
+        raise DeriveError(where, "the file is empty")
+    if "\x00" in text:
+        raise DeriveError(where, "is a binary file, not TOML or JSON text")
+    if kind is None:
+        kind = "json" if text.lstrip().startswith("{") else "toml"
+    document = read_json(text, where) if kind == "json" else read_toml(text, where)
+    return _build(document, where, name)
+
+
+_TOO_LARGE_OR_SMALL = f"is too large or too small (keep exponents within 1e±{MAX_EXPONENT})"
+
+
+class _BadNumber:
+    """A number the file spells out but derive refuses: too long or too large; reported with its key."""
+
+    def __init__(self, text: str, problem: str):
+        self.text, self.problem = text, problem
+
+
+def _decimal(text: str):
+    """A float literal as an exact Decimal, or a _BadNumber when it is unreasonably long or large."""
+    if len(text) > MAX_DIGITS and sum(map(str.isdigit, text)) > MAX_DIGITS:
+        return _BadNumber(text, f"has more than {MAX_DIGITS} digits")
+    try:
+        return Decimal(text)
+    except (InvalidOperation, ValueError):
+        return _BadNumber(text, _TOO_LARGE_OR_SMALL)
+
+
+def _integer(text: str):
+    """A JSON integer literal, or a _BadNumber when it is too long for Python to convert."""
+    if len(text) > MAX_EXPONENT + 10:
+        return _BadNumber(text, "is too large")
+    return int(text)
+
+
+def _constant(word: str) -> Decimal:
+    """JSON's non-standard NaN, Infinity, -Infinity; refused later with their key."""
+    return Decimal(word)
+
+
+_POSITION = re.compile(
+    r"^(?P<message>.*?) \((?:at line (?P<line>\d+), column (?P<column>\d+)|at end of document)\)$", re.S
+)
+_TOML_KEY = re.compile(r"""^\s*(?P<key>[A-Za-z0-9_\-]+(?:\s*\.\s*[A-Za-z0-9_\-]+)*|"[^"\n]*"|'[^'\n]*')\s*=""")
+_TOML_TABLE = re.compile(r"^\s*\[\[?\s*(?P<name>[^\[\]\n]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def _toml_table_at(lines: list[str], line: int) -> str:
+    """The name of the [section] that line ``line`` (from 1) is in, or '' at the top level."""
+    for text in reversed(lines[: line - 1]):
+        match = _TOML_TABLE.match(text)
+        if match:
+            return _dotted(match["name"])
+    return ""
+
+
+def read_toml(text: str, where: str) -> dict:
+    """TOML text to a dict with Decimal floats, or a DeriveError with the line."""
+    try:
+        return tomllib.loads(text, parse_float=_decimal)
+    except tomllib.TOMLDecodeError as error:
+        raise _toml_error(str(error), text, where) from None
+    except RecursionError:
+        raise DeriveError(where, "invalid TOML: lists or tables are nested too deeply") from None
+    except ValueError:  # a whole number with thousands of digits
+        long_number = re.search(r"[0-9_]{4000,}", text)
+        line = text.count("\n", 0, long_number.start()) + 1 if long_number else None
+        at = f" at line {line}" if line else ""
+        raise DeriveError(where, f"invalid TOML{at}: a number has thousands of digits") from None
+
+
+def _toml_error(message: str, text: str, where: str) -> DeriveError:
+    """tomllib's message in a student's words: duplicate keys and sections by name, the line, a hint."""
+    match = _POSITION.match(message)
+    if not match:
+        return DeriveError(where, f"invalid TOML: {message}")
+    lines = text.split("\n")  # tomllib counts lines by '\n' only
+    problem = match["message"]
+    if match["line"] is None:  # "at end of document"
+        line, column = len(lines), len(lines[-1]) + 1
+    else:
+        line, column = int(match["line"]), int(match["column"])
+    header = _TOML_TABLE.match(lines[line - 1]) if line <= len(lines) else None
+    section = _dotted(header["name"]) if header else ""
+    if problem == "Cannot overwrite a value" and header:
+        return DeriveError(
+            f"{where}: {_show_key(section)}",
+            f"given as a value and again as the section [{section}] at line {line}; each key may appear only once",
+        )
+    if problem == "Cannot overwrite a value":
+        # tomllib points after the value, which may span lines: the key is on the nearest line above
+        for number in range(line, 0, -1):
+            key = _TOML_KEY.match(lines[number - 1])
+            if key:
+                table, name = _toml_table_at(lines, number), _dotted(key["key"].strip("\"'"))
+                return DeriveError(
+                    f"{where}: {_show_key(f'{table}.{name}' if table else name)}",
+                    f"duplicate key: given again at line {number}; each key may appear only once",
+                )
+    if problem.startswith("Cannot declare") and problem.endswith("twice") and header:
+        return DeriveError(
+            f"{where}: {_show_key(section)}",
+            f"duplicate section: [{section}] appears again at line {line}; put all its keys under one header",
+        )
+    if problem.startswith("Duplicate inline table key"):
+        key = problem.rsplit(" ", 1)[-1]
+        return DeriveError(where, f"invalid TOML at line {line}: duplicate key {key} in an inline table")
+    hint = ""
+    rest = lines[line - 1][column - 1 :] if line <= len(lines) else ""
+    if problem == "Illegal character '\\n'":
+        problem = "the text has no closing quote"
+    elif problem == "Invalid value" and re.match(r"[A-Za-z_]", rest) and not re.match(r"(true|false|nan|inf)\b", rest):
+        hint = '; text must be in quotes, for example loss = "mse"'
+    elif problem.startswith("Expected newline") and rest.startswith(","):
+        hint = "; write decimals with a point (0.5) and lists in brackets ([1, 2])"
+    elif text.lstrip().startswith("{"):
+        hint = "; the file looks like JSON: name it .json"
+    at = f"line {line}, column {column}" if match["line"] else "the end of the file"
+    return DeriveError(where, f"invalid TOML at {at}: {_lower_first(problem)}{hint}")
+
+
+def _dotted(name: str) -> str:
+    """A TOML dotted key without the spaces around its dots."""
+    return re.sub(r"\s*\.\s*", ".", name)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+class _Object(dict):
+    """A JSON object that remembers the keys given more than once."""
+
+    duplicates: list
+
+
+def _object(pairs) -> _Object:
+    result = _Object()
+    result.duplicates = []
+    for key, value in pairs:
+        if key in result and key not in result.duplicates:
+            result.duplicates.append(key)
+        result[key] = value
+    return result
+
+
+def _first_duplicate(document) -> str | None:
+    """The dotted key of the first key given twice in a parsed JSON document, in reading order."""
+    stack = [("", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, _Object):
+            if value.duplicates:
+                key = _show_key(value.duplicates[0])
+                return f"{path}.{key}" if path else key
+            children = [(f"{path}.{_show_key(k)}" if path else _show_key(k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            children = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            continue
+        stack.extend(reversed(children))
+    return None
+
+
+def read_json(text: str, where: str) -> dict:
+    """JSON text to a dict with Decimal floats; duplicate keys named by their dotted key."""
+    try:
+        document = json.loads(
+            text, parse_float=_decimal, parse_int=_integer, parse_constant=_constant, object_pairs_hook=_object
+        )
+    except json.JSONDecodeError as error:
+        hint = ""
+        if text[: error.pos].rstrip().endswith(",") and text[error.pos : error.pos + 1] in ("}", "]"):
+            hint = "; JSON allows no comma before a closing bracket"
+        elif text[error.pos : error.pos + 1] == "'" and "double quotes" not in error.msg:
+            hint = "; JSON text and keys take double quotes"
+        raise DeriveError(
+            where, f"invalid JSON at line {error.lineno}, column {error.colno}: {_lower_first(error.msg)}{hint}"
+        ) from None
+    except RecursionError:
+        raise DeriveError(where, "invalid JSON: lists or objects are nested too deeply") from None
+    duplicate = _first_duplicate(document)
+    if duplicate:
+        raise DeriveError(f"{where}: {duplicate}", "duplicate key: given more than once; each key may appear only once")
+    if not isinstance(document, dict):
+        raise DeriveError(
+            where,
+            "the top level must be an object {...} with the sections network, parameters, data, training, "
+            f"not {_kind(document)}",
+        )
+    return document
+
+
+SECTIONS = {
+    "title": False,
+    "network": True,
+    "parameters": True,
+    "data": True,
+    "training": True,
+}
+SECTION_CONTENTS = {
+    "network": "the layer sizes, activations and loss",
+    "parameters": "the weights and biases W1, b1, W2, b2, ...",
+    "data": "the inputs and targets",
+    "training": "the learning rate",
+}
+NETWORK_KEYS = ("sizes", "activations", "loss", "weight_layout", "notation")
+DATA_KEYS = ("inputs", "targets")
+TRAINING_KEYS = ("learning_rate", "update_biases", "steps")
+_HOME = {key: section for section, keys in
+         (("network", NETWORK_KEYS), ("data", DATA_KEYS), ("training", TRAINING_KEYS)) for key in keys}
+_MISSING = object()
+
+
+def _show_key(key: str) -> str:
+    """A key as a message shows it: bare when it is a plain name, else quoted and shortened."""
+    if re.fullmatch(r"[A-Za-z0-9_\-]{1,60}(?:\.[A-Za-z0-9_\-]{1,60})*", key):
+        return key
+    return json.dumps(key[:40] + ("..." if len(key) > 40 else ""), ensure_ascii=False)
+
+
+def _listing(names) -> str:
+    """Names separated by commas, the middle left out of a long list."""
+    names = list(names)
+    if len(names) > 8:
+        names = names[:4] + ["..."] + names[-2:]
+    return ", ".join(names)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _kind(value) -> str:
+    """A short description of a parsed TOML/JSON value, as a message shows it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, str):
+        return f"text {_short(value)!r}"
+    if isinstance(value, list):
+        if not value:
+            return "an empty list"
+        if all(isinstance(v, list) for v in value):
+            return f"a list of {len(value)} list{'s' * (len(value) != 1)}"
+        if all(isinstance(v, (int, Decimal, _BadNumber)) and not isinstance(v, bool) for v in value):
+            return f"a list of {_numbers(len(value))}"
+        return f"a list of {len(value)} item{'s' * (len(value) != 1)}"
+    if isinstance(value, dict):
+        return "a table of keys"
+    if isinstance(value, Decimal):
+        if value.is_nan():
+            return "NaN"
+        if value.is_infinite():
+            return "-infinity" if value < 0 else "infinity"
+        return f"the number {_short(str(value))}"
+    if isinstance(value, int):
+        return f"the number {_short(str(value))}"
+    if isinstance(value, _BadNumber):
+        return f"the number {_short(value.text)}"
+    if isinstance(value, datetime.datetime):
+        return "a date and time"
+    if isinstance(value, datetime.date):
+        return "a date"
+    if isinstance(value, datetime.time):
+        return "a time of day"
+    return type(value).__name__
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def _numbers(count: int) -> str:
+    return f"{count} number" if count == 1 else f"{count} numbers"
+
+
+class _Reader:
+    """Validating accessors that name the file and key in every error."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def fail(self, key: str, problem: str):
+        raise DeriveError(f"{self.where}: {key}" if key else self.where, problem)
+
+    def table(self, document: dict, key: str, allowed, home: str = "") -> dict:
+        value = document.get(key, _MISSING)
+        if value is _MISSING:
+            self.fail(key, f"missing section [{key}] ({SECTION_CONTENTS[key]})")
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            self.fail(
+                key, f"expected one section [{key}], got {len(value)} [[{key}]] entries; write [{key}] with single brackets"
+            )
+        if not isinstance(value, dict):
+            self.fail(key, f"expected a section [{key}] ({SECTION_CONTENTS[key]}), got {_kind(value)}")
+        for inner in value:
+            if inner in allowed:
+                continue
+            shown = f"{key}.{_show_key(inner)}"
+            if inner == "title":
+                self.fail(shown, "unknown key; title goes at the top of the file, before the first [section]")
+            if inner in _HOME:
+                self.fail(shown, f"belongs in the [{_HOME[inner]}] section, not in [{key}]")
+            self.fail(shown, f"unknown key{suggestion(inner, allowed)}; allowed here: {_listing(allowed)}")
+        return value
+
+    def number(self, value, key: str) -> Fraction:
+        if isinstance(value, _BadNumber):
+            self.fail(key, f"the number {_short(value.text)} {value.problem}")
+        if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+            self.fail(key, f"expected a number, got {_kind(value)}")
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                self.fail(key, f"expected a finite number, got {_kind(value)}")
+            if value.is_zero():
+                return Fraction(0)
+            if abs(value.adjusted()) > MAX_EXPONENT:
+                self.fail(key, f"the number {_short(str(value))} {_TOO_LARGE_OR_SMALL}")
+            return Fraction(value)
+        if abs(value) > 10**MAX_EXPONENT:
+            self.fail(key, f"the number {_short(str(value))} is too large")
+        return Fraction(value)
+
+    def vector(self, value, key: str, length: int, what: str) -> tuple[Fraction, ...]:
+        """A list of ``length`` numbers; ``what`` says what each is, e.g. 'one per unit of layer 1'."""
+        if not isinstance(value, list):
+            self.fail(key, f"expected a list of {_numbers(length)} ({what}), got {_kind(value)}")
+        if len(value) != length:
+            self.fail(key, f"expected {_numbers(length)} ({what}), got {len(value)}")
+        return tuple(self.number(v, f"{key}[{i}]") for i, v in enumerate(value))
+
+    def matrix(self, value, key: str, rows: int, cols: int, why: str, each: str) -> tuple[tuple[Fraction, ...], ...]:
+        """A list of ``rows`` lists of ``cols`` numbers; ``why`` explains the rows, ``each`` the numbers in a row."""
+        shape = f"{_rows(rows)} of {_numbers(cols)}"
+        if not isinstance(value, list) or not value:
+            self.fail(key, f"expected {shape} ({why}), got {_kind(value)}")
+        if not any(isinstance(row, list) for row in value):
+            flat = _numbers(len(value))
+            self.fail(key, f"expected {shape} ({why}), each row in its own brackets, got a flat list of {flat}")
+        if len(value) != rows:
+            self.fail(key, f"expected {_rows(rows)} ({why}), got {len(value)}")
+        for r, row in enumerate(value):
+            if not isinstance(row, list):
+                self.fail(f"{key}[{r}]", f"expected a row of {_numbers(cols)} ({each}), got {_kind(row)}")
+        return tuple(self.vector(row, f"{key}[{r}]", cols, each) for r, row in enumerate(value))
+
+
+def _build(document: dict, where: str, name: str) -> NetworkSpec:
+    r = _Reader(where)
+    for key in document:
+        if key in SECTIONS:
+            continue
+        home = _HOME.get(key) or ("parameters" if re.fullmatch(r"[Wb][0-9]+", key) else None)
+        if home:
+            r.fail(key, f"belongs in the [{home}] section, not at the top level")
+        r.fail(_show_key(key), f"unknown section{suggestion(key, SECTIONS)}; allowed: {', '.join(SECTIONS)}")
+    title = document.get("title", _MISSING)
+    if title is _MISSING:  # the file's name, which may hold any character the system allows
+        title = printable(name)
+    if not isinstance(title, str):
+        r.fail("title", f"expected text, got {_kind(title)}")
+    if len(title) > MAX_TITLE:
+        r.fail("title", f"is longer than {MAX_TITLE} characters")
+    for i, char in enumerate(title):
+        if not char.isprintable() and char != " ":
+            r.fail("title", f"contains a control or invalid character ({char!r}) at position {i + 1}; "
+                   "a title is one line of text")
+
+    network = r.table(document, "network", NETWORK_KEYS)
+    sizes = network.get("sizes", _MISSING)
+    if sizes is _MISSING:
+        r.fail("network.sizes", "missing key (the layer sizes, input first, for example sizes = [2, 2, 2])")
+    if not isinstance(sizes, list):
+        r.fail("network.sizes", f"expected a list of layer sizes, input first, for example [2, 2, 2], "
+               f"got {_kind(sizes)}")
+    if len(sizes) < 2:
+        r.fail("network.sizes", f"expected at least two layer sizes (the input and the output layer), got {len(sizes)}")
+    for i, size in enumerate(sizes):
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            r.fail(f"network.sizes[{i}]", f"expected a positive whole number of units{_no_point(size)}, got {_kind(size)}")
+        if size > MAX_UNITS:
+            r.fail(f"network.sizes[{i}]", f"{size} units is more than derive handles (at most {MAX_UNITS})")
+    layers = len(sizes) - 1
+    per_layer = "one per layer after the input"
+    names = f"{layers} activation name{'s' * (layers != 1)}"
+
+    activations = network.get("activations", _MISSING)
+    if activations is _MISSING:
+        r.fail("network.activations", f"missing key ({names}, {per_layer}, or one name for every layer)")
+    if isinstance(activations, str):
+        if activations not in ACTIVATIONS:
+            r.fail("network.activations", _unknown("activation", activations, ACTIVATIONS))
+        activations = [activations] * layers
+    if not isinstance(activations, list):
+        r.fail("network.activations", f"expected a list of {names} ({per_layer}) or one name, got {_kind(activations)}")
+    if len(activations) != layers:
+        r.fail("network.activations", f"expected {names} ({per_layer}), got {len(activations)}")
+    for i, act in enumerate(activations):
+        if not isinstance(act, str):
+            r.fail(f"network.activations[{i}]", f"expected an activation name ({', '.join(ACTIVATIONS)}), "
+                   f"got {_kind(act)}")
+        if act not in ACTIVATIONS:
+            r.fail(f"network.activations[{i}]", _unknown("activation", act, ACTIVATIONS))
+
+    loss = network.get("loss", _MISSING)
+    if loss is _MISSING:
+        r.fail("network.loss", f"missing key (one of {', '.join(LOSSES)})")
+    if not isinstance(loss, str):
+        r.fail("network.loss", f"expected a loss name ({', '.join(LOSSES)}), got {_kind(loss)}")
+    if loss not in LOSSES:
+        r.fail("network.loss", _unknown("loss", loss, LOSSES))
+    for i, act in enumerate(activations[:-1]):
+        if act in OUTPUT_ONLY:
+            r.fail(f"network.activations[{i}]", f"{act} couples the units of a layer into probabilities; "
+                   "derive takes it on the output layer only")
+    if loss == "cross_entropy":
+        # as torch.nn.CrossEntropyLoss: the output layer's net inputs are logits and the loss applies the
+        # softmax; the documents write that softmax as the output activation, so both spellings mean it once
+        if activations[-1] not in ("identity", "softmax"):
+            r.fail(f"network.activations[{layers - 1}]",
+                   f"cross_entropy applies the softmax to the output layer's net inputs (the logits) itself, "
+                   f"as torch.nn.CrossEntropyLoss does; the output activation must be identity (or softmax, "
+                   f"meaning the same), got {activations[-1]}")
+        activations = [*activations[:-1], "softmax"]
+    if activations[-1] == "softmax" and sizes[-1] < 2:
+        r.fail(f"network.sizes[{len(sizes) - 1}]", "softmax over a single output is always 1 and passes no "
+               "gradient back; use two or more outputs (or sigmoid with bce for a yes/no output)")
+
+    layout = network.get("weight_layout", "out_in")
+    if not isinstance(layout, str):
+        r.fail("network.weight_layout", f"expected a layout name ({', '.join(LAYOUTS)}), got {_kind(layout)}")
+    if layout not in LAYOUTS:
+        r.fail("network.weight_layout", _unknown("layout", layout, LAYOUTS))
+    notation = network.get("notation", "auto")
+    if not isinstance(notation, str):
+        r.fail("network.notation", f"expected a notation name ({', '.join(NOTATIONS)}), got {_kind(notation)}")
+    if notation not in NOTATIONS:
+        r.fail("network.notation", _unknown("notation", notation, NOTATIONS))
+
+    allowed = [f"{p}{l}" for l in range(1, layers + 1) for p in ("W", "b")]
+    parameters = r.table(document, "parameters", allowed)
+    weights, biases = [], []
+    for l in range(1, layers + 1):
+        n_in, n_out = sizes[l - 1], sizes[l]
+        if layout == "out_in":
+            rows, cols = n_out, n_in
+            why = f"out_in layout: one row per unit of layer {l}, {n_out} units, each with {n_in} inputs"
+            each = f"one per input of layer {l}"
+        else:
+            rows, cols = n_in, n_out
+            why = f"in_out layout: one row per input of layer {l}, {n_in} inputs, each with {n_out} outputs"
+            each = f"one per unit of layer {l}"
+        if f"W{l}" not in parameters:
+            r.fail(f"parameters.W{l}", f"missing key (the weights of layer {l}: {rows} x {cols}, {why})")
+        if f"b{l}" not in parameters:
+            r.fail(f"parameters.b{l}", f"missing key (the biases of layer {l}: {_numbers(n_out)}, one per unit)")
+        w = r.matrix(parameters[f"W{l}"], f"parameters.W{l}", rows, cols, why, each)
+        weights.append(w if layout == "out_in" else tuple(zip(*w)))
+        biases.append(r.vector(parameters[f"b{l}"], f"parameters.b{l}", n_out, f"one per unit of layer {l}"))
+
+    data = r.table(document, "data", DATA_KEYS)
+    samples = {}
+    for key, width, what in (("inputs", sizes[0], "input"), ("targets", sizes[-1], "output")):
+        value = data.get(key, _MISSING)
+        if value is _MISSING:
+            r.fail(f"data.{key}", f"missing key (one row of {_numbers(width)} per sample, one per {what} unit)")
+        each = f"one per {what} unit"
+        if isinstance(value, list) and value and not any(isinstance(v, list) for v in value):
+            # one sample may be written as a flat list
+            samples[key] = (r.vector(value, f"data.{key}", width, each),)
+            continue
+        if not isinstance(value, list) or not value:
+            r.fail(f"data.{key}", f"expected a list of rows, one per sample, each of {_numbers(width)} ({each}), "
+                   f"got {_kind(value)}")
+        if len(value) > MAX_SAMPLES:
+            r.fail(f"data.{key}", f"{len(value)} samples is more than derive handles (at most {MAX_SAMPLES})")
+        samples[key] = r.matrix(value, f"data.{key}", len(value), width, "one per sample", each)
+    if len(samples["inputs"]) != len(samples["targets"]):
+        expected, got = _rows(len(samples["inputs"])), len(samples["targets"])
+        r.fail("data.targets", f"expected {expected}, one per input row, got {got}")
+    if loss in ("cross_entropy", "bce"):
+        _check_probabilities(r, loss, samples["targets"], any(isinstance(v, list) for v in data["targets"]))
+
+    training = r.table(document, "training", TRAINING_KEYS)
+    if "learning_rate" not in training:
+        r.fail("training.learning_rate",
+               "missing key (the step size of gradient descent, for example learning_rate = 0.5)")
+    eta = r.number(training["learning_rate"], "training.learning_rate")
+    if eta <= 0:
+        shown = _kind(training["learning_rate"]).removeprefix("the number ")
+        r.fail("training.learning_rate", f"must be positive, got {shown}")
+    update_biases = training.get("update_biases", True)
+    if not isinstance(update_biases, bool):
+        r.fail("training.update_biases", f"expected true or false, got {_kind(update_biases)}")
+    steps = training.get("steps", 1)
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        r.fail("training.steps", f"expected a whole number of at least 1{_no_point(steps)}, got {_kind(steps)}")
+    if steps > MAX_STEPS:
+        r.fail("training.steps", f"{steps} steps is more than derive runs (at most {MAX_STEPS})")
+
+    return NetworkSpec(
+        name=name,
+        title=title,
+        source=where,
+        sizes=tuple(sizes),
+        activations=tuple(activations),
+        loss=loss,
+        weight_layout=layout,
+        notation=notation,
+        weights=tuple(weights),
+        biases=tuple(biases),
+        inputs=samples["inputs"],
+        targets=samples["targets"],
+        learning_rate=eta,
+        update_biases=update_biases,
+        steps=steps,
+    )
+
+
+def _check_probabilities(r, loss: str, targets, rows: bool):
+    """Targets of a cross-entropy are probabilities; a sample's class probabilities sum to 1."""
+    for s, row in enumerate(targets):
+        where = f"data.targets[{s}]" if rows else "data.targets"
+        for k, value in enumerate(row):
+            if not 0 <= value <= 1:
+                r.fail(f"{where}[{k}]", f"{loss} takes targets between 0 and 1 (probabilities), got {_fraction(value)}")
+        if loss == "cross_entropy" and sum(row) != 1:
+            r.fail(where, "cross_entropy takes one-hot targets or class probabilities that sum to 1, "
+                   f"but these sum to {_fraction(sum(row))}")
+
+
+def _fraction(value: Fraction) -> str:
+    """An exact number as the decimal it was written as (or a fraction when it is not one)."""
+    text = _decimal_text(value)
+    return text if text is not None else str(value)
+
+
+def _decimal_text(value: Fraction):
+    d = value.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d != 1:
+        return None
+    places = 0
+    while (value * 10**places).denominator != 1:
+        places += 1
+    return f"{Decimal(value.numerator) / Decimal(value.denominator):.{places}f}"
+
+
+def _no_point(value) -> str:
+    """For a whole number written as a decimal (2.0, 2e0): say how to write it."""
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return " (written without a point or exponent)"
+    return ""
+
+
+def _unknown(what: str, name: str, known) -> str:
+    """'unknown loss 'MSE' (did you mean 'mse'?); known: ...'."""
+    return f"unknown {what} {_short(name)!r}{suggestion(name, known)}; known: {', '.join(known)}"

@@ -1,0 +1,332 @@
+"""The worked solution as a graph of named steps, and its evaluation with other numbers put in.
+
+Every scalar of :func:`derive.core.quantities.quantities` is a :class:`Step`: its name, where
+it sits in the network (``key``), and its formula in the *named quantities it is
+computed from* (``net_h1 = w1*i1 + w2*i2 + b_h1``, ``delta_o1 = dE_total/dout_o1 *
+dout_o1/dnet_o1``, ``w5_new = w5 - eta*dE_total/dw5``). Numbers given in the problem
+(inputs, targets, weights, biases, the learning rate) have no formula.
+
+The formulas are the engine's own (:class:`derive.core.graph.Graph`: the definitions and
+SymPy's local derivatives), linked step by step. Evaluated with the exact numbers
+they give every value of the reverse sweep; :meth:`Steps.verify` checks that,
+value by value, and a difference is a bug in derive, never hidden.
+
+A :class:`World` evaluates the graph with changes a hand calculation makes:
+
+* ``written`` -- the student's own numbers are used wherever they wrote one
+  (follow-through: a later step is computed from their earlier answers);
+* ``places`` -- every computed value is rounded half away from zero to that many
+  decimals before it is used (a calculator user who writes down and reuses each
+  intermediate);
+* ``mistake`` -- some steps' formulas are replaced (see :mod:`derive.grading.mistakes`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from derive.core.derivation import ChainRuleMismatch, _same
+from derive.core.graph import product, total
+from derive.core.notation import Name
+from derive.core.numeric import evaluate, lift, round_decimal
+from derive.core.quantities import quantities
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named quantity: its place in the network and its formula (None for a given number)."""
+
+    name: str
+    key: tuple  # (kind, *indices) with 0-based indices, layers from 1; see Steps.keys
+    symbol: sp.Symbol
+    latex: str
+    formula: sp.Expr | None
+
+    @property
+    def kind(self) -> str:
+        return self.key[0]
+
+    @property
+    def given(self) -> bool:
+        return self.formula is None
+
+
+class Steps:
+    """Every step of one solved network, in reading order (the order of ``quantities``).
+
+    Keys: ``("out", 0, s, i)`` an input, ``("t", s, k)``, ``("W", l, j, i)``,
+    ``("b", l, j)``, ``("eta",)`` the learning rate (given, not an answer),
+    ``("net"|"out"|"dE_dout"|"dout_dnet"|"delta", l, s, j)``, ``("path", l, s, j, k)``
+    (the path from unit j of layer l through unit k of layer l + 1), ``("jacobian", l, s, k, j)``
+    (d out_k/d net_j of a softmax layer, k != j; the diagonal is ``dout_dnet``),
+    ``("error", s, k)``, ``("sample_loss", s)`` (several samples only), ``("loss",)``,
+    and per parameter (``p = ("W", l, j, i)`` or ``("b", l, j, None)``):
+    ``("dnet_dp", *p, s)``, ``("contribution", *p, s)`` (several samples only),
+    ``("gradient", *p)``, ``("updated", *p)``.
+    """
+
+    def __init__(self, solution):
+        self.solution = solution
+        self.spec = solution.spec
+        self.notation = solution.notation
+        self.graph = solution.graph
+        self.rules = solution.rules
+        self.exact_values = quantities(solution)
+        self.steps: dict[str, Step] = {}
+        self.by_key: dict[tuple, Step] = {}
+        self.by_symbol: dict[sp.Symbol, Step] = {}
+        self.latex: dict[sp.Symbol, str] = {}
+        self._given: dict[str, object] = {}
+        self._parents: dict[sp.Expr, tuple] = {}
+        self._build()
+        order = list(self.exact_values)
+        missing = [name for name in order if name not in self.steps]
+        if missing:
+            raise ChainRuleMismatch(f"the step graph has no step for {missing[:3]}")
+        # reading order: the quantities' order, the learning rate first
+        self.steps = {"eta": self.steps["eta"], **{name: self.steps[name] for name in order}}
+
+    # -- building --------------------------------------------------------------------
+    def _add(self, key: tuple, name: Name, formula, symbol: sp.Symbol | None = None, value=None) -> sp.Symbol:
+        symbol = symbol if symbol is not None else sp.Symbol(name.text, real=True)
+        step = Step(name.text, key, symbol, name.latex, formula)
+        if name.text in self.steps:
+            raise ChainRuleMismatch(f"two steps are named {name.text}")
+        self.steps[name.text] = step
+        self.by_key[key] = step
+        self.by_symbol[symbol] = step
+        self.latex[symbol] = name.latex
+        if formula is None:
+            self._given[name.text] = value
+        return symbol
+
+    def symbol(self, *key) -> sp.Symbol:
+        """The symbol of the step at ``key``."""
+        return self.by_key[key].symbol
+
+    def _build(self):
+        spec, n, g, rules = self.spec, self.notation, self.graph, self.rules
+        L, N, sizes = spec.layers, spec.batch, spec.sizes
+        weights = (None, *rules.lift(spec.weights))
+        biases = (None, *rules.lift(spec.biases))
+        inputs, targets = rules.lift(spec.inputs), rules.lift(spec.targets)
+        self._add(("eta",), Name("eta", r"\eta"), None, sp.Symbol("eta", positive=True), rules.lift(spec.learning_rate))
+        for s in range(N):
+            for i in range(sizes[0]):
+                self._add(("out", 0, s, i), n.input(s, i), None, g.x(s, i), inputs[s][i])
+            for k in range(sizes[-1]):
+                self._add(("t", s, k), n.target(s, k), None, g.t(s, k), targets[s][k])
+        for l in range(1, L + 1):
+            for j in range(sizes[l]):
+                for i in range(sizes[l - 1]):
+                    self._add(("W", l, j, i), n.weight(l, j, i), None, g.W(l, j, i), weights[l][j][i])
+                self._add(("b", l, j), n.bias(l, j), None, g.b(l, j), biases[l][j])
+        # forward pass
+        for s in range(N):
+            for l in range(1, L + 1):
+                for j in range(sizes[l]):
+                    self._add(("net", l, s, j), n.net(l, s, j), total(*g.net_terms(l, s, j)), g.net(l, s, j))
+                    self._add(("out", l, s, j), n.out(l, s, j), g.out_definition(l, s, j), g.out(l, s, j))
+        # the loss
+        for s in range(N):
+            errors = [self._add(("error", s, k), n.error(s, k), g.error_definition(s, k), g.error(s, k))
+                      for k in range(sizes[-1])]
+            if N > 1:
+                self._add(("sample_loss", s), n.sample_loss(s), total(*errors), g.sample_loss(s))
+        if N > 1:
+            losses = total(*(self.symbol("sample_loss", s) for s in range(N)))
+            formula = losses if g.batch_weight == 1 else product(g.batch_weight, losses)
+        else:
+            formula = total(*(self.symbol("error", 0, k) for k in range(sizes[-1])))
+        self._add(("loss",), n.loss(), formula, g.loss())
+        # the backward pass, layer by layer from the output, then that layer's parameters
+        eta = self.symbol("eta")
+        for l in range(L, 0, -1):
+            for s in range(N):
+                top = n.sample_loss(s)
+                if g.activation(l).coupled:
+                    self._softmax_steps(l, s)
+                    continue
+                for j in range(sizes[l]):
+                    out = n.out(l, s, j)
+                    if l == L:
+                        dE_dout = g.dloss_dout(s, j)
+                    else:
+                        paths = []
+                        for k in range(sizes[l + 1]):
+                            name = n.path(l, s, j, k)
+                            formula = product(self.symbol("delta", l + 1, s, k), self.symbol("W", l + 1, k, j))
+                            paths.append(self._add(("path", l, s, j, k), name, formula))
+                        dE_dout = total(*paths)
+                    e = self._add(("dE_dout", l, s, j), n.derivative(top, out), dE_dout)
+                    a = self._add(("dout_dnet", l, s, j), n.derivative(out, n.net(l, s, j)), g.dout_dnet(l, s, j))
+                    self._add(("delta", l, s, j), n.delta(l, s, j), product(e, a), g.delta(l, s, j))
+            for j in range(sizes[l]):
+                for i in list(range(sizes[l - 1])) + [None]:
+                    p = ("W", l, j, i) if i is not None else ("b", l, j, None)
+                    pname = n.weight(l, j, i) if i is not None else n.bias(l, j)
+                    psym = self.symbol(*p[:3]) if i is None else self.symbol(*p)
+                    terms = []
+                    for s in range(N):
+                        local = self.symbol("out", l - 1, s, i) if i is not None else sp.Integer(1)
+                        dnet = self._add(("dnet_dp", *p, s), n.derivative(n.net(l, s, j), pname), local)
+                        term = product(self.symbol("delta", l, s, j), dnet)
+                        if N > 1:
+                            term = self._add(("contribution", *p, s), n.derivative(n.sample_loss(s), pname), term)
+                        terms.append(term)
+                    gradient = total(*terms) if N > 1 else terms[0]
+                    if g.batch_weight != 1:
+                        gradient = product(g.batch_weight, gradient)
+                    grad = self._add(("gradient", *p), n.derivative(n.loss(), pname), gradient)
+                    if i is not None or spec.update_biases:
+                        self._add(("updated", *p), n.updated(pname), psym - product(eta, grad))
+
+    def _softmax_steps(self, l: int, s: int):
+        """A softmax layer: every output's dE/dout, the Jacobian, then each delta as the sum over the outputs.
+
+        With the cross-entropy a hand calculation writes delta = out - t, the sum
+        reduced (see derive.derivation); the Jacobian entries are still steps to ask for.
+        """
+        g, n, K = self.graph, self.notation, self.spec.sizes[l]
+        top = n.sample_loss(s)
+        dE = [self._add(("dE_dout", l, s, k), n.derivative(top, n.out(l, s, k)), g.dloss_dout(s, k))
+              for k in range(K)]
+        local = {}
+        for j in range(K):
+            net = n.net(l, s, j)
+            for k in range(K):
+                key = ("dout_dnet", l, s, j) if k == j else ("jacobian", l, s, k, j)
+                local[k, j] = self._add(key, n.derivative(n.out(l, s, k), net), g.dout_dnet(l, s, j, k))
+        for j in range(K):
+            if self.spec.loss == "cross_entropy":
+                formula = self.symbol("out", l, s, j) - self.symbol("t", s, j)
+            else:
+                formula = total(*(product(dE[k], local[k, j]) for k in range(K)))
+            self._add(("delta", l, s, j), n.delta(l, s, j), formula, g.delta(l, s, j))
+
+    # -- lookups ---------------------------------------------------------------------
+    def __getitem__(self, name: str) -> Step:
+        return self.steps[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.steps
+
+    def __iter__(self):
+        return iter(self.steps.values())
+
+    def given_value(self, name: str):
+        """The number the problem gives for a given step."""
+        return self._given[name]
+
+    def parents(self, formula: sp.Expr) -> tuple[str, ...]:
+        """The names of the steps a formula uses, in reading order."""
+        found = self._parents.get(formula)
+        if found is None:
+            names = {self.by_symbol[s].name for s in formula.free_symbols}
+            found = tuple(name for name in self.steps if name in names)
+            self._parents[formula] = found
+        return found
+
+    def lift(self, x):
+        """A number (Fraction, Decimal, int) in this network's domain (Fraction or 60-digit float)."""
+        return lift(Fraction(x), self.rules.exact)
+
+    def exact(self, name: str):
+        """The exact value of a step."""
+        return self._given[name] if name in self._given else self.exact_values[name]
+
+    def verify(self) -> None:
+        """Evaluate every step from its formula and compare with the engine's sweep."""
+        world = World(self)
+        for name, step in self.steps.items():
+            if step.given:
+                continue
+            value, expected = world.computed(name), self.exact_values[name]
+            if not _same(value, expected):
+                raise ChainRuleMismatch(f"{name}: the step formula gives {value}, the sweep gave {expected}")
+
+    def world(self, mistake=None, written=None, places=None) -> "World":
+        return World(self, mistake, written, places)
+
+
+class World:
+    """The steps evaluated with the student's numbers, with rounding, or with a mistake.
+
+    ``written`` maps names to values (already in the network's domain) that replace
+    the computed ones wherever they are used; ``places`` rounds every computed value
+    (half away from zero) before it is used; ``mistake`` replaces some formulas.
+    """
+
+    def __init__(self, steps: Steps, mistake=None, written: dict | None = None, places: int | None = None):
+        self.steps = steps
+        self.mistake = mistake
+        self.written = written or {}
+        self.places = places
+        self._values: dict[str, object] = {}
+
+    def formula(self, step: Step):
+        """The formula this world computes the step with."""
+        if self.mistake is not None and not step.given:
+            changed = self.mistake.formula(step, self.steps)
+            if changed is not None:
+                return changed
+        return step.formula
+
+    def used(self, name: str):
+        """The value later steps use: the student's own number when they wrote one."""
+        if name in self.written:
+            return self.written[name]
+        return self.computed(name)
+
+    def computed(self, name: str):
+        """The value of a step computed from the values its formula uses."""
+        if name in self._values:
+            return self._values[name]
+        step = self.steps[name]
+        if step.given:
+            value = self.steps.given_value(name)
+        else:
+            value = self.evaluate(self.formula(step))
+            if self.places is not None:
+                value = self.steps.lift(round_decimal(value, self.places))
+        self._values[name] = value
+        return value
+
+    def evaluate(self, formula):
+        """A formula evaluated with this world's values of the steps it uses."""
+        env = {self.steps[p].symbol: self.used(p) for p in self.steps.parents(formula)}
+        return evaluate(formula, env)
+
+    def environment(self, formula) -> dict:
+        """The values a formula is evaluated with, by symbol."""
+        return {self.steps[p].symbol: self.used(p) for p in self.steps.parents(formula)}
+
+
+class _TextPrinter(StrPrinter):
+    """Plain-text formulas: step names as written, derivative names in parentheses, numbers optional."""
+
+    def __init__(self, numbers: dict | None = None):
+        super().__init__({"order": "none"})
+        self.numbers = numbers or {}
+
+    def _print_Symbol(self, expr):
+        if expr in self.numbers:
+            text = self.numbers[expr]
+            return f"({text})" if text.startswith("-") else text
+        name = expr.name
+        return f"({name})" if "/" in name or "*" in name else name
+
+    def _print_Piecewise(self, expr):
+        (piece, condition), (other, _) = expr.args[0], expr.args[-1]
+        if piece.is_Symbol and other == 0:
+            return f"max(0, {self._print(piece)})"
+        return f"({self._print(piece)} if {self._print(condition)}, else {self._print(other)})"
+
+
+def formula_text(formula, numbers: dict | None = None) -> str:
+    """A formula in plain text; ``numbers`` maps symbols to the text of the number put in."""
+    return _TextPrinter(numbers).doprint(formula).replace("**", "^")

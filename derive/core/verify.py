@@ -1,0 +1,276 @@
+"""The oracle inside the pipeline: the chain rule against SymPy's direct derivative of the whole loss.
+
+For every parameter (or, on a large network, a fixed spread-out sample of them) the
+loss is composed as one SymPy expression of that parameter, every other
+quantity put in as its exact number; SymPy differentiates it directly and the
+value is compared with the chain rule's. On small networks the check is also
+symbolic: the loss is composed in all parameters at once, and the chain rule's
+general form, with every intermediate replaced by its definition, must equal
+SymPy's derivative as an expression (zero difference after cancellation, or,
+where SymPy cannot cancel piecewise terms, at random rational points too).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy as sp
+
+from derive.core import functions as fn
+from derive.core.backprop import Pass, Rules
+from derive.core.derivation import ChainRuleMismatch, _same
+from derive.core.numeric import MP, _holds, evaluate, is_exact
+from derive.core.spec import NetworkSpec
+
+#: networks with at most this many parameters are checked symbolically as well
+SYMBOLIC_LIMIT = 16
+#: networks with at most this many parameters have every derivative checked numerically
+FULL_LIMIT = 50
+#: on larger networks, this many parameters per layer (weights and biases) are checked
+SAMPLE_PER_LAYER = 12
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What was checked against the direct derivative, and how."""
+
+    checked: int  # parameters whose direct derivative was compared numerically
+    total: int  # parameters in the network
+    symbolic: int  # parameters whose chain-rule expression was proved equal to the direct derivative
+    method: str  # a sentence for the documents
+
+
+def sympy_number(x):
+    """A value as a SymPy number: Rational when exact, a 60-digit Float otherwise."""
+    if is_exact(x):
+        x = Fraction(x)
+        return sp.Rational(x.numerator, x.denominator)
+    return sp.Float(x, 60)
+
+
+def parameters(spec: NetworkSpec):
+    """Every parameter as (kind, layer, unit, source)."""
+    for l in range(1, spec.layers + 1):
+        for j in range(spec.sizes[l]):
+            for i in range(spec.sizes[l - 1]):
+                yield ("W", l, j, i)
+            yield ("b", l, j, None)
+
+
+def chosen(spec: NetworkSpec, every_parameter: bool = False) -> list[tuple]:
+    """All parameters of a small network; a fixed, spread-out sample of a large one."""
+    every = list(parameters(spec))
+    if every_parameter or len(every) <= FULL_LIMIT:
+        return every
+    picked = []
+    rng = random.Random(20260101)  # fixed, so that the same spec is checked the same way every time
+    for l in range(1, spec.layers + 1):
+        layer = [p for p in every if p[1] == l]
+        biases = [p for p in layer if p[0] == "b"]
+        weights = [p for p in layer if p[0] == "W"]
+        picked += [weights[0], weights[-1], biases[0]]
+        picked += rng.sample(weights, min(len(weights), SAMPLE_PER_LAYER - 4)) + rng.sample(biases, 1)
+    return sorted(set(picked), key=_position)
+
+
+def _position(key):
+    """Where a parameter comes in :func:`parameters`: layer, unit, its weights by source, then its bias."""
+    kind, l, j, i = key
+    return (l, j, 0, i) if kind == "W" else (l, j, 1, 0)
+
+
+class Constants(dict):
+    """Numbers entering an expression as named constants: SymPy differentiates structure, not 60-digit floats."""
+
+    def __call__(self, value):
+        symbol = sp.Symbol(f"c{len(self)}", real=True)
+        self[symbol] = value
+        return symbol
+
+
+def composed_loss(spec: NetworkSpec, rules: Rules, run: Pass, free: dict, number=sympy_number, branch=True):
+    """The loss as one SymPy expression; ``free`` maps (kind, l, j, i) to the symbol left free.
+
+    Quantities that do not depend on a free parameter are folded into numbers first
+    and enter through ``number``: as a SymPy number, or as a named constant (see
+    :class:`Constants`), so that the expression holds only what depends on the
+    free parameters. With ``branch``, a piecewise activation is replaced by the
+    branch that holds at the run's values (see :func:`at_point`).
+    """
+    L = spec.layers
+    first = min(key[1] for key in free)
+    targets = rules.lift(spec.targets)
+    touched = {(key[1], key[2]) for key in free}  # (layer, unit) of every free parameter
+    total = sp.Integer(0)
+    for s in range(spec.batch):
+        out = list(run.out[first - 1][s])  # a Python number, or a SymPy expression once it depends on p
+        for l in range(first, L + 1):
+            definition, _, cross = rules.activations[l]
+            layer_out = []
+            numeric_inputs = not any(isinstance(o, sp.Basic) for o in out)
+            for j in range(spec.sizes[l]):
+                if numeric_inputs and (l, j) not in touched:
+                    # does not depend on a free parameter (a softmax output's numerator, if any other does)
+                    layer_out.append(run.out[l][s][j] if cross is None else number(run.net[l][s][j]))
+                    continue
+                known = run.biases[l][j] if ("b", l, j, None) not in free else 0
+                terms = [] if ("b", l, j, None) not in free else [free[("b", l, j, None)]]
+                for i, o in enumerate(out):
+                    w = free.get(("W", l, j, i))
+                    if w is None and not isinstance(o, sp.Basic):
+                        known = known + run.weights[l][j][i] * o
+                    else:
+                        w = number(run.weights[l][j][i]) if w is None else w
+                        terms.append(w * (o if isinstance(o, sp.Basic) else number(o)))
+                if not terms:
+                    layer_out.append(run.out[l][s][j] if cross is None else number(run.net[l][s][j]))
+                    continue
+                net = sp.Add(*terms, number(known))
+                if cross is not None:
+                    layer_out.append(net)
+                    continue
+                chosen = at_point(definition, run.net[l][s][j]) if branch else definition
+                layer_out.append(chosen.xreplace({fn.z: net}))
+            if cross is not None:
+                if numeric_inputs and not any((l, j) in touched for j in range(spec.sizes[l])):
+                    layer_out = list(run.out[l][s])
+                else:
+                    # softmax: every output is its numerator over the sum of all the layer's numerators
+                    numerators = [definition.xreplace({fn.z: z}) for z in layer_out]
+                    layer_out = [n / sp.Add(*numerators) for n in numerators]
+            out = layer_out
+        for k in range(spec.sizes[-1]):
+            o = out[k] if isinstance(out[k], sp.Basic) else number(out[k])
+            total += rules.loss_term.xreplace({fn.a: o, fn.t: number(targets[s][k])})
+    weight = rules.batch_weight
+    return sp.Rational(weight.numerator, weight.denominator) * total
+
+
+def at_point(definition: sp.Expr, value) -> sp.Expr:
+    """The branch of a piecewise definition (ReLU) that holds at this net input.
+
+    The derivative at a point is the derivative of the branch that holds around it;
+    at a kink (net exactly 0) the branch ``z > 0`` does not hold, which gives the
+    derivative 0 there, PyTorch's convention.
+    """
+    if not isinstance(definition, sp.Piecewise):
+        return definition
+    for piece, condition in definition.args:
+        if _holds(condition, {fn.z: value}):
+            return piece
+    raise ValueError(f"no branch of {definition} holds at {value}")
+
+
+def direct_derivative(spec, rules, run, key):
+    """SymPy's derivative of the composed loss with respect to one parameter, at its value."""
+    p = sp.Symbol("p", real=True)
+    kind, l, j, i = key
+    constants = Constants()
+    loss = composed_loss(spec, rules, run, {key: p}, constants)
+    constants[p] = run.weights[l][j][i] if kind == "W" else run.biases[l][j]
+    return evaluate(sp.diff(loss, p), constants)
+
+
+def check(spec: NetworkSpec, rules: Rules, run: Pass, derivation=None, every_parameter: bool = False) -> Verification:
+    """Compare the chain rule with the direct derivative; raise ChainRuleMismatch on any difference.
+
+    Small networks are checked for every parameter, large ones on a fixed sample
+    unless ``every_parameter`` is set.
+    """
+    keys = chosen(spec, every_parameter)
+    for key in keys:
+        kind, l, j, i = key
+        chain = run.grad_W[l][j][i] if kind == "W" else run.grad_b[l][j]
+        direct = direct_derivative(spec, rules, run, key)
+        if not _same(chain, direct):
+            raise ChainRuleMismatch(f"{kind}{l}[{j}][{i}]: chain rule {chain} != direct derivative {direct}")
+    symbolic = 0
+    if derivation is not None and spec.parameter_count <= SYMBOLIC_LIMIT:
+        symbolic = check_symbolic(spec, rules, run, derivation)
+    total = spec.parameter_count
+    if len(keys) == total:
+        method = f"all {total} derivatives agree with SymPy's direct derivative of the composed loss"
+    else:
+        method = (f"{len(keys)} of the {total} derivatives (a fixed sample from every layer) agree with "
+                  "SymPy's direct derivative of the composed loss")
+    if symbolic:
+        method += "; as functions of all parameters, the chain-rule expressions equal the direct derivatives"
+    return Verification(len(keys), total, symbolic, method)
+
+
+def check_symbolic(spec, rules, run, derivation) -> int:
+    """Prove each chain-rule expression equal to the direct derivative of the fully composed loss."""
+    graph = derivation.graph
+    keys = list(parameters(spec))
+    symbols = {key: (graph.W(key[1], key[2], key[3]) if key[0] == "W" else graph.b(key[1], key[2])) for key in keys}
+    loss = composed_loss(spec, rules, run, symbols, branch=False)
+    compose = _Composer(spec, rules, run, graph, symbols)
+    rng = random.Random(7)
+    for key in keys:
+        record = derivation.gradient(key[0], key[1], key[2], key[3])
+        chain = compose(record.gradient.general)
+        direct = sp.diff(loss, symbols[key])
+        # Two expressions built from exp, log and rational operations that agree at random points
+        # are the same function (with probability 1); cancel() would take minutes on sigmoid nets.
+        for _ in range(3):
+            point = {s: Fraction(rng.randint(-999, 999), 1000) for s in symbols.values()}
+            a, b = evaluate(chain, point), evaluate(direct, point)
+            if not _same(a, b):
+                raise ChainRuleMismatch(f"{record.gradient.name.text}: chain rule and direct derivative differ")
+    return len(keys)
+
+
+class _Composer:
+    """Replaces every intermediate symbol by its definition, down to parameters and numbers."""
+
+    def __init__(self, spec, rules, run, graph, parameters):
+        self.spec, self.rules, self.run, self.graph = spec, rules, run, graph
+        self.parameter_symbols = set(parameters.values())
+        self.memo = {}
+
+    def __call__(self, expr):
+        return expr.xreplace({s: self.symbol(s) for s in expr.free_symbols})
+
+    def symbol(self, s):
+        if s in self.parameter_symbols:
+            return s
+        if s in self.memo:
+            return self.memo[s]
+        g, spec = self.graph, self.spec
+        kind, *at = g.index[s]
+        if kind == "out" and at[0] == 0:
+            value = sympy_number(self.rules.lift(spec.inputs)[at[1]][at[2]])
+        elif kind == "t":
+            value = sympy_number(self.rules.lift(spec.targets)[at[0]][at[1]])
+        elif kind == "net":
+            l, smp, j = at
+            value = self(sp.Add(*g.net_terms(l, smp, j)))
+        elif kind == "out":
+            value = self(g.out_definition(*at))
+        elif kind == "delta":
+            unit = _delta_expression(g, self.spec, *at)
+            value = self(unit)
+        else:
+            raise KeyError(s)
+        self.memo[s] = value
+        return value
+
+
+def _delta_expression(g, spec, l, s, j):
+    """delta as its chain-rule product, one level down: dE/dout * dout/dnet."""
+    L = spec.layers
+    if g.activation(l).coupled:
+        return sp.Add(*(g.dloss_dout(s, k) * g.dout_dnet(l, s, j, k) for k in range(spec.sizes[l])))
+    if l == L:
+        upstream = g.dloss_dout(s, j)
+    else:
+        upstream = sp.Add(*(
+            g.delta(l + 1, s, k) * g.dnet_dparent(l + 1, s, k, g.out(l, s, j), j)
+            for k in range(spec.sizes[l + 1])
+        ))
+    return upstream * g.dout_dnet(l, s, j)
+
+
+__all__ = ["Verification", "check", "direct_derivative", "MP"]

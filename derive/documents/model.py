@@ -1,0 +1,102 @@
+"""The document model every format renders: sections of paragraphs, derivation chains, tables, plots.
+
+Python decides what a document says (this model); the templates in ``templates/``
+decide how each format writes it. Text parts are plain text (escaped by each
+format), math parts are LaTeX (never escaped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Math:
+    """Inline mathematics (LaTeX)."""
+
+    latex: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Running text: a sequence of ('text', str) and ('math', latex) parts."""
+
+    parts: tuple
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A derivation displayed as aligned rows: (left side, relation, right side)."""
+
+    rows: tuple
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table; ``kinds`` says per column whether cells are 'math' or 'text'."""
+
+    header: tuple
+    rows: tuple
+    kinds: tuple
+    align: str
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A line plot of y against x (the loss history)."""
+
+    xs: tuple
+    ys: tuple
+    xlabel: str
+    ylabel: str
+    caption: str
+    svg_name: str  # the picture file the Markdown links to
+
+    @property
+    def coordinates(self) -> str:
+        """pgfplots coordinates: (x,y) pairs."""
+        return " ".join(f"({x},{y!r})" for x, y in zip(self.xs, self.ys))
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A network diagram (derive.diagram.Diagram): TikZ in LaTeX, an SVG file beside the Markdown."""
+
+    diagram: object
+    svg_name: str
+
+    @property
+    def caption(self) -> str:
+        return self.diagram.caption
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    level: int
+    blocks: tuple
+    label: str = ""
+    heading: object = None  # the title with its names as mathematics (a Paragraph), where it has any
+
+
+@dataclass(frozen=True)
+class Document:
+    title: str
+    subtitle: str
+    sections: tuple
+
+
+def P(*parts) -> Paragraph:
+    """A paragraph from strings (text) and Math parts."""
+    out = []
+    for part in parts:
+        if isinstance(part, Math):
+            out.append(("math", part.latex))
+        elif part:
+            out.append(("text", str(part)))
+    return Paragraph(tuple(out))
+
+
+def M(latex: str) -> Math:
+    return Math(latex)

@@ -1,0 +1,129 @@
+"""Printing for the documents: numbers rounded at print time, and a SymPy LaTeX printer for our notation.
+
+The printer is a subclass of SymPy's LatexPrinter: symbols print with the names the
+graph gave them, products keep the order the chain rule wrote them in, and a
+symbol can be printed as its number, which gives the "numbers put in" line of a
+derivation from the same expression as the general one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from sympy.printing.latex import LatexPrinter
+
+from derive.core.numeric import is_exact, round_decimal, to_decimal, to_mp
+
+#: the default number of significant digits: the blog prints nine, enough to see every
+#: rounding a hand calculation with a ten-digit calculator makes
+DEFAULT_DIGITS = 9
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A value as printed: its text (plain and LaTeX) and whether printing it rounded it."""
+
+    text: str
+    latex: str
+    rounded: bool
+
+    @property
+    def relation(self) -> str:
+        """'=' when the printed number is the value, '\\approx' when it was rounded."""
+        return r"\approx" if self.rounded else "="
+
+
+def shown(x, digits: int = DEFAULT_DIGITS) -> Shown:
+    """Round a value to ``digits`` significant digits (half away from zero) for printing.
+
+    Fixed-point between 1e-5 and 1e9, scientific outside; trailing zeros dropped.
+    A 60-digit float within 1e-45 of its printed decimal counts as exact (its value
+    is a decimal that binary floats cannot hold).
+    """
+    if x == 0:
+        return Shown("0", "0", False)
+    d = to_decimal(x)
+    exponent = d.adjusted()
+    places = digits - 1 - exponent
+    r = round_decimal(x, places)
+    if r.is_zero():  # cannot happen for x != 0 with places from its exponent; keep it safe
+        r = d
+    if is_exact(x):
+        rounded = Decimal(r) != d or _fraction(r) != x
+    else:
+        rounded = abs(to_mp(str(r)) - to_mp(x)) > abs(to_mp(x)) * to_mp(10) ** -45
+    if -5 <= exponent < 9:
+        text = _plain(r)
+        return Shown(text, text, rounded)
+    mantissa = _plain(r.scaleb(-r.adjusted()))
+    e = r.adjusted()
+    return Shown(f"{mantissa}e{e}", rf"{mantissa} \times 10^{{{e}}}", rounded)
+
+
+def _fraction(d: Decimal):
+
+    return Fraction(d)
+
+
+def _plain(d: Decimal) -> str:
+    """A Decimal in fixed point without trailing zeros."""
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+class DerivePrinter(LatexPrinter):
+    """LaTeX for derive's expressions: named symbols, written order, optional numbers."""
+
+    def __init__(self, names: dict, numbers: dict | None = None, **settings):
+        settings.setdefault("order", "none")
+        settings.setdefault("mul_symbol", "dot" if numbers else None)
+        settings.setdefault("ln_notation", True)  # the natural log of the cross-entropies, written ln as taught
+        super().__init__(settings)
+        self.names = names
+        self.numbers = numbers or {}
+        self._whole_argument = None  # a symbol printed as a function's only argument, in the function's parentheses
+
+    def _print_Symbol(self, expr, style="plain"):
+        if expr in self.numbers:
+            text = self.numbers[expr]
+            return rf"\left({text}\right)" if text.startswith("-") and expr != self._whole_argument else text
+        if expr in self.names:
+            return self.names[expr]
+        return super()._print_Symbol(expr, style)
+
+    def _print_Function(self, expr, exp=None):
+        # a negative number as a function's whole argument needs no parentheses of its own: tanh(-0.25)
+        if len(expr.args) == 1 and expr.args[0] in self.numbers:
+            self._whole_argument = expr.args[0]
+            try:
+                return super()._print_Function(expr, exp)
+            finally:
+                self._whole_argument = None
+        return super()._print_Function(expr, exp)
+
+    def _print_Piecewise(self, expr):
+        # ReLU and leaky ReLU and their derivatives, written as lecturers write them
+        (piece, condition), (other, _) = expr.args[0], expr.args[-1]
+        if not piece.is_number:
+            if other == 0:
+                return rf"\max(0, {self._print(piece)})"
+            return rf"\max({self._print(other)}, {self._print(piece)})"
+        if piece == 1 and other == 0:
+            return rf"[{self._print(condition)}]"
+        return (rf"\begin{{cases}} {self._print(piece)} & {self._print(condition)} \\ "
+                rf"{self._print(other)} & \text{{otherwise}} \end{{cases}}")
+
+
+def latex(expr, names: dict) -> str:
+    """The general form of an expression in our notation."""
+    return DerivePrinter(names).doprint(expr)
+
+
+def with_numbers(expr, names: dict, values, digits: int = DEFAULT_DIGITS) -> str:
+    """The expression with every symbol replaced by its rounded value."""
+    numbers = {s: shown(values[s], digits).latex for s in expr.free_symbols}
+    return DerivePrinter(names, numbers).doprint(expr)

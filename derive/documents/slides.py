@@ -1,0 +1,270 @@
+"""Lecture slides: one example walked through frame by frame, the diagram highlighting the current quantity.
+
+The frames reuse the worked solution's derivations (derive.worked.Writer); each row
+of a derivation is one overlay step (Beamer ``\\onslide``, HTML fragments), so the
+factors appear one by one. Large networks get vectorised frames instead of one
+frame per parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from derive.core import functions as fn
+from derive.core.solve import Solution
+from derive.documents.diagram import build as diagram
+from derive.documents.matrix import VectorWriter, width
+from derive.documents.model import Chain, M, P, Paragraph, Table
+from derive.documents.scalar import Writer, is_large
+
+UPDATES_PER_FRAME = 2
+ROWS_PER_TABLE_FRAME = 10
+#: derivation rows that fit one frame at a size legible from the back of a room
+ROWS_PER_FRAME = 9
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One slide: a title, its blocks, and optionally a diagram with the current quantity highlighted."""
+
+    title: str
+    blocks: tuple
+    figure: object = None  # a derive.diagram.Diagram or None
+    kind: str = "step"  # title | network | step | table
+    heading: object = None  # the title with its names as mathematics (a Paragraph), where it has any
+
+    def figure_box(self, column: float) -> str:
+        """The \\resizebox size that fits the diagram into a column of this fraction of the text width.
+
+        A 16:9 frame's text is about twice as wide as it is high; a diagram that would be
+        taller than 78% of that height at the column's width is scaled to that height instead.
+        """
+        ratio = (self.figure.height + 2.2) / (self.figure.width + 3.2)  # the picture with its labels
+        return "{!}{0.78\\textheight}" if ratio * column * 2.0 > 0.78 else "{\\linewidth}{!}"
+
+    @property
+    def steps(self) -> int:
+        """Overlay steps: one per derivation row."""
+        return sum(len(b.rows) for b in self.blocks if isinstance(b, Chain))
+
+
+@dataclass(frozen=True)
+class Deck:
+    title: str
+    subtitle: str
+    frames: tuple
+
+
+def split(frame: Frame) -> list[Frame]:
+    """A frame whose derivations are too long for one slide, continued on the next ones."""
+    parts, current, rows = [], [], 0
+    for block in frame.blocks:
+        size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 2
+        if current and rows + size > ROWS_PER_FRAME:
+            parts.append(current)
+            current, rows = [], 0
+        current.append(block)
+        rows += size
+    parts.append(current)
+    return [Frame(frame.title + (" (continued)" if k else ""), tuple(part), frame.figure, frame.kind,
+                  replace(frame.heading, parts=(*frame.heading.parts, ("text", " (continued)"))) if k and frame.heading
+                  else frame.heading)
+            for k, part in enumerate(parts)]
+
+
+#: the width of the column beside a diagram, in digit widths at the frame's font size
+BESIDE_WIDTH = 43
+
+
+def _fits_beside(blocks) -> bool:
+    """True when every derivation row fits the column beside the diagram."""
+
+    # the rows of a derivation share its left column: the widest left side plus the widest right side
+    return all(max(width(row[0]) for row in block.rows) + max(width(row[2]) for row in block.rows) + 2 <= BESIDE_WIDTH
+               for block in blocks if isinstance(block, Chain))
+
+
+#: the widest table of inputs and targets the task frame shows (a wide input is in the diagram and the tables)
+MAX_TASK_COLUMNS = 9
+MAX_TASK_ROWS = 6
+
+
+def _titled(parts, blocks, figure=None) -> Frame:
+    """A frame whose title names quantities: plain text for the HTML title and tests, mathematics on the slide."""
+    text = "".join(p if isinstance(p, str) else p.text for p in parts)
+    heading = P(*(p if isinstance(p, str) else M(p.latex) for p in parts if p))
+    return Frame(text, blocks, figure, heading=heading)
+
+
+def _chains(blocks) -> tuple:
+    """Only the derivations and short text of a list of worked-solution blocks."""
+    return tuple(b for b in blocks if isinstance(b, (Chain, Paragraph, Table)))
+
+
+def deck(solution: Solution, digits: int = 6) -> Deck:
+    """The slides of a solved network (6 significant digits by default: legible on a projector)."""
+    w = Writer(solution, digits=digits)
+    w.line_width = BESIDE_WIDTH  # a sum beside the diagram fills that column, then goes on to the next line
+    spec = solution.spec
+    frames = [Frame(spec.title, (), None, "title")]
+    # what the network is beside its diagram; what it is asked to do (loss, rate, data) on a frame of its own
+    network = [b for b in w.network_section().blocks if isinstance(b, (Paragraph, Chain))]
+    definition = w.loss_definition()
+    frames.append(Frame("The network", tuple(network[:network.index(definition[0])]), diagram(solution, "weights"),
+                        "network"))
+    data = w.data_table()
+    fits = len(data.header) <= MAX_TASK_COLUMNS and len(data.rows) <= MAX_TASK_ROWS
+    frames.append(Frame("The task", (*definition, w.rate_sentence(), *([data] if fits else [])), None))
+    if solution.matrix_form:
+        frames += _matrix_frames(w, solution)
+    elif is_large(solution):
+        frames += _vectorised_frames(w, solution)
+    else:
+        frames += [part for frame in _scalar_frames(w, solution) for part in split(frame)]
+    final = diagram(solution, "updated")
+    summary = (w.after_step(), P(f"Checked: {solution.verification.method}."))
+    frames.append(Frame("After one step", summary, final, "network"))
+    return Deck(spec.title, _subtitle(w), tuple(frames))
+
+
+def _subtitle(w: Writer) -> str:
+    s = w.spec
+    return f"{'-'.join(map(str, s.sizes))} network, {' / '.join(s.activations)}, {fn.LOSSES[s.loss].title}"
+
+
+def _scalar_frames(w: Writer, solution: Solution) -> list[Frame]:
+    spec, n = solution.spec, w.n  # the names the documents print
+    frames = []
+    for s in range(spec.batch):
+        for l in range(1, spec.layers + 1):
+            coupled = w.g.activation(l).coupled
+            for j in range(spec.sizes[l]):
+                edges = {f"{l}:{j}:{i}" for i in range(spec.sizes[l - 1])}
+                title = ("Forward pass: ", n.unit(l, j) if n.units else f"unit {j + 1} of layer {l}", w.sample_note(s))
+                # a softmax output needs every net input of its layer: the outputs get their own frame
+                chains = (w.net_chain(l, s, j),) if coupled else (w.net_chain(l, s, j), w.out_chain(l, s, j))
+                frames.append(_titled(title, chains, diagram(solution, "forward", {f"{l}:{j}"} | edges)))
+            if coupled:
+                units = {f"{l}:{j}" for j in range(spec.sizes[l])}
+                frames.append(Frame(f"Forward pass: the softmax{w.sample_note(s)}",
+                                    tuple(w.out_chain(l, s, j) for j in range(spec.sizes[l])),
+                                    diagram(solution, "forward", units)))
+    loss = _chains(w.loss_section().blocks)
+    outputs = {f"{spec.layers}:{k}" for k in range(spec.sizes[-1])}
+    frames.append(Frame("The loss", loss, diagram(solution, "forward", outputs) if _fits_beside(loss) else None))
+    for l in range(spec.layers, 0, -1):
+        if w.g.activation(l).coupled:
+            for s in range(spec.batch):  # the full width of the frame, for the Jacobian as a matrix
+                frames.append(Frame(f"Backward pass: the softmax Jacobian{w.sample_note(s)}",
+                                    tuple(b for b in w.softmax_blocks(l, s) if isinstance(b, Chain))))
+        for j in range(spec.sizes[l]):
+            for s in range(spec.batch):
+                name = n.unit(l, j) if n.units else f"unit {j + 1} of layer {l}"
+                blocks = [b for b in w.unit_blocks(l, s, j) if isinstance(b, Chain)]
+                above = {f"{l + 1}:{k}:{j}" for k in range(spec.sizes[l + 1])} if l < spec.layers else set()
+                # a long sum (a softmax delta, many samples) takes the full width of the frame, without the diagram
+                figure = diagram(solution, "deltas", {f"{l}:{j}"} | above) if _fits_beside(blocks) else None
+                frames.append(_titled(("Backward pass: the delta of ", name, w.sample_note(s)), tuple(blocks), figure))
+            for i in list(range(spec.sizes[l - 1])) + [None]:
+                kind = "W" if i is not None else "b"
+                pname = n.weight(l, j, i) if i is not None else n.bias(l, j)
+                highlight = {f"{l}:{j}:{i}"} if i is not None else {f"{l}:{j}"}
+                frames.append(_titled(("The gradient of ", pname), tuple(w.gradient_blocks(kind, l, j, i)),
+                                      diagram(solution, "gradients", highlight)))
+    updates = w.update_chains()
+    for start in range(0, len(updates), UPDATES_PER_FRAME):
+        frames.append(Frame("The update", tuple(updates[start:start + UPDATES_PER_FRAME]), None))
+    return frames
+
+
+def _table_frames(title: str, table: Table) -> list[Frame]:
+    """A long table over several frames."""
+    frames = []
+    for start in range(0, len(table.rows), ROWS_PER_TABLE_FRAME):
+        part = Table(table.header, table.rows[start:start + ROWS_PER_TABLE_FRAME], table.kinds, table.align,
+                     table.caption)
+        frames.append(Frame(title, (part,), None, "table"))
+    return frames
+
+
+#: the height one frame holds, in text lines: a row of a derivation is as tall as the matrix in it
+LINES_PER_MATRIX_FRAME = 10
+
+
+def _height(row) -> float:
+    """Text lines a derivation row takes: the rows of its tallest matrix, or 1; a row of fractions is taller."""
+    body = row[0] + row[2]
+    rows = [part.count(r"\\") + 1 for part in body.split(r"\begin{array}")[1:]]
+    return max(rows, default=1) * (1.5 if r"\frac" in body or r"\dfrac" in body else 1)
+
+
+def _matrix_split(title: str, blocks: list) -> list[Frame]:
+    """Frames of the matrix form, the full width of the slide (no diagram): whole derivations, as many as fit."""
+    pieces = []
+    for block in blocks:  # a derivation taller than a frame goes on over the next frames, row by row
+        if isinstance(block, Chain) and sum(_height(row) for row in block.rows) > LINES_PER_MATRIX_FRAME:
+            group, height = [], 0
+            for row in block.rows:
+                if group and height + _height(row) > LINES_PER_MATRIX_FRAME:
+                    pieces.append(Chain(tuple(group)))
+                    group, height = [], 0
+                group.append(row)
+                height += _height(row)
+            pieces.append(Chain(tuple(group)))
+        else:
+            pieces.append(block)
+    parts, current, lines = [], [], 0
+    for block in pieces:
+        # a table is set in footnotesize: its rows are shorter than a derivation's, plus caption and rules
+        size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 0.8 * len(block.rows) + 3
+        if current and lines + size > LINES_PER_MATRIX_FRAME:
+            parts.append(current)
+            current, lines = [], 0
+        current.append(block)
+        lines += size
+    if current:
+        parts.append(current)
+    return [Frame(title + (" (continued)" if k else ""), tuple(part)) for k, part in enumerate(parts)]
+
+
+def _matrix_frames(w: Writer, solution: Solution) -> list[Frame]:
+    """The matrix form on slides: each layer's products with their matrices, the loss, the deltas, the update."""
+
+    vw = VectorWriter(w)
+    frames = []
+    layout = tuple(b for b in vw.layout_blocks() if isinstance(b, (Paragraph, Chain)))[:2]
+    frames.append(Frame("The weight layout", layout, None))
+    for section in (b for b in vw.forward().blocks if hasattr(b, "blocks")):
+        blocks = [b for b in section.blocks if isinstance(b, (Chain, Table))]
+        frames += _matrix_split(f"Forward pass: {section.title.lower()}", blocks)
+    loss = [b for b in vw.loss_section().blocks if isinstance(b, (Chain, Table))]
+    frames += _matrix_split("The loss", loss)
+    for section in (b for b in vw.backward().blocks if hasattr(b, "blocks")):
+        blocks = [b for b in section.blocks if isinstance(b, (Chain, Table))]
+        frames += _matrix_split(f"Backward pass: {section.title.lower()}", blocks)
+    update = [b for b in vw.update().blocks if isinstance(b, (Chain, Table))]
+    frames += _matrix_split("The update", update)
+    return frames
+
+
+def _vectorised_frames(w: Writer, solution: Solution) -> list[Frame]:
+
+    vw = VectorWriter(w)
+    frames = []
+    forward = vw.forward()
+    for section in forward.blocks[1:]:
+        tables = [b for b in section.blocks if isinstance(b, Table)]
+        lead = [b for b in section.blocks if isinstance(b, Paragraph)][:1]
+        frames.append(Frame(f"Forward pass: {section.title.lower()}", tuple(lead), None))
+        for table in tables:
+            frames += _table_frames(f"Forward pass: {section.title.lower()}", table)
+    frames += split(Frame("The loss", _chains(w.loss_section().blocks), None))
+    backward = vw.backward()
+    for section in backward.blocks[1:]:
+        paragraphs = tuple(b for b in section.blocks if isinstance(b, Paragraph))
+        frames.append(Frame(f"Backward pass: {section.title.lower()}", paragraphs[:2], None))
+        deltas = next(b for b in section.blocks if isinstance(b, Table))
+        frames += _table_frames(f"Deltas of {section.title.lower()}", deltas)
+    for section in vw.details().blocks[1:]:
+        frames += split(Frame(section.title, tuple(b for b in section.blocks if isinstance(b, Chain)), None))
+    return frames

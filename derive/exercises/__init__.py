@@ -1,0 +1,1 @@
+"""Worksheets, answer keys and quizzes (Moodle, Canvas QTI) built from versions of a network."""

@@ -1,0 +1,152 @@
+"""The files of a worksheet batch: sheets and keys (PDF, TeX, Markdown), Moodle, Canvas and JSON, rendered in memory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from derive.core.numeric import to_float
+from derive.core.solve import solve
+from derive.core.versions import versions
+from derive.errors import DeriveError
+from derive.exercises.moodle import moodle_xml
+from derive.exercises.qti import package
+from derive.exercises.worksheet import context, exercise
+from derive.formats.latex import compile_pdf
+from derive.formats.pictures import diagram_svg
+from derive.formats.render import render
+from derive.io.export import dumps, in_layout
+
+FORMATS = ("pdf", "tex", "md", "moodle", "qti", "json")
+
+
+def exercises(spec, variants: int | None, seed: int, blanks: str, places: int, formulas: bool, progress=None):
+    """The exercises of a run: the spec itself, or ``variants`` versions of it drawn from ``seed``."""
+
+    specs = versions(spec, variants, seed, places) if variants else [spec]
+    made = []
+    for k, version in enumerate(specs, start=1):
+        ident = version.name.split("@", 1)[1] if "@" in version.name else spec.name
+        made.append(exercise(solve(version), blanks, places, formulas, ident))
+        if progress:
+            progress(k, len(specs), "preparing")
+    return made
+
+
+def files(exercises: list, formats, progress=None) -> dict:
+    """Every file of a batch, rendered in memory; PDFs compiled in parallel on every core."""
+
+
+    out = {}
+    # each version's context is built once: its sheet, its key (the same context, filled in) and the quizzes share it
+    sheets = {ex.ident: context(ex, False) for ex in exercises}
+    both = {(ex.ident, key): {**sheets[ex.ident], "key": key} for ex in exercises for key in (False, True)}
+    tex = {f"{'key' if key else 'sheet'}-{ident}": render("tex/worksheet.tex.j2", sheets=[c])
+           for (ident, key), c in both.items()} if {"tex", "pdf"} & set(formats) else {}
+    if "tex" in formats:
+        out.update({f"{stem}.tex": text for stem, text in tex.items()})
+    if "md" in formats:
+        for ex in exercises:
+            for key in (False, True):
+                out[f"{'key' if key else 'sheet'}-{ex.ident}.md"] = render("md/worksheet.md.j2",
+                                                                           sheets=[both[(ex.ident, key)]])
+            out[f"network-{ex.ident}.svg"] = diagram_svg(sheets[ex.ident]["diagram"])
+    if "moodle" in formats:
+        out["moodle.xml"] = moodle_xml(exercises, exercises[0].title, sheets)
+    if "qti" in formats:
+        out["canvas-qti.zip"] = package(exercises, sheets)
+    if "json" in formats:
+        out["worksheets.json"] = to_json(exercises)
+    if "pdf" in formats:
+        done = []
+
+        def build(stem):
+            pdf = compile_pdf(tex[stem], f"{stem}.tex", quick=True)[0]
+            done.append(stem)
+            if progress:
+                progress(len(done), len(tex), "typesetting")
+            return stem, pdf
+
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            pdfs = dict(pool.map(build, sorted(tex)))
+        out.update({f"{stem}.pdf": pdf for stem, pdf in pdfs.items()})
+        if len(exercises) > 1:
+            out["sheets.pdf"] = unite([pdfs[f"sheet-{ex.ident}"] for ex in exercises])
+            out["keys.pdf"] = unite([pdfs[f"key-{ex.ident}"] for ex in exercises])
+    return out
+
+
+def unite(pdfs: list[bytes]) -> bytes:
+    """One PDF of several, for printing (poppler's pdfunite)."""
+
+    if shutil.which("pdfunite") is None:
+        raise DeriveError("pdf", "pdfunite is needed to combine the PDFs: apt-get install poppler-utils")
+    with tempfile.TemporaryDirectory(prefix="derive-unite-") as folder:
+        names = []
+        for k, pdf in enumerate(pdfs):
+            name = Path(folder) / f"{k:05d}.pdf"
+            name.write_bytes(pdf)
+            names.append(str(name))
+        target = Path(folder) / "all.pdf"
+        subprocess.run(["pdfunite", *names, str(target)], check=True, capture_output=True)
+        return fixed_id(target.read_bytes())
+
+
+def fixed_id(pdf: bytes) -> bytes:
+    """The PDF with its random trailer /ID replaced by one made from its content (same input, same bytes).
+
+    The trailer follows the cross-reference table, so changing its length moves no object.
+    """
+
+    start = pdf.rfind(b"trailer")
+    at = pdf.find(b"/ID", start)
+    if start < 0 or at < 0:
+        return pdf
+    k = pdf.index(b"[", at) + 1
+    for _ in range(2):  # two literal strings (...), with escapes and balanced parentheses
+        while pdf[k:k + 1].isspace():
+            k += 1
+        if pdf[k:k + 1] != b"(":
+            return pdf  # not the form pdfunite writes: leave it
+        depth = 0
+        while True:
+            ch = pdf[k:k + 1]
+            if ch == b"\\":
+                k += 2
+                continue
+            depth += ch == b"("
+            depth -= ch == b")"
+            k += 1
+            if depth == 0:
+                break
+    end = pdf.index(b"]", k) + 1
+    digest = hashlib.md5(pdf[:start]).hexdigest().encode()
+    return pdf[:at] + b"/ID [<" + digest + b"> <" + digest + b">]" + pdf[end:]
+
+
+def to_json(exercises: list) -> str:
+    """Every version's given numbers and key, for other tools."""
+
+
+    versions = []
+    for ex in exercises:
+        spec = ex.solution.spec
+        params = {}
+        for l in range(1, spec.layers + 1):
+            params[f"W{l}"] = [[to_float(v) for v in row] for row in in_layout(spec.weights[l - 1], spec.weight_layout)]
+            params[f"b{l}"] = [to_float(v) for v in spec.biases[l - 1]]
+        versions.append({
+            "version": ex.ident, "places": ex.places, "parameters": params,
+            "inputs": [[to_float(v) for v in row] for row in spec.inputs],
+            "targets": [[to_float(v) for v in row] for row in spec.targets],
+            "key": {b.name: b.key for b in ex.blanks},
+            "exact": {b.name: b.exact for b in ex.blanks},
+        })
+    json.dumps(versions)  # every value is plain data
+    return dumps({"versions": versions}) + "\n"

@@ -1,0 +1,23 @@
+"""Self-contained HTML slides: MathML for the mathematics, inline SVG diagrams, no network at presentation time.
+
+The markup follows reveal.js (``.reveal > .slides > section``, ``.fragment``) and a
+few lines of script step through the fragments and slides with the arrow keys,
+space or a click, so the file works offline on its own.
+"""
+
+from __future__ import annotations
+
+import latex2mathml.converter
+
+from derive.formats.pictures import diagram_svg
+from derive.formats.render import render
+
+
+def mathml(latex: str, display: bool = False) -> str:
+    """LaTeX to MathML (browsers render MathML natively)."""
+    return latex2mathml.converter.convert(latex, display="block" if display else "inline")
+
+
+def slides_html(deck) -> str:
+    """The deck as one HTML file."""
+    return render("md/slides.html.j2", deck=deck, mathml=mathml, svg=diagram_svg)

@@ -1,0 +1,62 @@
+"""Pictures as SVG for Markdown and HTML: the network diagram and the loss history (no plotting library needed)."""
+
+from __future__ import annotations
+
+from derive.documents.diagram import RADIUS, Diagram
+from derive.documents.model import Figure, Plot
+from derive.formats.render import render
+
+WIDTH, HEIGHT, MARGIN = 640, 360, 60
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Evenly spaced tick values from low to high."""
+    if high == low:
+        return [low]
+    return [low + (high - low) * k / (count - 1) for k in range(count)]
+
+
+def diagram_svg(diagram: Diagram, scale: float = 60.0) -> str:
+    """The diagram as SVG text (1 cm = ``scale`` pixels)."""
+
+    def at(x, y):  # cm, y up -> pixels, y down
+        return (round((x + 1.6) * scale, 1), round((diagram.height / 2 + 1.1 - y) * scale, 1))
+
+    width = round((diagram.width + 3.2) * scale)
+    height = round((diagram.height + 2.2) * scale)
+    return render("md/diagram.svg.j2", d=diagram, at=at, width=width, height=height, radius=round(RADIUS * scale, 1))
+
+
+def pictures(document) -> dict[str, str]:
+    """The SVG files a Markdown document links to, by name: its diagrams and plots."""
+    files = {}
+    for section in document.sections:
+        for block in section.blocks:
+            if isinstance(block, Figure):
+                files[block.svg_name] = diagram_svg(block.diagram)
+            elif isinstance(block, Plot):
+                files[block.svg_name] = plot_svg(block.ys)
+    return files
+
+
+def plot_svg(ys) -> str:
+    """A line plot of the values against their index (the loss against the step), as SVG text."""
+    ys = [float(v) for v in ys]
+    xs = list(range(len(ys)))
+    low, high = min(ys), max(ys)
+    if high == low:
+        low, high = low - 0.5, high + 0.5
+    span_x = max(1, xs[-1])
+
+    def px(x):
+        return MARGIN + (WIDTH - 2 * MARGIN) * x / span_x
+
+    def py(y):
+        return HEIGHT - MARGIN - (HEIGHT - 2 * MARGIN) * (y - low) / (high - low)
+
+    points = " ".join(f"{px(x):.2f},{py(y):.2f}" for x, y in zip(xs, ys))
+    yticks = [(py(v), f"{v:.4g}") for v in _ticks(low, high)]
+    xticks = [(px(v), f"{v:.0f}") for v in _ticks(0, span_x, min(6, span_x + 1))]
+    return render("md/plot.svg.j2", width=WIDTH, height=HEIGHT, margin=MARGIN, points=points,
+                  yticks=yticks, xticks=xticks, markers=len(ys) <= 30,
+                  coords=[(f"{px(x):.2f}", f"{py(y):.2f}") for x, y in zip(xs, ys)])

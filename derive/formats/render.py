@@ -1,0 +1,106 @@
+"""Jinja2 environments, template lookup and escaping filters: one ``render(document, fmt)`` for every format.
+
+LaTeX templates use ``((* *))``/``((( )))`` delimiters (as nbconvert does) so that TeX
+braces survive; text from a spec (titles, names) is escaped for the format it lands
+in, mathematics never.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import jinja2
+
+from derive.errors import DeriveError
+
+
+def template_dir() -> Path:
+    """The templates: shipped inside the package, or templates/ beside the source tree (editable install)."""
+    package = Path(__file__).parent.parent
+    for candidate in (package / "templates", package.parent / "templates"):
+        if (candidate / "md").is_dir():
+            return candidate
+    raise DeriveError("templates", "derive's templates folder is missing from this installation")
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "%": r"\%",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+_LATEX_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIAL))
+
+
+def escape_latex(text: str) -> str:
+    """Plain text made safe for LaTeX: every special character printed as itself, no command can run."""
+    text = "".join(ch for ch in str(text) if ch in "\n\t" or ord(ch) >= 32)
+    return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group()], text)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~])")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])", re.MULTILINE)
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text made safe for Markdown: emphasis, links, HTML and math markers printed as themselves."""
+    text = "".join(ch for ch in str(text) if ch in "\n\t" or ord(ch) >= 32)
+    text = _MD_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
+    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+
+
+def escape_xml(text: str) -> str:
+    """Plain text made safe for XML and HTML."""
+
+    text = "".join(ch for ch in str(text) if ch in "\n\t" or ord(ch) >= 32)
+    return escape(text, {'"': "&quot;", "'": "&#39;"})
+
+
+def md_math(latex: str) -> str:
+    """Inline LaTeX for Markdown renderers (GitHub, Jupyter): no spaces just inside the dollars."""
+    return "$" + latex.strip() + "$"
+
+
+@lru_cache(maxsize=None)
+def environment(kind: str) -> jinja2.Environment:
+    """The Jinja2 environment of one family of templates: 'md' (and html/xml) or 'tex'."""
+    loader = jinja2.FileSystemLoader(str(template_dir()))
+    if kind == "tex":
+        env = jinja2.Environment(
+            loader=loader,
+            block_start_string="((*", block_end_string="*))",
+            variable_start_string="(((", variable_end_string=")))",
+            comment_start_string="((=", comment_end_string="=))",
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined, autoescape=False,
+        )
+        env.filters["e"] = escape_latex
+        env.filters["escape_text"] = escape_latex
+        # a number's sign as a minus, not a hyphen: picture labels are text
+        env.filters["minus"] = lambda text: text.replace("-", r"\textminus{}")
+    else:
+        env = jinja2.Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                                 undefined=jinja2.StrictUndefined, autoescape=False)
+        env.filters["escape_text"] = escape_markdown
+        env.filters["xml"] = escape_xml
+        env.filters["minus"] = lambda text: text.replace("-", "\u2212")
+    env.filters["md_math"] = md_math
+    env.globals["blocktype"] = lambda block: type(block).__name__
+    return env
+
+
+def render(template: str, **context) -> str:
+    """Render a template by its path under templates/ (the folder picks the family)."""
+    kind = "tex" if template.startswith(("tex/", "beamer/")) else "md"
+    return environment(kind).get_template(template).render(**context)

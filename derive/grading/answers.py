@@ -1,0 +1,344 @@
+"""Read a student's answers: names as the worked solution prints them, with the aliases people type.
+
+An answers file is TOML or JSON of ``name = number`` pairs. Names are the JSON
+``quantities`` names (``out_o1``, ``dE_total/dw5``, ``w5_new``, ``dE/dW1_1_3`` ...;
+see the README), compared without regard to case or spaces, and these aliases:
+
+* the loss as ``E`` or ``E_total`` in either scheme: ``dE/dw5`` is ``dE_total/dw5``;
+* an updated parameter as ``w5+``, ``w5'``, ``w5^+``, ``new_w5``, ``w5_updated``;
+* a gradient as ``grad_w5``, ``w5_grad``, ``w5.grad``;
+* ``∂`` for ``d``, ``δ`` for ``delta``, ``−`` for ``-``; names without underscores
+  (``outh1``) when that is not ambiguous;
+* for one hidden layer, the names of the other scheme (``a1_1`` for ``out_h1``).
+
+Whole tensors go under the JSON document's keys, in the spec's layout:
+``gradients.W1 = [[...]]``, ``gradients.b1 = [...]`` (a 1 x n row is accepted, as
+PyTorch prints a bias of shape (1, n)), ``updated.W2 = ...``; a ``[quantities]``
+table of ``name = number`` is read like top-level pairs.
+
+Every problem is a :class:`derive.errors.DeriveError` naming the file and key: an
+unknown name (with the nearest known name), a value that is not a number, a tensor
+of the wrong shape, a quantity given twice.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from derive.core.notation import Notation
+from derive.core.spec import decode, read_json, read_toml
+from derive.errors import DeriveError, suggestion
+
+MAX_ANSWERS_BYTES = 5_000_000
+TENSOR_TABLES = {"gradients": "gradient", "updated": "updated"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer: the quantity's name, how the file named it, the number as written."""
+
+    name: str  # the canonical name (a key of quantities)
+    label: str  # as written in the file: 'dE/dw5', 'gradients.W1[2][3]'
+    number: Decimal | int  # as written (keeps its decimals)
+
+    @property
+    def value(self) -> Fraction:
+        return Fraction(self.number)
+
+    @property
+    def text(self) -> str:
+        return str(self.number) if isinstance(self.number, int) else _number_text(self.number)
+
+
+def _number_text(d: Decimal) -> str:
+    """The number as the student wrote it (Decimal keeps the digits and the exponent)."""
+    return str(d).replace("E", "e")
+
+
+def normal(name: str) -> str:
+    """The form names are compared in: lower case, no spaces, ∂ as d, δ as delta."""
+    text = name.strip()
+    for a, b in (("∂", "d"), ("δ", "delta"), ("Δ", "delta"), ("η", "eta"), ("−", "-"), ("’", "'"), ("′", "'"),
+                 ("·", "*"), ("⁺", "+")):
+        text = text.replace(a, b)
+    return re.sub(r"\s+", "", text).lower()
+
+
+class Names:
+    """Every name a student may use for each quantity of one network."""
+
+    def __init__(self, steps):
+        self.steps = steps
+        candidates: dict[str, set[str]] = {}
+        canonical = [s.name for s in steps if s.name != "eta"]
+        for name in canonical:
+            for alias in self._aliases(name):
+                candidates.setdefault(normal(alias), set()).add(name)
+        spec = steps.spec
+        if len(spec.sizes) == 3:  # the other scheme's names for the same quantities
+            other = "layered" if steps.notation.units else "units"
+            if other == "units" and max(spec.sizes) > 9:
+                other = None
+            if other:
+                alternative = _renamed(steps, Notation(other, spec.sizes, spec.batch, spec.weight_layout,
+                                                         spec.activations[-1] == "softmax"))
+                for name, alt in alternative.items():
+                    for alias in self._aliases(alt):
+                        candidates.setdefault(normal(alias), set()).add(name)
+        self.lookup: dict[str, str] = {}
+        for name in canonical:  # a canonical name always means itself
+            self.lookup[normal(name)] = name
+        for alias, names in candidates.items():
+            if alias not in self.lookup and len(names) == 1:
+                self.lookup[alias] = next(iter(names))
+        self.canonical = canonical
+
+    @staticmethod
+    def _aliases(name: str) -> list[str]:
+        forms = {name}
+        for form in list(forms):  # the loss as E or E_total, alone or on top of a derivative
+            forms.add(re.sub(r"^(d?)E_total(?=$|/|\[)", r"\1E", form))
+            forms.add(re.sub(r"^(d?)E(?=$|/|\[)", r"\1E_total", form))
+        for form in list(forms):
+            if form.endswith("_new"):
+                base = form[:-4]
+                forms.update({f"{base}+", f"{base}'", f"{base}^+", f"{base}^{{+}}", f"new_{base}", f"{base}_updated",
+                              f"{base}(new)", f"{base}new"})
+            match = re.fullmatch(r"dE(?:_total)?/d(.+)", form)
+            if match and "[" not in match[1]:
+                p = match[1]
+                forms.update({f"grad_{p}", f"{p}_grad", f"{p}.grad", f"grad({p})", f"gradient_{p}"})
+        for form in list(forms):
+            forms.add(form.replace("_", ""))
+        return sorted(forms)
+
+    def resolve(self, written: str, where: str) -> str:
+        """The canonical name of a written name, or a DeriveError suggesting the nearest known one."""
+        found = self.lookup.get(normal(written))
+        if found is not None:
+            return found
+        raise DeriveError(f"{where}: {_show(written)}", f"unknown quantity{self.suggest(written)}")
+
+    def suggest(self, written: str) -> str:
+        key = normal(written)
+        by_normal = {normal(n): n for n in self.canonical}
+        pool = sorted(self.lookup)
+        close = difflib.get_close_matches(key, pool, n=1, cutoff=0.5) or difflib.get_close_matches(key, pool, n=1, cutoff=0)
+        if not close:
+            return "; `derive solve` lists every name in solution.json under quantities"
+        name = self.lookup[close[0]]
+        return f" (did you mean '{by_normal.get(normal(name), name)}'?)"
+
+
+def _renamed(steps, notation: Notation) -> dict[str, str]:
+    """Each step's name in another notation, by its place in the network."""
+    n = notation
+    out = {}
+    for step in steps:
+        key = step.key
+        kind = key[0]
+        name = None
+        if kind == "out":
+            name = n.out(key[1], key[2], key[3])
+        elif kind == "t":
+            name = n.target(key[1], key[2])
+        elif kind == "W":
+            name = n.weight(*key[1:])
+        elif kind == "b":
+            name = n.bias(*key[1:])
+        elif kind == "net":
+            name = n.net(*key[1:])
+        elif kind == "error":
+            name = n.error(*key[1:])
+        elif kind == "sample_loss":
+            name = n.sample_loss(key[1])
+        elif kind == "loss":
+            name = n.loss()
+        elif kind == "delta":
+            name = n.delta(*key[1:])
+        elif kind in ("dE_dout", "dout_dnet"):
+            _, l, s, j = key
+            top = n.sample_loss(s) if kind == "dE_dout" else n.out(l, s, j)
+            bottom = n.out(l, s, j) if kind == "dE_dout" else n.net(l, s, j)
+            name = n.derivative(top, bottom)
+        elif kind == "path":
+            _, l, s, j, k = key
+            name = n.path(l, s, j, k)
+        elif kind == "jacobian":
+            _, l, s, k, j = key
+            name = n.derivative(n.out(l, s, k), n.net(l, s, j))
+        elif kind in ("dnet_dp", "contribution", "gradient", "updated"):
+            p = key[1:5]
+            pname = n.weight(p[1], p[2], p[3]) if p[0] == "W" else n.bias(p[1], p[2])
+            if kind == "dnet_dp":
+                name = n.derivative(n.net(p[1], key[5], p[2]), pname)
+            elif kind == "contribution":
+                name = n.derivative(n.sample_loss(key[5]), pname)
+            elif kind == "gradient":
+                name = n.derivative(n.loss(), pname)
+            else:
+                name = n.updated(pname)
+        if name is not None:
+            out[step.name] = name.text
+    return out
+
+
+def _show(key: str) -> str:
+    return key if len(key) <= 60 else key[:57] + "..."
+
+
+# -- reading the file -------------------------------------------------------------------------
+
+def load(path: str | Path, steps) -> list[Answer]:
+    """Read an answers file (TOML or JSON) into answers for this network's quantities."""
+    where = str(path)
+    path = Path(path)
+    try:
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_ANSWERS_BYTES + 1)
+    except FileNotFoundError:
+        raise DeriveError(where, "no such answers file") from None
+    except IsADirectoryError:
+        raise DeriveError(where, "is a directory, not an answers file") from None
+    except OSError as error:
+        raise DeriveError(where, f"cannot be read ({error.strerror or error})") from None
+    if len(raw) > MAX_ANSWERS_BYTES:
+        raise DeriveError(where, f"is larger than {MAX_ANSWERS_BYTES // 1_000_000} MB")
+    text = decode(raw, where).removeprefix("\ufeff")
+    kind = "json" if path.suffix.lower() == ".json" or text.lstrip().startswith("{") else "toml"
+    return parse(text, where, steps, kind)
+
+
+_TOML_LINE = re.compile(r"""^\s*(?P<key>[^\s"'\[#=][^=]*?)\s*=""")
+
+
+def parse(text: str, where: str, steps, kind: str = "toml") -> list[Answer]:
+    """Answers from TOML or JSON text."""
+    if not text.strip():
+        raise DeriveError(where, "the answers file is empty; write one `name = number` per line")
+    if kind == "json":
+        if not text.lstrip().startswith("{"):
+            raise DeriveError(where, 'the top level must be an object of "name": number pairs')
+        document = read_json(text, where)
+    else:
+        for number, line in enumerate(text.split("\n"), 1):
+            match = _TOML_LINE.match(line)
+            if match and not re.fullmatch(r"[A-Za-z0-9_\-]+(\s*\.\s*[A-Za-z0-9_\-]+)*", match["key"]):
+                key = match["key"].strip()
+                raise DeriveError(
+                    f"{where}: line {number}",
+                    f"the name {key} must be in quotes in TOML, for example \"{key}\" = 0.0822",
+                )
+        document = read_toml(text, where)
+    names = Names(steps)
+    answers: dict[str, Answer] = {}
+    _collect(document, "", where, steps, names, answers, top=True)
+    if not answers:
+        raise DeriveError(where, "holds no answers; write one `name = number` per line, e.g. out_o1 = 0.7514")
+    order = {name: i for i, name in enumerate(steps.steps)}
+    return sorted(answers.values(), key=lambda a: order[a.name])
+
+
+def _collect(document: dict, prefix: str, where: str, steps, names: Names, answers: dict, top: bool):
+    for key, value in document.items():
+        label = f"{prefix}{key}"
+        if isinstance(value, dict):
+            if top and key in ("quantities", "answers"):
+                _collect(value, "", where, steps, names, answers, top=False)
+            elif top and key in TENSOR_TABLES:
+                for tensor, entries in value.items():
+                    _tensor(f"{key}.{tensor}", TENSOR_TABLES[key], tensor, entries, where, steps, answers)
+            else:
+                raise DeriveError(f"{where}: {_show(label)}", "unknown section; answers are `name = number` pairs, "
+                                  "or whole tensors under gradients.W1, updated.b1, ...")
+            continue
+        if top and "." in key and key.split(".", 1)[0] in TENSOR_TABLES:  # JSON: "gradients.W1": [[...]]
+            table, tensor = key.split(".", 1)
+            _tensor(key, TENSOR_TABLES[table], tensor, value, where, steps, answers)
+            continue
+        if isinstance(value, list) and not names.lookup.get(normal(key)):
+            raise DeriveError(f"{where}: {_show(label)}", "a list of numbers goes under gradients.W1, updated.W1, ... "
+                              "(the tensors of the JSON document)" + names.suggest(key))
+        name = names.resolve(key, where)
+        _add(answers, Answer(name, label, _number(value, f"{where}: {_show(label)}")), where)
+
+
+def _number(value, where: str):
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        problem = getattr(value, "problem", None)
+        if problem:
+            raise DeriveError(where, f"the number {value.text} {problem}")
+        if isinstance(value, str):
+            shown = value if len(value) <= 40 else value[:37] + "..."
+            raise DeriveError(where, f"expected a number, got the text '{shown}' (write numbers without quotes)")
+        kind = {bool: "true/false", list: "a list", dict: "a section"}.get(type(value), type(value).__name__)
+        raise DeriveError(where, f"expected a number, got {kind}")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise DeriveError(where, f"expected a finite number, got {value}")
+        if abs(value.adjusted()) > 300:
+            raise DeriveError(where, f"the number {value} is too large or too small")
+    elif abs(value) > 10**300:
+        raise DeriveError(where, "the number is too large")
+    return value
+
+
+def _add(answers: dict, answer: Answer, where: str):
+    if answer.name in answers:
+        first = answers[answer.name].label
+        again = "" if first == answer.label else f" (as {first} and as {answer.label})"
+        raise DeriveError(f"{where}: {_show(answer.label)}", f"{answer.name} is given twice{again}; give each quantity once")
+    answers[answer.name] = answer
+
+
+def _tensor(label: str, kind: str, tensor: str, value, where: str, steps, answers: dict):
+    spec = steps.spec
+    at = f"{where}: {_show(label)}"
+    match = re.fullmatch(r"([Wb])(\d+)", tensor)
+    if not match or not 1 <= int(match[2]) <= spec.layers:
+        known = [f"{p}{l}" for l in range(1, spec.layers + 1) for p in ("W", "b")]
+
+        raise DeriveError(at, f"unknown tensor{suggestion(tensor, known)}; this network has {', '.join(known)}")
+    p, l = match[1], int(match[2])
+    n_in, n_out = spec.sizes[l - 1], spec.sizes[l]
+    if kind == "updated" and p == "b" and not spec.update_biases:
+        raise DeriveError(at, "this problem does not update the biases (training.update_biases = false)")
+    if p == "W":
+        rows, cols = (n_out, n_in) if spec.weight_layout == "out_in" else (n_in, n_out)
+        why = f"{spec.weight_layout} layout"
+        grid = _grid(value, rows, cols, at, why)
+        for r in range(rows):
+            for c in range(cols):
+                j, i = (r, c) if spec.weight_layout == "out_in" else (c, r)
+                name = steps.by_key[(kind, "W", l, j, i)].name
+                _add(answers, Answer(name, f"{label}[{r + 1}][{c + 1}]", _number(grid[r][c], f"{at}[{r + 1}][{c + 1}]")), where)
+    else:
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+            value = value[0]  # a (1 x n) row, as PyTorch prints a bias of shape (1, n)
+        if not isinstance(value, list) or any(isinstance(v, list) for v in value) or len(value) != n_out:
+            raise DeriveError(at, f"expected a list of {n_out} numbers (one per unit of layer {l}), got {_shape(value)}")
+        for j in range(n_out):
+            name = steps.by_key[(kind, "b", l, j, None)].name
+            _add(answers, Answer(name, f"{label}[{j + 1}]", _number(value[j], f"{at}[{j + 1}]")), where)
+
+
+def _grid(value, rows: int, cols: int, at: str, why: str):
+    ok = (isinstance(value, list) and len(value) == rows
+          and all(isinstance(row, list) and len(row) == cols and not any(isinstance(v, list) for v in row) for row in value))
+    if not ok:
+        raise DeriveError(at, f"expected a {rows} x {cols} matrix ({why}: {rows} rows of {cols} numbers), got {_shape(value)}")
+    return value
+
+
+def _shape(value) -> str:
+    if not isinstance(value, list):
+        return "a single value" if isinstance(value, (int, Decimal)) else "no list"
+    if value and all(isinstance(row, list) for row in value):
+        widths = sorted({len(row) for row in value})
+        return f"{len(value)} rows of {'/'.join(map(str, widths))} numbers"
+    return f"a list of {len(value)} values"

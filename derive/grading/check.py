@@ -1,0 +1,603 @@
+"""Check a hand calculation (or a program's printout) against the exact worked solution.
+
+For every answer: is it right to the precision written (:mod:`derive.grading.rounding` states
+the rule), is it consistent with the student's own earlier numbers (follow-through:
+one slip is counted once), and when it is wrong, which known mistake
+(:mod:`derive.grading.mistakes`) reproduces it, with the step where the mistake enters and
+the right step. The report is a terminal table, Markdown with LaTeX, or JSON.
+
+>>> from derive.grading.check import check_text
+>>> report = check_text("mazur", 'out_o1 = 0.7514\\n"dE/dw5" = 0.0822\\nw5_new = 0.3589\\n')
+>>> [r.verdict for r in report.results]
+['right', 'right', 'right']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from derive.core.derivation import _same
+from derive.core.numeric import to_float
+from derive.core.solve import solve
+from derive.core.steps import Steps, formula_text
+from derive.core.versions import load
+from derive.documents.printing import latex as tex
+from derive.documents.printing import shown, with_numbers
+from derive.grading import mistakes as mk
+from derive.grading.answers import Answer
+from derive.grading.answers import load as load_answers
+from derive.grading.answers import parse as parse_answers
+from derive.grading.rounding import agrees, hand_places, tolerance, written_places
+from derive.io.export import dumps
+
+RIGHT, CONSISTENT, WRONG = "right", "consistent", "wrong"
+FORMATS = ("text", "md", "json")
+DIGITS = 9  # significant digits of the exact values and worked steps in the report
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A known mistake that reproduces a wrong answer."""
+
+    mistake: mk.Mistake
+    title: str
+    sentence: str
+    entry: str  # the step where the mistake enters
+
+
+@dataclass(frozen=True)
+class Result:
+    """The verdict on one answer."""
+
+    answer: Answer
+    exact: object
+    places: int  # the decimals it is judged to
+    verdict: str  # right, consistent, wrong
+    matched: str  # what it agreed with: 'exact', 'rounded to K decimals', 'your numbers', ...
+    follows: tuple[str, ...] = ()  # the wrong answers a consistent one follows from
+    yours: object = None  # the value computed from the student's own numbers, when they differ from exact
+    diagnoses: tuple[Diagnosis, ...] = ()
+    note: str = ""  # the explanation when no mistake is named
+
+    @property
+    def name(self) -> str:
+        return self.answer.name
+
+
+@dataclass
+class Report:
+    """Every verdict of one answers file."""
+
+    steps: Steps
+    source: str
+    results: list[Result] = field(default_factory=list)
+
+    def count(self, verdict: str) -> int:
+        return sum(r.verdict == verdict for r in self.results)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows a report as its Markdown: every verdict, where each mistake enters, the corrected steps."""
+        return to_markdown(self)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if all(r.verdict == RIGHT for r in self.results) else 1
+
+    def summary(self) -> str:
+        n = len(self.results)
+        parts = [f"{self.count(RIGHT)} right", f"{self.count(WRONG)} wrong"]
+        consistent = self.count(CONSISTENT)
+        if consistent:
+            parts.append(f"{consistent} consistent with an earlier wrong answer (not counted again)")
+        text = f"{n} answer{'s' if n != 1 else ''}: " + ", ".join(parts) + "."
+        wrong = self.count(WRONG)
+        places = len(_groups(self))
+        if places < wrong:
+            text += f" The {wrong} wrong answers go wrong at {places} step{'s' if places != 1 else ''}."
+        return text
+
+
+class Checker:
+    """Verdicts for a set of answers, with the worlds (recomputations) they need, made on demand."""
+
+    def __init__(self, steps: Steps, answers: list[Answer]):
+        self.steps = steps
+        self.answers = {a.name: a for a in answers}
+        self.written = {a.name: steps.lift(a.value) for a in answers}
+        self.variants = mk.variants(steps.spec)
+        self.order = {name: i for i, name in enumerate(steps.steps)}
+        self._worlds: dict = {}
+        self._results: dict[str, Result] = {}
+        self._frontier: dict[str, tuple] = {}
+        self._counter: dict = {}
+        self._slacks: dict = {}
+        self._regions: dict = {}
+        self._changes: dict = {}
+        self._moved: dict = {}
+
+    def world(self, mistake=None, yours: bool = False, places=None):
+        key = (mistake, yours, places)
+        if key not in self._worlds:
+            self._worlds[key] = self.steps.world(mistake, self.written if yours else None, places)
+        return self._worlds[key]
+
+    # -- follow-through ----------------------------------------------------------------
+    def frontier(self, name: str, mistake=None) -> tuple[str, ...]:
+        """The written answers a step is computed from, through the steps the student did not write."""
+        key = (name, mistake)
+        if key not in self._frontier:
+            world = self.world(mistake, True)
+            found, seen, stack = set(), set(), [name]
+            while stack:
+                current = stack.pop()
+                step = self.steps[current]
+                if step.given:
+                    continue
+                for parent in self.steps.parents(world.formula(step)):
+                    if parent in seen:
+                        continue
+                    seen.add(parent)
+                    if parent in self.written:
+                        found.add(parent)
+                    else:
+                        stack.append(parent)
+            self._frontier[key] = tuple(sorted(found, key=self.order.get))
+        return self._frontier[key]
+
+    def slack(self, name: str, mistake=None):
+        """How much the rounding of the written numbers a step uses can move it (first order).
+
+        The student may have carried more digits than they wrote: each written input p
+        is uncertain by half a unit of its last decimal, and its effect on the step is
+        measured by recomputing the step with p moved by that much.
+        """
+        key = (name, mistake)
+        if key not in self._slacks:
+            base = self.world(mistake, True).computed(name)
+            total = 0
+            for p in self.frontier(name, mistake):
+                h = tolerance(written_places(self.answers[p].number))
+                moved = self._moved.get((mistake, p))
+                if moved is None:
+                    written = dict(self.written)
+                    written[p] = written[p] + self.steps.lift(h)
+                    moved = self._moved[(mistake, p)] = self.steps.world(mistake, written)
+                total = total + abs(moved.computed(name) - base)
+            self._slacks[key] = total
+        return self._slacks[key]
+
+    def roots(self, name: str) -> tuple[str, ...]:
+        """The wrong answers (not merely consistent ones) that a step's written inputs go back to."""
+        found = []
+        for parent in self.frontier(name):
+            result = self.result(parent)
+            if result.verdict == WRONG:
+                found.append(parent)
+            elif result.verdict == CONSISTENT:
+                found.extend(result.follows)
+        return tuple(sorted(set(found), key=self.order.get))
+
+    def _agrees_in(self, answer: Answer, places: int, mistake, yours: bool, family) -> object:
+        """The first rounding of ``family`` whose world agrees with the answer, or False."""
+        for K in family:
+            slack = self.slack(answer.name, mistake) if yours and K is None else 0
+            if agrees(answer.value, self.world(mistake, yours, K).computed(answer.name), places, slack):
+                return "exact" if K is None else K
+        return False
+
+    def fine(self, name: str) -> bool:
+        """True when an answer is right or consistent (no verdict needed: used to weigh diagnoses)."""
+        a = self.answers[name]
+        d = written_places(a.number)
+        if self._agrees_in(a, d, None, False, hand_places(d)) is not False:
+            return True
+        return bool(self.frontier(name)) and self._agrees_in(a, d, None, True, hand_places(d)) is not False
+
+    # -- the verdict ---------------------------------------------------------------------
+    def result(self, name: str) -> Result:
+        if name not in self._results:
+            self._results[name] = self._judge(self.answers[name])
+        return self._results[name]
+
+    def _judge(self, a: Answer) -> Result:
+        steps = self.steps
+        step = steps[a.name]
+        exact = steps.exact(a.name)
+        d = written_places(a.number)
+        family = hand_places(d)
+        if step.given:
+            if agrees(a.value, exact, d):
+                return Result(a, exact, d, RIGHT, "exact")
+            return Result(a, exact, d, WRONG, "", note=self._given_note(a, d))
+        how = self._agrees_in(a, d, None, False, family)
+        if how is not False:
+            return Result(a, exact, d, RIGHT, "exact" if how == "exact" else f"rounded to {how} decimals")
+        front = self.frontier(a.name)
+        yours = self.world(None, True).computed(a.name) if front else None
+        if front:
+            how = self._agrees_in(a, d, None, True, family)
+            if how is not False:
+                roots = self.roots(a.name)
+                matched = "your numbers" if how == "exact" else f"your numbers, rounded to {how} decimals"
+                if not roots:
+                    return Result(a, exact, d, RIGHT, matched)
+                return Result(a, exact, d, CONSISTENT, matched, follows=roots, yours=yours)
+        diagnoses = self._diagnose(a, d, bool(front))
+        note = ""
+        if not diagnoses:
+            note = self._slip_note(a, d, exact, yours)
+        return Result(a, exact, d, WRONG, "", yours=yours if front else None, diagnoses=diagnoses, note=note)
+
+    def _slip_note(self, a: Answer, d: int, exact, yours) -> str:
+        """What to say about a wrong answer no known mistake explains."""
+        for reference, whose in ((exact, "the right value"), (yours, "the value your own numbers give")):
+            if reference is not None and reference != 0 and agrees(-a.value, reference, d):
+                return (f"Your number has the size of {whose}, {shown(reference, DIGITS).text}, but the opposite "
+                        "sign: check the signs in this step.")
+        note = "No mistake derive knows reproduces this value: look for a slip in this step's arithmetic."
+        if d >= 3:
+            for other in self.steps:
+                if other.name not in (a.name, "eta") and agrees(a.value, self.steps.exact(other.name), d):
+                    note += f" Your number is the value of {other.name}: was it written in the wrong place?"
+                    break
+        if yours is not None and not agrees(yours, exact, d + 2):
+            note += f" From your own numbers the step gives {shown(yours, DIGITS).text}."
+        return note
+
+    def _given_note(self, a: Answer, d: int) -> str:
+        steps = self.steps
+        text = f"{a.name} is given in the problem: {a.name} = {shown(steps.exact(a.name), DIGITS).text}."
+        for other in steps:
+            if other.given and other.name not in (a.name, "eta") and agrees(a.value, steps.exact(other.name), d):
+                return text + f" Your number is {other.name}'s: the two may have been mixed up."
+        return text
+
+    def region(self, name: str, yours: bool) -> tuple[str, ...]:
+        """The step and every step it is computed from (not going past the student's numbers when ``yours``)."""
+        key = (name, yours)
+        if key not in self._regions:
+            seen, stack = {name}, [name]
+            while stack:
+                step = self.steps[stack.pop()]
+                if step.given:
+                    continue
+                for parent in self.steps.parents(step.formula):
+                    if parent not in seen and not (yours and parent in self.written):
+                        seen.add(parent)
+                        stack.append(parent)
+            self._regions[key] = tuple(seen)
+        return self._regions[key]
+
+    def changes(self, m, name: str, yours: bool) -> bool:
+        """True when the mistake changes a formula on the way to ``name``, so that it can change its value."""
+        for n in self.region(name, yours):
+            if (m, n) not in self._changes:
+                step = self.steps[n]
+                self._changes[(m, n)] = not step.given and m.formula(step, self.steps) is not None
+            if self._changes[(m, n)]:
+                return True
+        return False
+
+    def _reproduces(self, a: Answer, d: int, m, yours: bool) -> bool:
+        return self.changes(m, a.name, yours) and self._agrees_in(a, d, m, yours, (None, max(d, 0))) is not False
+
+    def _diagnose(self, a: Answer, d: int, has_yours: bool) -> tuple[Diagnosis, ...]:
+        matched = []
+        for index, m in enumerate(self.variants):
+            for yours in ((True, False) if has_yours else (False,)):
+                if self._reproduces(a, d, m, yours):
+                    matched.append(((self._against(m), -self._support(m), index), m, yours))
+                    break
+        matched.sort(key=lambda item: item[0])
+        found, titles = [], set()
+        for _, m, yours in matched:
+            entry = self.entry(a.name, m, yours)
+            title = m.title(self.steps)
+            if title in titles:
+                continue
+            titles.add(title)
+            found.append(Diagnosis(m, title, m.explain(self.steps[entry], self.steps), entry))
+        return tuple(found)
+
+    def _support(self, m) -> int:
+        """How many of the student's wrong answers this mistake reproduces."""
+        key = ("support", m)
+        if key not in self._counter:
+            count = 0
+            for name, a in self.answers.items():
+                if self.steps[name].given or self.fine(name):
+                    continue
+                d = written_places(a.number)
+                has_yours = bool(self.frontier(name))
+                if any(self._reproduces(a, d, m, yours) for yours in ((True, False) if has_yours else (False,))):
+                    count += 1
+            self._counter[key] = count
+        return self._counter[key]
+
+    def _against(self, m) -> int:
+        """How many of the student's right (or consistent) answers this mistake would have changed."""
+        if m not in self._counter:
+            count = 0
+            mistaken, correct = self.world(m, True), self.world(None, True)
+            for name, a in self.answers.items():
+                if self.steps[name].given:
+                    continue
+                d = written_places(a.number)
+                if not agrees(mistaken.computed(name), correct.computed(name), d) and self.fine(name):
+                    count += 1
+            self._counter[m] = count
+        return self._counter[m]
+
+    def entry(self, name: str, m, yours: bool) -> str:
+        """The earliest step (in reading order) where the mistake changes the value, on the way to ``name``."""
+        world = self.world(m, yours)
+        found, seen, stack = [], {name}, [name]
+        while stack:
+            current = stack.pop()
+            step = self.steps[current]
+            if step.given:
+                continue
+            changed = m.formula(step, self.steps)
+            if changed is not None and not _same(world.evaluate(changed), world.evaluate(step.formula)):
+                found.append(current)
+            for parent in self.steps.parents(changed if changed is not None else step.formula):
+                if parent not in seen and not (yours and parent in self.written):
+                    seen.add(parent)
+                    stack.append(parent)
+        return min(found, key=self.order.get) if found else name
+
+
+def check(solution, answers: list[Answer], source: str = "answers") -> Report:
+    """Judge every answer; the results come in the worked solution's reading order."""
+    steps = solution if isinstance(solution, Steps) else Steps(solution)
+    checker = Checker(steps, answers)
+    report = Report(steps, source)
+    report.results = [checker.result(a.name) for a in answers]
+    return report
+
+
+def check_file(spec_source, answers_path) -> Report:
+    """Load a spec (file or preset) and an answers file, and check."""
+
+    steps = Steps(solve(load(spec_source)))
+    steps.verify()
+    return check(steps, load_answers(answers_path, steps), Path(answers_path).name)
+
+
+def check_text(spec_source, text: str, kind: str = "toml", source: str = "") -> Report:
+    """Check answers given as TOML (or JSON) text; ``source`` names where it came from ('' when from code)."""
+
+    steps = Steps(solve(load(spec_source)))
+    return check(steps, parse_answers(text, source or "answers", steps, kind), source)
+
+
+# -- the worked step ---------------------------------------------------------------------------
+
+def _num(x) -> str:
+    return shown(x, DIGITS).text
+
+
+def step_text(steps: Steps, name: str) -> list[str]:
+    """The right step in plain text: the formula, the numbers put in, the value (one per line)."""
+    step = steps[name]
+    value = _num(steps.exact(name))
+    if step.given:
+        return [f"{name} = {value} (given)"]
+    general = formula_text(step.formula)
+    numbers = {steps[p].symbol: _num(steps.exact(p)) for p in steps.parents(step.formula)}
+    filled = formula_text(step.formula, numbers)
+    lines = [f"{name} = {general}"]
+    pad = " " * len(name)
+    for part in (filled, value):
+        if part != lines[-1].split(" = ", 1)[-1]:
+            lines.append(f"{pad} = {part}")
+    return lines
+
+
+def step_latex(steps: Steps, name: str) -> str:
+    """The right step in LaTeX: general form = numbers put in = value."""
+    step = steps[name]
+    x = steps.exact(name)
+    s = shown(x, DIGITS)
+    if step.given:
+        return f"{step.latex} = {s.latex}"
+    values = {steps[p].symbol: steps.exact(p) for p in steps.parents(step.formula)}
+    general = tex(step.formula, steps.latex)
+    filled = with_numbers(step.formula, steps.latex, values, DIGITS)
+    parts = [step.latex, "=", general]
+    if filled != general:
+        parts += ["=", filled]
+    if s.latex != filled:
+        parts += [s.relation, s.latex]
+    return " ".join(parts)
+
+
+# -- the reports ---------------------------------------------------------------------------------
+
+def _verdict_words(r: Result) -> str:
+    if r.verdict == RIGHT:
+        return "right"
+    if r.verdict == CONSISTENT:
+        return "consistent with your " + ", ".join(r.follows)
+    if r.diagnoses:
+        return "wrong: " + r.diagnoses[0].title
+    return "wrong"
+
+
+def _heading(report: Report) -> str:
+    spec = report.steps.spec
+    return f"{spec.title} ({spec.name}): " + (f"answers from {report.source}" if report.source else "the answers given")
+
+
+def _groups(report: Report) -> list[list[Result]]:
+    """The wrong answers, those that go wrong at the same earlier step for the same reason together."""
+    groups: dict = {}
+    for r in report.results:
+        if r.verdict != WRONG:
+            continue
+        first = r.diagnoses[0] if r.diagnoses else None
+        key = (first.title, first.entry) if first and first.entry != r.name else r.name
+        groups.setdefault(key, []).append(r)
+    return list(groups.values())
+
+
+def _one_line(steps: Steps, name: str) -> str:
+    lines = step_text(steps, name)
+    return lines[0] + "".join(" " + line.strip() for line in lines[1:])
+
+
+def to_text(report: Report) -> str:
+    """The terminal report: a table of every answer, then each wrong answer with its diagnosis and the right step."""
+    steps = report.steps
+    rows = [("quantity", "given", "exact", "verdict")]
+    for r in report.results:
+        rows.append((r.name, r.answer.text, _num(r.exact), _verdict_words(r)))
+    widths = [max(len(row[c]) for row in rows) for c in range(3)]
+    lines = [_heading(report), ""]
+    for row in rows:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3])
+    lines += ["", report.summary()]
+    groups = _groups(report)
+    if groups:
+        lines += ["", "Wrong answers", "============="]
+    for group in groups:
+        r = group[0]
+        first = r.diagnoses[0] if r.diagnoses else None
+        if len(group) == 1:
+            lines += ["", f"{r.name} = {r.answer.text} (exact {_num(r.exact)})"]
+        else:
+            lines += ["", f"{len(group)} answers that go wrong at {first.entry}:"]
+            lines += [f"  {g.name} = {g.answer.text} (exact {_num(g.exact)})" for g in group]
+        lines.append(f"  {first.sentence if first else r.note}")
+        if first and len(r.diagnoses) > 1:
+            lines.append("  The value also fits: " + "; ".join(d.title for d in r.diagnoses[1:]) + ".")
+        if first and first.entry != r.name:
+            lines.append("  Where it goes wrong, the right step:")
+            lines += [f"    {line}" for line in step_text(steps, first.entry)]
+        if len(group) == 1 and not steps[r.name].given:
+            lines.append("  The right step:")
+            lines += [f"    {line}" for line in step_text(steps, r.name)]
+        elif len(group) > 1:
+            lines.append("  The right steps:")
+            lines += [f"    {_one_line(steps, g.name)}" for g in group]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("*", "\\*").replace("|", "\\|").replace("<", "&lt;")
+
+
+def to_markdown(report: Report) -> str:
+    """The report in Markdown, the right steps in LaTeX."""
+    steps = report.steps
+    spec = steps.spec
+    lines = [
+        f"# Checking answers: {spec.title}",
+        "",
+        (f"The answers in `{report.source}`" if report.source else "The answers given") + f", checked against the exact solution of `{spec.name}`. An answer is "
+        "right when it agrees with the exact value to the decimals it is written with, allowing for the "
+        "rounding of intermediates a careful hand calculation does; an answer computed correctly from an "
+        "earlier wrong answer is marked consistent with it, so that one slip counts once.",
+        "",
+        "| quantity | given | exact | verdict |",
+        "|---|---|---|---|",
+    ]
+    for r in report.results:
+        lines.append(f"| `{r.name}` | {r.answer.text} | {_num(r.exact)} | {_md(_verdict_words(r))} |")
+    lines += ["", f"**{report.summary()}**"]
+    groups = _groups(report)
+    if groups:
+        lines += ["", "## Wrong answers"]
+    for group in groups:
+        r = group[0]
+        first = r.diagnoses[0] if r.diagnoses else None
+        if len(group) == 1:
+            lines += ["", f"### `{r.name}` = {r.answer.text}", ""]
+        else:
+            names = ", ".join(f"`{g.name}` = {g.answer.text}" for g in group)
+            lines += ["", f"### {len(group)} answers that go wrong at `{first.entry}`", "", names, ""]
+        if first:
+            lines.append(f"**Diagnosis:** {_md(first.sentence)}")
+            if len(r.diagnoses) > 1:
+                lines += ["", "The value also fits: " + "; ".join(_md(d.title) for d in r.diagnoses[1:]) + "."]
+            if first.entry != r.name:
+                lines += ["", "Where it goes wrong, the right step:", "", "$$", step_latex(steps, first.entry), "$$"]
+        else:
+            lines.append(_md(r.note))
+        shown_steps = [g.name for g in group if not steps[g.name].given]
+        if shown_steps:
+            lines += ["", "The right step:" if len(shown_steps) == 1 else "The right steps:", "", "$$"]
+            if len(shown_steps) == 1:
+                lines.append(step_latex(steps, shown_steps[0]))
+            else:
+                lines.append("\\begin{aligned}")
+                lines += [_aligned(step_latex(steps, name)) + r" \\" for name in shown_steps]
+                lines.append("\\end{aligned}")
+            lines.append("$$")
+    return "\n".join(lines) + "\n"
+
+
+def _aligned(step: str) -> str:
+    """A step 'lhs = ...' as an aligned row 'lhs &= ...'."""
+    lhs, rest = step.split(" = ", 1) if " = " in step else (step, "")
+    return f"{lhs} &= {rest}"
+
+
+def to_document(report: Report) -> dict:
+    """The report as plain data (the JSON format)."""
+    spec = report.steps.spec
+    answers = []
+    for r in report.results:
+        entry = {
+            "name": r.name,
+            "label": r.answer.label,
+            "given": r.answer.text,
+            "decimals": r.places,
+            "exact": to_float(r.exact),
+            "exact_text": _num(r.exact),
+            "verdict": r.verdict,
+        }
+        if r.matched:
+            entry["matched"] = r.matched
+        if r.follows:
+            entry["follows_from"] = list(r.follows)
+        if r.yours is not None:
+            entry["from_your_numbers"] = to_float(r.yours)
+        if r.verdict == WRONG:
+            if r.diagnoses:
+                first = r.diagnoses[0]
+                entry["diagnosis"] = {
+                    "mistake": first.mistake.kind,
+                    "layer": first.mistake.layer,
+                    "title": first.title,
+                    "sentence": first.sentence,
+                    "enters_at": first.entry,
+                }
+                if len(r.diagnoses) > 1:
+                    entry["also_fits"] = [d.title for d in r.diagnoses[1:]]
+            else:
+                entry["note"] = r.note
+            if not report.steps[r.name].given:
+                entry["right_step"] = {"text": step_text(report.steps, r.name), "latex": step_latex(report.steps, r.name)}
+        answers.append(entry)
+    return {
+        "spec": spec.name,
+        "title": spec.title,
+        "answers_file": report.source or None,
+        "summary": {
+            "answers": len(report.results),
+            "right": report.count(RIGHT),
+            "wrong": report.count(WRONG),
+            "consistent": report.count(CONSISTENT),
+        },
+        "answers": answers,
+    }
+
+
+def to_json(report: Report) -> str:
+
+    return dumps(to_document(report)) + "\n"
+
+
+RENDERERS = {"text": ("check.txt", to_text), "md": ("check.md", to_markdown), "json": ("check.json", to_json)}

@@ -1,0 +1,94 @@
+"""The solution as plain data: the JSON document (numbers as floats, in the spec's own layout)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from derive.core.numeric import to_float
+from derive.core.quantities import quantities
+from derive.core.solve import Solution
+
+
+def in_layout(matrix, layout: str):
+    """A weight matrix stored (out x in) written back in the spec's layout."""
+    rows = [list(row) for row in matrix]
+    return rows if layout == "out_in" else [list(col) for col in zip(*rows)]
+
+
+def _floats(value):
+    """Nested tuples of exact values as nested lists of floats."""
+    if isinstance(value, (tuple, list)):
+        return [_floats(v) for v in value]
+    return to_float(value)
+
+
+def _parameters(weights, biases, spec):
+    out = {}
+    for l in range(1, spec.layers + 1):
+        out[f"W{l}"] = _floats(in_layout(weights[l], spec.weight_layout))
+        out[f"b{l}"] = _floats(biases[l])
+    return out
+
+
+def document(solution: Solution) -> dict:
+    """The JSON document: loss, forward values, gradients, updated parameters, history, quantities."""
+    s, r = solution.spec, solution.first
+    grads = {}
+    for l in range(1, s.layers + 1):
+        grads[f"W{l}"] = _floats(in_layout(r.grad_W[l], s.weight_layout))
+        grads[f"b{l}"] = _floats(r.grad_b[l])
+    doc = {
+        "title": s.title,
+        "network": {
+            "sizes": list(s.sizes),
+            "activations": list(s.activations),
+            "loss": s.loss,
+            "weight_layout": s.weight_layout,
+            "learning_rate": to_float(s.learning_rate),
+            "update_biases": s.update_biases,
+            "steps": s.steps,
+            "notation": solution.notation.scheme,
+        },
+        "exact": solution.exact,
+        "verification": solution.verification.method,
+        "loss": to_float(r.loss),
+        "forward": [{"net": _floats(r.net[l]), "out": _floats(r.out[l])} for l in range(1, s.layers + 1)],
+        "gradients": grads,
+        "updated": _parameters(r.new_weights, r.new_biases, s),
+        "history": _floats(solution.history),
+    }
+    if s.steps > 1:
+        doc["final"] = _parameters(solution.final_weights, solution.final_biases, s)
+    doc["quantities"] = {name: to_float(v) for name, v in quantities(solution).items()}
+    return doc
+
+
+#: json.dumps(value, ensure_ascii=False) without making a new encoder for every value
+_encode = json.JSONEncoder(ensure_ascii=False).encode
+#: what that encoder does with a str (json.encoder's own choice of the C or Python function)
+_encode_str = json.encoder.encode_basestring
+
+
+def _scalar(value) -> str:
+    """One value as JSON text, exactly as json.dumps(value, ensure_ascii=False) writes it."""
+    if type(value) is float and math.isfinite(value):
+        return float.__repr__(value)  # what the encoder writes for a finite float
+    return _encode(value)
+
+
+def dumps(value, depth: int = 0) -> str:
+    """JSON text with objects indented and every list of numbers on one line (matrices row by row)."""
+    pad, inner = " " * depth, " " * (depth + 1)
+    if isinstance(value, dict) and value:
+        items = (f"{inner}{_encode_str(k) if type(k) is str else json.dumps(k, ensure_ascii=False)}: "
+                 f"{dumps(v, depth + 1) if isinstance(v, (dict, list)) else _scalar(v)}" for k, v in value.items())
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(value, list) and any(isinstance(v, (list, dict)) for v in value):
+        return "[\n" + ",\n".join(f"{inner}{dumps(v, depth + 1)}" for v in value) + f"\n{pad}]"
+    return _encode(value)
+
+
+def to_json(solution: Solution) -> str:
+    """The JSON document as text (deterministic: insertion order, shortest float repr)."""
+    return dumps(document(solution)) + "\n"
