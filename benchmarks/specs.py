@@ -77,3 +77,35 @@ def large_toml(hidden_activation: str = "relu", output_activation: str = "identi
     name = "-".join(map(str, sizes))
     return toml_spec(f"A {name} {hidden_activation} network", sizes, acts, "mse", "out_in",
                      weights, biases, inputs, targets)
+
+
+def deep_toml(depth: int, activation: str = "relu", width: int = 20, n_in: int = 10, n_out: int = 1,
+              seed: int = 20) -> str:
+    """A 10-[20]xdepth-1 network (the issue's depth series): hidden layers of ``activation``, identity output, mse."""
+    sizes = (n_in, *([width] * depth), n_out)
+    rng = random.Random(seed + depth)
+    weights, biases = [], []
+    for n_i, n_o in zip(sizes, sizes[1:]):
+        bound = (3 / n_i) ** 0.5 if activation != "relu" else (6 / n_i) ** 0.5
+        weights.append([[round(rng.uniform(-bound, bound), 4) for _ in range(n_i)] for _ in range(n_o)])
+        biases.append([round(rng.uniform(-0.1, 0.1), 4) for _ in range(n_o)])
+    inputs = [[round(rng.gauss(0, 1), 4) for _ in range(n_in)]]
+    targets = [[round(rng.gauss(0, 1), 4) for _ in range(n_out)]]
+    acts = [activation] * depth + ["identity"]
+    return toml_spec(f"A {n_in}-[{width}]x{depth}-{n_out} {activation} network", sizes, acts, "mse", "out_in",
+                     weights, biases, inputs, targets)
+
+
+def mazur_batch_toml(samples: int, seed: int = 1000) -> str:
+    """The mazur preset's network and parameters with ``samples`` samples (the first is the blog's)."""
+    import tomllib
+
+    preset = tomllib.loads((ROOT / "derive" / "presets" / "mazur.toml").read_text(encoding="utf-8"))
+    rng = random.Random(seed)
+    inputs = [preset["data"]["inputs"][0]] + [[round(rng.random(), 4) for _ in range(2)] for _ in range(samples - 1)]
+    targets = [preset["data"]["targets"][0]] + [[round(rng.random(), 4) for _ in range(2)]
+                                                for _ in range(samples - 1)]
+    p, net = preset["parameters"], preset["network"]
+    return toml_spec(f"mazur with {samples} samples", net["sizes"], net["activations"], net["loss"],
+                     net.get("weight_layout", "out_in"), [p["W1"], p["W2"]], [p["b1"], p["b2"]], inputs, targets,
+                     learning_rate=preset["training"]["learning_rate"])

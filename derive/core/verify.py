@@ -30,6 +30,10 @@ SYMBOLIC_LIMIT = 16
 FULL_LIMIT = 50
 #: on larger networks, this many parameters per layer (weights and biases) are checked
 SAMPLE_PER_LAYER = 12
+#: the direct derivative of the composed loss is taken up to this depth, batch and size (beyond: tangent.py)
+COMPOSED_LAYERS = 3
+COMPOSED_BATCH = 8
+COMPOSED_PARAMETERS = 1000
 
 
 @dataclass(frozen=True)
@@ -173,22 +177,36 @@ def direct_derivative(spec, rules, run, key):
     return evaluate(sp.diff(loss, p), constants)
 
 
-def check(spec: NetworkSpec, rules: Rules, run: Pass, derivation=None, every_parameter: bool = False) -> Verification:
-    """Compare the chain rule with the direct derivative; raise ChainRuleMismatch on any difference.
+def composed_is_cheap(spec: NetworkSpec) -> bool:
+    """True when composing the loss as one SymPy expression per parameter is cheap (shallow, small batch)."""
+    return spec.layers <= COMPOSED_LAYERS and spec.batch <= COMPOSED_BATCH and spec.parameter_count <= COMPOSED_PARAMETERS
 
-    Small networks are checked for every parameter, large ones on a fixed sample
-    unless ``every_parameter`` is set.
+
+def check(spec: NetworkSpec, rules: Rules, run: Pass, derivation=None, every_parameter: bool = False) -> Verification:
+    """Check the backward sweep independently; raise ChainRuleMismatch on any difference.
+
+    Shallow networks with a small batch: each parameter's derivative against
+    SymPy's direct derivative of the composed loss (every parameter of a small
+    network, a fixed sample of a large one unless ``every_parameter``), and, with
+    a ``derivation`` and at most SYMBOLIC_LIMIT parameters, the chain rule's
+    general form proved equal to the direct derivative once per architecture.
+    Deep or wide networks and large batches: the layer-by-layer check of
+    :mod:`derive.tangent` (local derivatives against SymPy's, then forward mode),
+    whose cost grows linearly with depth and batch size.
     """
+    if not composed_is_cheap(spec):
+        return check_layered(spec, rules, run, every_parameter)
     keys = chosen(spec, every_parameter)
+    symbolic, directs = 0, {}
+    if derivation is not None and spec.parameter_count <= SYMBOLIC_LIMIT:
+        # the proof's direct derivatives are functions of every number: put this network's in
+        symbolic, directs = check_symbolic(spec, rules, run, derivation)
     for key in keys:
         kind, l, j, i = key
         chain = run.grad_W[l][j][i] if kind == "W" else run.grad_b[l][j]
-        direct = direct_derivative(spec, rules, run, key)
+        direct = directs[key] if key in directs else direct_derivative(spec, rules, run, key)
         if not _same(chain, direct):
             raise ChainRuleMismatch(f"{kind}{l}[{j}][{i}]: chain rule {chain} != direct derivative {direct}")
-    symbolic = 0
-    if derivation is not None and spec.parameter_count <= SYMBOLIC_LIMIT:
-        symbolic = check_symbolic(spec, rules, run, derivation)
     total = spec.parameter_count
     if len(keys) == total:
         method = f"all {total} derivatives agree with SymPy's direct derivative of the composed loss"
@@ -200,26 +218,120 @@ def check(spec: NetworkSpec, rules: Rules, run: Pass, derivation=None, every_par
     return Verification(len(keys), total, symbolic, method)
 
 
-def check_symbolic(spec, rules, run, derivation) -> int:
-    """Prove each chain-rule expression equal to the direct derivative of the fully composed loss."""
-    graph = derivation.graph
+def layered_sample(spec: NetworkSpec, every_parameter: bool = False) -> list[tuple]:
+    """The parameters followed one by one in forward mode: all of a small network, else a few per layer."""
+    every = list(parameters(spec))
+    if every_parameter or len(every) <= FULL_LIMIT:
+        return every
+    rng = random.Random(20260101)
+    picked = []
+    for l in range(1, spec.layers + 1):
+        weights = [("W", l, j, i) for j in range(spec.sizes[l]) for i in range(spec.sizes[l - 1])]
+        picked += [weights[0], weights[-1], ("b", l, 0, None), rng.choice(weights)]
+    return sorted(set(picked), key=_position)
+
+
+def check_layered(spec: NetworkSpec, rules: Rules, run: Pass, every_parameter: bool = False) -> Verification:
+    """Local derivatives of every layer against SymPy's, then forward-mode derivatives against the sweep."""
+    from . import tangent
+
+    tangent.check_locals(spec, rules, run)
+    keys = layered_sample(spec, every_parameter)
+    dirs = tangent.directions(spec)
+    tangent.check_forward(spec, rules, run, keys, dirs)
+    total, L = spec.parameter_count, spec.layers
+    which = (f"all {total} parameters" if len(keys) == total
+             else f"{len(keys)} of the {total} parameters (a fixed sample from every layer)")
+    method = (f"checked layer by layer: every net input, output and local derivative of the {L} layers equals "
+              f"its definition and SymPy's derivative of it at the point, and derivatives pushed forward "
+              f"(forward mode) from {which} and along {len(dirs)} random directions (through all parameters, and "
+              "through each layer's) "
+              "agree with the backward sweep; the loss was not composed symbolically across the layers")
+    return Verification(len(keys), total, 0, method)
+
+
+#: architectures whose chain-rule expressions were proved equal to the direct derivatives (this process)
+_PROVED: dict = {}
+
+
+def architecture(spec: NetworkSpec) -> tuple:
+    """What the symbolic proof depends on: the numbers are symbols in it."""
+    return (spec.sizes, spec.activations, spec.loss, spec.batch)
+
+
+def check_symbolic(spec, rules, run, derivation) -> tuple[int, dict]:
+    """Prove each chain-rule expression equal to the direct derivative of the fully composed loss.
+
+    The proof is about the architecture: parameters, inputs and targets are all
+    symbols, so it is made once per architecture and process (40 worksheet
+    versions of one network, or many steps, reuse it). Returns the number of
+    parameters proved and each one's direct derivative evaluated at this run's numbers.
+    """
+    key = architecture(spec)
+    if key not in _PROVED:
+        _PROVED[key] = prove_structure(spec, rules, derivation.graph)
+    directs, index = _PROVED[key]
+    targets = rules.lift(spec.targets)
+    env = _Numbers(index, run, targets)
+    memo: dict = {}
+    return len(directs), {k: evaluate(expr, env, memo) for k, expr in directs.items()}
+
+
+class _Numbers(dict):
+    """A symbol of the proof's graph mapped to its number in one run (looked up on first use)."""
+
+    def __init__(self, index, run, targets):
+        super().__init__()
+        self.index, self.run, self.targets = index, run, targets
+
+    def __missing__(self, symbol):
+        kind, *at = self.index[symbol]
+        r = self.run
+        value = (r.weights[at[0]][at[1]][at[2]] if kind == "W" else r.biases[at[0]][at[1]] if kind == "b"
+                 else r.out[0][at[1]][at[2]] if kind == "out" else self.targets[at[0]][at[1]])
+        self[symbol] = value
+        return value
+
+
+def prove_structure(spec, rules, graph) -> tuple[dict, dict]:
+    """Compare, at random points of every symbol, each chain-rule expression with the direct derivative.
+
+    Returns each parameter's direct derivative (an expression in every parameter,
+    input and target) and where each of its symbols' values lives (the graph's index).
+    """
     keys = list(parameters(spec))
     symbols = {key: (graph.W(key[1], key[2], key[3]) if key[0] == "W" else graph.b(key[1], key[2])) for key in keys}
-    loss = composed_loss(spec, rules, run, symbols, branch=False)
-    compose = _Composer(spec, rules, run, graph, symbols)
-    rng = random.Random(7)
+    compose = _Composer(spec, rules, None, graph, symbols)
+    L = spec.layers
+    total = sp.Add(*(
+        rules.loss_term.xreplace({fn.a: compose(graph.out(L, s, k)), fn.t: graph.t(s, k)})
+        for s in range(spec.batch) for k in range(spec.sizes[-1])
+    ))
+    weight = rules.batch_weight
+    loss = sp.Rational(weight.numerator, weight.denominator) * total
+    pairs = []
     for key in keys:
-        record = derivation.gradient(key[0], key[1], key[2], key[3])
-        chain = compose(record.gradient.general)
-        direct = sp.diff(loss, symbols[key])
-        # Two expressions built from exp, log and rational operations that agree at random points
-        # are the same function (with probability 1); cancel() would take minutes on sigmoid nets.
-        for _ in range(3):
-            point = {s: Fraction(rng.randint(-999, 999), 1000) for s in symbols.values()}
-            a, b = evaluate(chain, point), evaluate(direct, point)
+        kind, l, j, i = key
+        parameter = symbols[key]
+        chain = graph.batch_weight * sp.Add(*(
+            graph.delta(l, s, j) * graph.dnet_dparent(l, s, j, parameter, i if kind == "W" else None)
+            for s in range(spec.batch)
+        ))
+        pairs.append((key, compose(chain), sp.diff(loss, parameter)))
+    free = set(symbols.values()) | {graph.out(0, s, i) for s in range(spec.batch) for i in range(spec.sizes[0])}
+    targets = {graph.t(s, k) for s in range(spec.batch) for k in range(spec.sizes[-1])}
+    rng = random.Random(7)
+    # Two expressions built from exp, log and rational operations that agree at random points
+    # are the same function (with probability 1); cancel() would take minutes on sigmoid nets.
+    for _ in range(2):
+        point = {s: Fraction(rng.randint(-999, 999), 1000) for s in sorted(free, key=str)}
+        point.update({t: Fraction(rng.randint(1, 999), 1000) for t in sorted(targets, key=str)})
+        memo: dict = {}
+        for key, chain, direct in pairs:
+            a, b = evaluate(chain, point, memo), evaluate(direct, point, memo)
             if not _same(a, b):
-                raise ChainRuleMismatch(f"{record.gradient.name.text}: chain rule and direct derivative differ")
-    return len(keys)
+                raise ChainRuleMismatch(f"{key[0]}{key[1]}[{key[2]}][{key[3]}]: chain rule and direct derivative differ")
+    return {key: direct for key, _, direct in pairs}, dict(graph.index)
 
 
 class _Composer:
@@ -240,10 +352,8 @@ class _Composer:
             return self.memo[s]
         g, spec = self.graph, self.spec
         kind, *at = g.index[s]
-        if kind == "out" and at[0] == 0:
-            value = sympy_number(self.rules.lift(spec.inputs)[at[1]][at[2]])
-        elif kind == "t":
-            value = sympy_number(self.rules.lift(spec.targets)[at[0]][at[1]])
+        if kind in ("out", "t") and (kind == "t" or at[0] == 0):
+            value = s  # inputs and targets stay symbols: the proof holds for any numbers
         elif kind == "net":
             l, smp, j = at
             value = self(sp.Add(*g.net_terms(l, smp, j)))
