@@ -61,10 +61,12 @@ def escape_markdown(text: str) -> str:
 
 
 def escape_xml(text: str) -> str:
-    """Plain text made safe for XML and HTML."""
-
+    """Plain text made safe for XML and HTML (as xml.sax.saxutils.escape with quotes, whose import pulls in
+    urllib, http.client, ssl and email: too much for one function on the start-up path)."""
     text = "".join(ch for ch in str(text) if ch in "\n\t" or ord(ch) >= 32)
-    return escape(text, {'"': "&quot;", "'": "&#39;"})
+    # & first, so that the entities written after it are not escaped again
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#39;"))
 
 
 def md_math(latex: str) -> str:
