@@ -9,11 +9,13 @@ mutating the nodes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import sympy as sp
 
+from derive.core import balls
+from derive.core import flintpass
 from derive.core import functions as fn
 from derive.core.numeric import evaluate, lift, tame
 from derive.core.spec import NetworkSpec
@@ -48,6 +50,8 @@ class Rules:
 
     def lift(self, values):
         """Nested tuples of spec numbers in this network's number domain."""
+        if self.exact:
+            return values  # lift() leaves a rational as it is
         if isinstance(values, tuple):
             return tuple(self.lift(v) for v in values)
         return lift(values, self.exact)
@@ -77,6 +81,8 @@ class Pass:
     grad_b: tuple
     new_weights: tuple
     new_biases: tuple
+    #: the same values as FLINT matrices (flintpass.Matrices) when the products ran on FLINT, else None
+    matrices: object = field(default=None, compare=False, repr=False)
 
     @property
     def layers(self) -> int:
@@ -85,6 +91,8 @@ class Pass:
 
 def forward(spec: NetworkSpec, rules: Rules, weights, biases):
     """net, out per layer, each output's loss contribution, each sample's loss and the loss."""
+    if rules.exact and flintpass.available() and flintpass.exact_network(weights, biases):
+        return flintpass.forward(spec, rules, weights, biases)[:5]
     net, out = [()], [rules.lift(spec.inputs)]
     for l in range(1, spec.layers + 1):
         W, b = weights[l], biases[l]
@@ -110,10 +118,21 @@ def forward(spec: NetworkSpec, rules: Rules, weights, biases):
     return tuple(net), tuple(out), errors, sample_losses, loss
 
 
-def run(spec: NetworkSpec, rules: Rules, weights=None, biases=None) -> Pass:
-    """Forward pass, backward pass and one SGD update at the given parameters (default: the spec's)."""
+def run(spec: NetworkSpec, rules: Rules, weights=None, biases=None, certify: bool = True) -> Pass:
+    """Forward pass, backward pass and one SGD update at the given parameters (default: the spec's).
+
+    A rational network's products run on FLINT (exact, the same values). A non-rational
+    network's pass runs on FLINT balls with every value certified to 30 digits
+    (:mod:`derive.balls`); with ``certify`` false (the later steps of a long run,
+    whose losses only are shown) on the 200-bit mpmath loops below, which are faster
+    per small step.
+    """
     weights = (None, *rules.lift(spec.weights)) if weights is None else weights
     biases = (None, *rules.lift(spec.biases)) if biases is None else biases
+    if rules.exact and flintpass.available() and flintpass.exact_network(weights, biases):
+        return flintpass.run(spec, rules, weights, biases, Pass)
+    if certify and not rules.exact and balls.available():
+        return balls.pass_of(spec, rules, weights, biases, Pass)
     targets = rules.lift(spec.targets)
     net, out, errors, sample_losses, loss = forward(spec, rules, weights, biases)
     L, N = spec.layers, spec.batch

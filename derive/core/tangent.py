@@ -26,9 +26,9 @@ from functools import lru_cache
 
 import sympy as sp
 
-from . import functions as fn
-from .derivation import ChainRuleMismatch, _same
-from .numeric import evaluate, is_exact, to_mp
+from derive.core import functions as fn
+from derive.core.derivation import ChainRuleMismatch, _same
+from derive.core.numeric import evaluate, is_exact, to_mp
 
 try:  # python-flint; without it the same products run on nested lists (slower, same values)
     import flint
@@ -43,15 +43,25 @@ PRECISIONS = (320, 1024, 4096)
 
 def check_locals(spec, rules, run) -> None:
     """Every net input, output and local derivative of the sweep against the layer's definition at the point."""
+    if flint is not None and not rules.exact:
+        with _precision(PRECISIONS[0]):
+            return _check_locals(spec, rules, run)
+    return _check_locals(spec, rules, run)
+
+
+def _check_locals(spec, rules, run) -> None:
     targets = rules.lift(spec.targets)
+    backend = _backend(rules)
     for l in range(1, spec.layers + 1):
         act = fn.ACTIVATIONS[spec.activations[l - 1]]
-        W, b = run.weights[l], run.biases[l]
+        # net = W out + b for every sample at once, from the weights and the layer below
+        Z = backend.add(backend.mul(_weights(run, l, backend), _outs(run, l - 1, backend)),
+                        backend.matrix([[x] * spec.batch for x in run.biases[l]]))
+        nets = backend.rows(Z)
         for s in range(spec.batch):
-            prev, net, out = run.out[l - 1][s], run.net[l][s], run.out[l][s]
-            for j, row in enumerate(W):
-                z = sum((w * a for w, a in zip(row, prev)), b[j])
-                _expect(z, net[j], f"net of unit {j + 1} in layer {l}, sample {s + 1}")
+            net, out = run.net[l][s], run.out[l][s]
+            for j in range(len(net)):
+                _expect(backend.value(nets[j][s]), net[j], f"net of unit {j + 1} in layer {l}, sample {s + 1}")
             if act.coupled:
                 _check_softmax(act, l, s, net, out, run)
                 continue
@@ -94,6 +104,26 @@ def _check_softmax(act, l, s, net, out, run) -> None:
                     f"d out_{k + 1}/d net_{j + 1} in layer {l}, sample {s + 1}")
 
 
+def _backend(rules):
+    if flint is None:
+        return _Lists(rules.exact)
+    return _Flint(rules.exact)
+
+
+def _weights(run, l, backend):
+    """Layer l's weights as the backend's matrix (the sweep's own FLINT matrix when it has one)."""
+    if run.matrices is not None and isinstance(backend, _Flint) and backend.exact:
+        return run.matrices.weights[l]
+    return backend.matrix(run.weights[l])
+
+
+def _outs(run, l, backend):
+    """Layer l's outputs as (units x samples)."""
+    if run.matrices is not None and isinstance(backend, _Flint) and backend.exact:
+        return run.matrices.out[l]
+    return backend.matrix(list(zip(*run.out[l])))
+
+
 def _expect(value, sweep, what: str) -> None:
     if not _same(value, sweep):
         raise ChainRuleMismatch(f"{what}: the definition gives {value}, the sweep gave {sweep}")
@@ -126,6 +156,9 @@ class _Lists:
     def scale(self, A, x):
         return [[a * x for a in row] for row in A]
 
+    def dot(self, xs, ys):
+        return sum((x * y for x, y in zip(xs, ys)), Fraction(0))
+
     def value(self, x):
         return x
 
@@ -138,11 +171,13 @@ class _Flint:
         self.mat = flint.fmpq_mat if exact else flint.arb_mat
 
     def number(self, x):
-        if isinstance(x, (Fraction, int)):
+        kind = type(x)
+        if kind is Fraction:
             x = flint.fmpq(x.numerator, x.denominator)
-        if self.exact:
-            return x
-        return x if type(x) is flint.arb else flint.arb(x)
+            return x if self.exact else flint.arb(x)
+        if self.exact or kind is int or kind is flint.arb:
+            return x  # FLINT's matrices take ints as they are
+        return flint.arb(x)
 
     def matrix(self, rows):
         rows = [list(r) for r in rows]
@@ -165,7 +200,12 @@ class _Flint:
         """A result back as the sweep's type: Fraction, or the ball's midpoint as an mpf."""
         if self.exact:
             return Fraction(int(x.p), int(x.q))
-        return x
+        return to_mp(_mid(x))
+
+    def dot(self, xs, ys):
+        xs, ys = list(xs), list(ys)
+        row = self.mat(1, len(xs), [self.number(x) for x in xs])
+        return (row * self.mat(len(ys), 1, [self.number(y) for y in ys])).entries()[0]
 
 
 def unit_columns(spec, keys):
@@ -183,9 +223,12 @@ def directions(spec, count: int = DIRECTIONS):
     rng = random.Random(20260115)
     L = spec.layers
 
+    digits = range(-9, 10)
+
     def layer(l):
-        return ([[rng.randint(-9, 9) for _ in range(spec.sizes[l - 1])] for _ in range(spec.sizes[l])],
-                [rng.randint(-9, 9) for _ in range(spec.sizes[l])])
+        n = spec.sizes[l - 1]
+        flat = rng.choices(digits, k=n * spec.sizes[l])
+        return [flat[j * n:(j + 1) * n] for j in range(spec.sizes[l])], rng.choices(digits, k=spec.sizes[l])
 
     made = []
     for _ in range(count):
@@ -205,9 +248,9 @@ def forward_mode(spec, rules, run, keys, dirs, backend):
     P = len(keys) + len(dirs)
     seeds = unit_columns(spec, keys)
     m = backend
-    W = [None] + [m.matrix(run.weights[l]) for l in range(1, L + 1)]
+    W = [None] + [_weights(run, l, m) for l in range(1, L + 1)]
     # each layer's outputs as a matrix with the samples as columns, for the directions' seeds
-    A = [m.matrix(list(zip(*run.out[l]))) for l in range(L)]
+    A = [_outs(run, l, m) for l in range(L)]
     dir_seeds = [None]
     for l in range(1, L + 1):
         per_dir = []
@@ -241,20 +284,23 @@ def forward_mode(spec, rules, run, keys, dirs, backend):
             T = m.mul(local, X)
         g = m.mul(m.matrix([run.dE_dout[L][s]]), T)
         total = g if total is None else m.add(total, g)
-    return [m.value(x) for x in m.rows(m.scale(total, rules.batch_weight))[0]]
+    return m.rows(m.scale(total, rules.batch_weight))[0]
 
 
-def swept(spec, run, keys, dirs):
+def swept(spec, run, keys, dirs, backend):
     """The sweep's values of the same derivatives: gradients, and their sums along each direction."""
     values = [run.grad_W[l][j][i] if kind == "W" else run.grad_b[l][j] for kind, l, j, i in keys]
+    mats = run.matrices if isinstance(backend, _Flint) and backend.exact else None
     for RW, Rb in dirs:
         total = Fraction(0)
         for l in range(1, spec.layers + 1):
             if RW[l] is None:
                 continue
-            for j in range(spec.sizes[l]):
-                total += sum((r * g for r, g in zip(RW[l][j], run.grad_W[l][j])), Fraction(0))
-                total += Rb[l][j] * run.grad_b[l][j]
+            if mats is not None:
+                grads = mats.grad_W[l].entries() + mats.grad_b[l].entries()
+            else:
+                grads = [g for row in run.grad_W[l] for g in row] + list(run.grad_b[l])
+            total = total + backend.value(backend.dot([r for row in RW[l] for r in row] + Rb[l], grads))
         values.append(total)
     return values
 
@@ -262,22 +308,25 @@ def swept(spec, run, keys, dirs):
 def check_forward(spec, rules, run, keys, dirs) -> None:
     """Forward-mode derivatives along the sampled parameters and directions against the sweep's."""
     names = [f"{kind}{l}[{j}][{i}]" for kind, l, j, i in keys] + [f"direction {d + 1}" for d in range(len(dirs))]
-    expected = swept(spec, run, keys, dirs)
-    if flint is None or rules.exact:
-        found = forward_mode(spec, rules, run, keys, dirs, (_Flint if flint else _Lists)(True if rules.exact else False))
+    backend = _backend(rules)
+    if not isinstance(backend, _Flint) or rules.exact:
+        expected = swept(spec, run, keys, dirs, backend)
+        found = forward_mode(spec, rules, run, keys, dirs, backend)
         for name, got, want in zip(names, found, expected):
+            got = backend.value(got)
             if not _same(want, got):
                 raise ChainRuleMismatch(f"{name}: chain rule {want} != forward-mode derivative {got}")
         return
     for prec in PRECISIONS:
         with _precision(prec):
-            balls = forward_mode(spec, rules, run, keys, dirs, _Flint(False))
+            expected = swept(spec, run, keys, dirs, backend)
+            balls = forward_mode(spec, rules, run, keys, dirs, backend)
             undecided = False
             for name, ball, want in zip(names, balls, expected):
-                got = to_mp(_mid(ball))
+                got = backend.value(ball)
                 if _same(want, got):
                     continue
-                if ball.contains(flint.arb(want)) or ball.rad() > abs(ball.mid()) * flint.arb(10) ** -30:
+                if ball.contains(backend.number(want)) or ball.rad() > abs(ball.mid()) * flint.arb(10) ** -30:
                     undecided = True  # too wide to tell at this precision
                     continue
                 raise ChainRuleMismatch(f"{name}: chain rule {want} != forward-mode derivative {got}")
@@ -288,7 +337,7 @@ def check_forward(spec, rules, run, keys, dirs) -> None:
 
 def _mid(ball):
     """A ball's midpoint as an mpf of derive's context."""
-    from .numeric import MP
+    from derive.core.numeric import MP
 
     man, exp = ball.mid().man_exp()
     return MP.mpf((int(man), int(exp)))

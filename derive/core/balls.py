@@ -1,0 +1,327 @@
+"""Ball arithmetic on FLINT (arb): a non-rational network's pass with every value's error bounded.
+
+Sigmoid, tanh, softmax and the logarithms of the cross-entropies are not rational,
+so their values are balls: a midpoint and a radius that provably contains the
+true value. The pass runs with ``arb_mat`` products and the SymPy definitions
+compiled to arb functions, at a working precision raised until every value's
+radius is below half a unit of its ``DIGITS``-th significant digit: every one of
+those digits is then proven (:func:`certified`). The rest of derive receives the
+midpoints as mpf of its 200-bit context (see :mod:`derive.numeric`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+import sympy as sp
+
+from derive.core import functions as fn
+from derive.core.numeric import MP, PREC_BITS
+
+try:
+    import flint
+except ImportError:  # pragma: no cover - platforms without a python-flint wheel keep numeric.py's mpmath
+    flint = None
+
+#: significant digits every value is certified to
+DIGITS = 30
+#: working precisions tried in turn (bits); the first is above the 200 bits the midpoints are handed on with
+PRECISIONS = (256, 512, 1024, 2048, 4096)
+
+
+def available() -> bool:
+    return flint is not None
+
+
+# -- SymPy expressions as arb functions -------------------------------------------------
+
+@lru_cache(maxsize=None)
+def compiled(expr: sp.Expr):
+    """A function of an environment (symbol -> arb) equal to the expression, on balls."""
+    return _compile(expr)
+
+
+def _compile(expr):
+    if expr.is_Symbol:
+        return lambda env: env[expr]
+    if expr.is_Rational:
+        value = Fraction(int(expr.p), int(expr.q))
+        q = flint.fmpq(value.numerator, value.denominator)
+        return lambda env: flint.arb(q)
+    if expr.is_Add or expr.is_Mul:
+        parts = [_compile(a) for a in expr.args]
+        if expr.is_Add:
+            def add(env):
+                total = parts[0](env)
+                for p in parts[1:]:
+                    total = total + p(env)
+                return total
+            return add
+
+        def mul(env):
+            total = parts[0](env)
+            for p in parts[1:]:
+                total = total * p(env)
+            return total
+        return mul
+    if expr.is_Pow and expr.args[1].is_Integer:
+        base, n = _compile(expr.args[0]), int(expr.args[1])
+        if n == -1:
+            return lambda env: 1 / base(env)
+        return lambda env: base(env) ** n
+    if isinstance(expr, (sp.exp, sp.log, sp.tanh)):
+        arg = _compile(expr.args[0])
+        if isinstance(expr, sp.exp):
+            return lambda env: arg(env).exp()
+        if isinstance(expr, sp.tanh):
+            return lambda env: arg(env).tanh()
+
+        def log(env):
+            x = arg(env)
+            if not x > 0:
+                raise ValueError("logarithm of a value that is not positive")
+            return x.log()
+        return log
+    if isinstance(expr, sp.Piecewise):
+        branches = [(_compile(piece), _condition(c)) for piece, c in expr.args]
+
+        def piecewise(env):
+            for piece, holds in branches:
+                if holds(env):
+                    return piece(env)
+            raise ValueError(f"no branch of {expr} applies")
+        return piecewise
+    raise TypeError(f"no ball arithmetic for {type(expr).__name__}: {expr}")
+
+
+class Undecided(ArithmeticError):
+    """A comparison a ball cannot decide at this precision (it holds the boundary)."""
+
+
+_SIGNS = {sp.StrictGreaterThan: (1,), sp.GreaterThan: (1, 0), sp.StrictLessThan: (-1,), sp.LessThan: (-1, 0),
+          sp.Equality: (0,), sp.Unequality: (1, -1)}
+
+
+def _condition(c):
+    if c is sp.true:
+        return lambda env: True
+    if c is sp.false:
+        return lambda env: False
+    if isinstance(c, (sp.And, sp.Or)):
+        parts = [_condition(a) for a in c.args]
+        if isinstance(c, sp.And):
+            return lambda env: all(p(env) for p in parts)
+        return lambda env: any(p(env) for p in parts)
+    if type(c) not in _SIGNS:
+        raise TypeError(f"no ball arithmetic for the condition {c}")
+    left, right, wanted = _compile(c.args[0]), _compile(c.args[1]), _SIGNS[type(c)]
+
+    def holds(env):
+        d = left(env) - right(env)
+        sign = 1 if d > 0 else -1 if d < 0 else 0 if d.is_exact() and d.is_zero() else None
+        if sign is None:
+            raise Undecided(str(c))
+        return sign in wanted
+    return holds
+
+
+# -- the pass -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BallPass:
+    """Every value of one pass as arb balls, indexed as :class:`derive.backprop.Pass`; ``prec`` in bits."""
+
+    net: tuple
+    out: tuple
+    errors: tuple
+    sample_losses: tuple
+    loss: object
+    dE_dout: tuple
+    dout_dnet: tuple
+    jacobian: tuple
+    delta: tuple
+    grad_W: tuple
+    grad_b: tuple
+    new_weights: tuple
+    new_biases: tuple
+    prec: int
+
+    def values(self):
+        """Every ball of the pass."""
+        def walk(x):
+            if isinstance(x, (tuple, list)):
+                for v in x:
+                    yield from walk(v)
+            elif x is not None:
+                yield x
+        for name in ("net", "out", "errors", "sample_losses", "loss", "dE_dout", "dout_dnet", "jacobian", "delta",
+                     "grad_W", "grad_b", "new_weights", "new_biases"):
+            yield from walk(getattr(self, name))
+
+
+def ball(x):
+    """A Fraction, int, mpf or ball as an arb at the current precision (exact for the first three when it fits)."""
+    if isinstance(x, flint.arb):
+        return x
+    if isinstance(x, (Fraction, int)):
+        return flint.arb(flint.fmpq(x.numerator, x.denominator))
+    return flint.arb(x)
+
+
+def _mat(rows):
+    rows = [list(r) for r in rows]
+    return flint.arb_mat(len(rows), len(rows[0]) if rows else 0, [ball(x) for r in rows for x in r])
+
+
+def _rows(m):
+    return tuple(tuple(r) for r in m.tolist())
+
+
+def run_balls(spec, rules, weights, biases) -> BallPass:
+    """One forward pass, backward pass and update on balls at the current FLINT precision."""
+    L, N = spec.layers, spec.batch
+    W = [None] + [_mat(weights[l]) for l in range(1, L + 1)]
+    b = [None] + [_mat([[x] for x in biases[l]]) for l in range(1, L + 1)]
+    ones = flint.arb_mat(1, N, [1] * N)
+    A = [_mat(list(zip(*spec.inputs)))]
+    net, out = [()], [tuple(tuple(ball(x) for x in row) for row in spec.inputs)]
+    for l in range(1, L + 1):
+        definition, _, cross = rules.activations[l]
+        Z = W[l] * A[l - 1] + b[l] * ones
+        z_rows = _rows(Z.transpose())
+        f = compiled(definition)
+        values = tuple(tuple(f({fn.z: z}) for z in row) for row in z_rows)
+        if cross is not None:
+            values = tuple(tuple(v / sum(row[1:], row[0]) for v in row) for row in values)
+        net.append(z_rows)
+        out.append(values)
+        A.append(_mat(values).transpose())
+    targets = tuple(tuple(ball(t) for t in row) for row in spec.targets)
+    term, dloss = compiled(rules.loss_term), compiled(rules.dloss)
+    errors = tuple(tuple(term({fn.a: o, fn.t: t}) for o, t in zip(o_row, t_row))
+                   for o_row, t_row in zip(out[L], targets))
+    sample_losses = tuple(sum(row[1:], row[0]) for row in errors)
+    bw = ball(rules.batch_weight)
+    loss = bw * sum(sample_losses[1:], sample_losses[0])
+
+    dE_dout, dout_dnet, delta = [()] * (L + 1), [()] * (L + 1), [()] * (L + 1)
+    jacobian = [None] * (L + 1)
+    D = [None] * (L + 1)
+    for l in range(L, 0, -1):
+        _, identity, cross = rules.activations[l]
+        if l == L:
+            upstream = tuple(tuple(dloss({fn.a: o, fn.t: t}) for o, t in zip(out[L][s], targets[s]))
+                             for s in range(N))
+        else:
+            upstream = _rows((W[l + 1].transpose() * D[l + 1]).transpose())
+        g = compiled(identity)
+        local = tuple(tuple(g({fn.a: a, fn.z: z}) for a, z in zip(out[l][s], net[l][s])) for s in range(N))
+        if cross is None:
+            d = tuple(tuple(u * v for u, v in zip(up, lo)) for up, lo in zip(upstream, local))
+        else:
+            c = compiled(cross)
+            J = tuple(tuple(tuple(local[s][k] if k == j else c({fn.a: out[l][s][k], fn.b: out[l][s][j]})
+                                  for j in range(len(local[s]))) for k in range(len(local[s]))) for s in range(N))
+            jacobian[l] = J
+            # every output depends on every net input: delta_j sums over the outputs k
+            d = tuple(tuple(sum((upstream[s][k] * J[s][k][j] for k in range(1, len(J[s]))), upstream[s][0] * J[s][0][j])
+                            for j in range(len(J[s]))) for s in range(N))
+        dE_dout[l], dout_dnet[l], delta[l] = upstream, local, d
+        D[l] = _mat(d).transpose()
+    eta = ball(spec.learning_rate)
+    ones_col = flint.arb_mat(N, 1, [1] * N)
+    grad_W, grad_b, new_W, new_b = [()], [()], [None], [None]
+    for l in range(1, L + 1):
+        gW = D[l] * A[l - 1].transpose() * bw
+        gb = D[l] * ones_col * bw
+        grad_W.append(_rows(gW))
+        grad_b.append(tuple(r[0] for r in _rows(gb)))
+        new_W.append(_rows(W[l] - gW * eta))
+        new_b.append(tuple(r[0] for r in _rows(b[l] - gb * eta)) if spec.update_biases else biases[l])
+    return BallPass(tuple(net), tuple(out), errors, sample_losses, loss, tuple(dE_dout), tuple(dout_dnet),
+                    tuple(jacobian), tuple(delta), tuple(grad_W), tuple(grad_b), tuple(new_W), tuple(new_b),
+                    flint.ctx.prec)
+
+
+def certified_run(spec, rules, weights, biases, digits: int = DIGITS) -> BallPass:
+    """run_balls at a precision raised until every value is certified to ``digits`` significant digits."""
+    need = math.ceil(digits * math.log2(10)) + 2  # radius below half a unit of the last digit, with room
+    saved = flint.ctx.prec
+    try:
+        for prec in PRECISIONS:
+            flint.ctx.prec = prec
+            try:
+                made = run_balls(spec, rules, weights, biases)
+            except Undecided:
+                continue  # a net input too close to a kink to tell its side: more bits
+            if all(_accurate(x, need) for x in made.values()):
+                return made
+        return made  # the best there is: certified() shows fewer digits where a value stays wide
+    finally:
+        flint.ctx.prec = saved
+
+
+def _accurate(x, bits: int) -> bool:
+    if not isinstance(x, flint.arb):
+        return True
+    return x.is_exact() or x.rel_accuracy_bits() >= bits
+
+
+def certified(x, digits: int = DIGITS) -> str:
+    """The significant digits of a ball that its radius proves, at most ``digits``, as decimal text.
+
+    A digit string d_1...d_n and exponent e are certified when every number in the
+    ball rounds to them at n digits: the radius is below half a unit of the n-th
+    digit less the midpoint's own distance from that rounding.
+    """
+    if x.is_exact() and x.is_zero():
+        return "0"
+    for n in range(digits, 0, -1):
+        mid, rad, exp = (int(v) for v in x.mid_rad_10exp(n + 2))  # the ball lies in [mid - rad, mid + rad] 10^exp
+        a = abs(mid)
+        lo, hi = a - rad, a + rad
+        if lo <= 0:
+            break  # not even the sign is proven
+        unit = 10 ** max(len(str(a)) - n, 0)
+        nearest = (2 * a + unit) // (2 * unit) * unit  # |mid| rounded half up to n significant digits
+        # proven when every value of the ball rounds to the same n digits
+        if 2 * (nearest - lo) <= unit and 2 * (hi - nearest) < unit:
+            text = str(nearest // unit)
+            point = exp + len(str(nearest)) - 1  # the decimal exponent of the first digit
+            sign = "-" if mid < 0 else ""
+            return f"{sign}{text[0]}.{text[1:]}e{point}" if len(text) > 1 else f"{sign}{text}e{point}"
+    return "?"
+
+
+def pass_of(spec, rules, weights, biases, Pass):
+    """backprop.run's Pass for a non-rational network from a certified ball pass: the midpoints as mpf."""
+    made = certified_run(spec, rules, weights, biases)
+
+    def mpf(x):
+        if isinstance(x, tuple):
+            return tuple(mpf(v) for v in x)
+        return x if x is None or not isinstance(x, flint.arb) else to_mpf(x)
+
+    L = spec.layers
+    return Pass(
+        weights=tuple(weights), biases=tuple(biases), net=mpf(made.net),
+        out=(rules.lift(spec.inputs),) + mpf(made.out[1:]),
+        errors=mpf(made.errors), sample_losses=mpf(made.sample_losses), loss=to_mpf(made.loss),
+        dE_dout=mpf(made.dE_dout), dout_dnet=mpf(made.dout_dnet),
+        jacobian=tuple(None if j is None else mpf(j) for j in made.jacobian), delta=mpf(made.delta),
+        grad_W=mpf(made.grad_W), grad_b=mpf(made.grad_b),
+        new_weights=(None,) + mpf(made.new_weights[1:]),
+        new_biases=(None,) + (mpf(made.new_biases[1:]) if spec.update_biases else tuple(biases[1:L + 1])),
+    )
+
+
+def to_mpf(x):
+    """A ball's midpoint as an mpf of derive's 200-bit context."""
+    man, exp = x.mid().man_exp()
+    return MP.make_mpf(_from_man_exp(int(man), int(exp), PREC_BITS, MP._prec_rounding[1]))
+
+
+from mpmath.libmp import from_man_exp as _from_man_exp  # noqa: E402
