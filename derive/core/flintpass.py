@@ -146,8 +146,12 @@ def forward(spec, rules, weights, biases):
     return tuple(net), tuple(out), errors, sample_losses, loss, Wm, bm, A
 
 
-def run(spec, rules, weights, biases, Pass):
-    """The pass of backprop.run for a rational network, its products on FLINT; same values, as Fractions."""
+def run(spec, rules, weights, biases, Pass, handed_on: bool = True):
+    """The pass of backprop.run for a rational network, its products on FLINT; same values, as Fractions.
+
+    With ``handed_on`` false, only the FLINT matrices of the gradients and updated parameters are
+    returned (the step itself, without converting its 2 x parameters values to Fractions).
+    """
     L, N = spec.layers, spec.batch
     net, out, errors, sample_losses, loss, Wm, bm, A = forward(spec, rules, weights, biases)
     targets = rules.lift(spec.targets)
@@ -177,6 +181,8 @@ def run(spec, rules, weights, biases, Pass):
         gb.append(D[l] * ones_col * bw)
         newW.append(Wm[l] - gW[l] * eta)
         newb.append(bm[l] - gb[l] * eta if spec.update_biases else bm[l])
+    if not handed_on:
+        return gW, gb, newW, newb
     grad_W = (None, *(rows(gW[l]) for l in range(1, L + 1)))
     grad_b = (None, *(tuple(r[0] for r in rows(gb[l])) for l in range(1, L + 1)))
     new_weights = _updated(newW, L, False)

@@ -350,7 +350,7 @@ class _Composer:
             return s
         if s in self.memo:
             return self.memo[s]
-        g, spec = self.graph, self.spec
+        g = self.graph
         kind, *at = g.index[s]
         if kind in ("out", "t") and (kind == "t" or at[0] == 0):
             value = s  # inputs and targets stay symbols: the proof holds for any numbers

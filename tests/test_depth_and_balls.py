@@ -1,0 +1,141 @@
+"""Deep networks verify layer by layer; ball arithmetic certifies its digits; FLINT gives the same rationals."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import mpmath
+import pytest
+
+from derive import backprop, balls, flintpass, verify
+from derive.derivation import ChainRuleMismatch
+from derive.numeric import MP
+from derive.solve import solve
+from derive.spec import load, parse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import specs  # noqa: E402
+
+
+def _tampered(run, l, j, i, change):
+    rows = [list(map(list, g)) if g else g for g in run.grad_W]
+    rows[l][j][i] = change(rows[l][j][i])
+    return replace(run, grad_W=tuple(tuple(map(tuple, g)) if g else g for g in rows), matrices=None)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+def test_a_12_layer_network_verifies(activation):
+    spec = parse(specs.deep_toml(12, activation, width=6), "deep.toml")
+    solution = solve(spec)
+    v = solution.verification
+    assert v.total == spec.parameter_count and v.checked >= 2 * 13
+    assert "layer by layer" in v.method and "not composed symbolically" in v.method
+
+
+@pytest.mark.parametrize("activation, change", [
+    ("relu", lambda g: g + Fraction(1, 10**40)),
+    ("sigmoid", lambda g: g * (1 + MP.mpf("1e-26"))),
+])
+def test_the_layered_check_catches_a_wrong_gradient_deep_inside(activation, change):
+    """An unsampled weight of layer 3 off by a tiny amount: the directions through layer 3 see it."""
+    spec = parse(specs.deep_toml(8, activation), "deep.toml")
+    rules = backprop.Rules.for_spec(spec)
+    run = backprop.run(spec, rules)
+    verify.check(spec, rules, run)
+    with pytest.raises(ChainRuleMismatch, match="forward-mode"):
+        verify.check(spec, rules, _tampered(run, 3, 5, 7, change))
+
+
+def test_a_wrong_local_derivative_is_caught():
+    spec = parse(specs.deep_toml(6, "sigmoid", width=4), "deep.toml")
+    rules = backprop.Rules.for_spec(spec)
+    run = backprop.run(spec, rules)
+    bad = [list(map(list, layer)) if layer else layer for layer in run.dout_dnet]
+    bad[4][0][2] *= 2
+    with pytest.raises(ChainRuleMismatch, match="d out/d net"):
+        verify.check(spec, rules, replace(run, dout_dnet=tuple(tuple(map(tuple, x)) if x else x for x in bad)))
+
+
+def test_a_large_batch_is_checked_without_composing():
+    spec = parse(specs.mazur_batch_toml(200), "batch.toml")
+    assert solve(spec).verification.checked == spec.parameter_count
+
+
+def _reference(spec, digits=200):
+    """mpmath at 200 digits, written out independently: forward, deltas and gradients of a sigmoid net."""
+    with mpmath.workdps(digits + 20):
+        a = [[mpmath.mpf(x.numerator) / x.denominator for x in row] for row in spec.inputs]
+        sig = lambda z: 1 / (1 + mpmath.exp(-z))  # noqa: E731
+        W = [[[mpmath.mpf(w.numerator) / w.denominator for w in row] for row in layer] for layer in spec.weights]
+        b = [[mpmath.mpf(x.numerator) / x.denominator for x in layer] for layer in spec.biases]
+        outs = [a[0]]
+        for l in range(spec.layers):
+            outs.append([sig(sum(w * o for w, o in zip(row, outs[-1])) + bj) for row, bj in zip(W[l], b[l])])
+        t = [mpmath.mpf(x.numerator) / x.denominator for x in spec.targets[0]]
+        loss = sum((ti - oi) ** 2 for ti, oi in zip(t, outs[-1])) / 2  # half_sse
+        delta = [(o - ti) * o * (1 - o) for o, ti in zip(outs[-1], t)]
+        grads = [None] * spec.layers
+        for l in range(spec.layers - 1, -1, -1):
+            grads[l] = [[d * o for o in outs[l]] for d in delta]
+            if l:
+                delta = [sum(delta[k] * W[l][k][j] for k in range(len(delta))) * outs[l][j] * (1 - outs[l][j])
+                         for j in range(len(outs[l]))]
+        return outs, loss, grads
+
+
+def _rounded(x, n):
+    """x rounded half up to n significant digits, in certified()'s notation."""
+    with mpmath.workdps(250):
+        s = mpmath.nstr(x, n + 40, min_fixed=1, max_fixed=0)  # d.ddd...e+XX
+        mantissa, exponent = s.split("e")
+        sign = "-" if mantissa.startswith("-") else ""
+        digits = mantissa.lstrip("-").replace(".", "")
+        head, rest = int(digits[:n]), digits[n:]
+        if rest and int(rest[0]) >= 5:
+            head += 1
+        text, exp = str(head), int(exponent)
+        if len(text) > n:
+            text, exp = text[:n], exp + 1
+        return f"{sign}{text[0]}.{text[1:]}e{exp}"
+
+
+def test_certified_digits_of_a_sigmoid_network_against_200_digit_mpmath():
+    """Every digit certified() prints is the 200-digit reference's, rounded to as many digits."""
+    spec = load("mazur")
+    rules = backprop.Rules.for_spec(spec)
+    made = balls.certified_run(spec, rules, (None, *spec.weights), (None, *spec.biases))
+    outs, loss, grads = _reference(spec)
+    pairs = [(made.loss, loss)]
+    pairs += [(made.out[l][0][j], outs[l][j]) for l in (1, 2) for j in range(2)]
+    pairs += [(made.grad_W[l + 1][j][i], grads[l][j][i]) for l in range(2) for j in range(2) for i in range(2)]
+    for ball, reference in pairs:
+        text = balls.certified(ball)
+        assert len(text.split("e")[0].replace(".", "").lstrip("-")) == balls.DIGITS  # all 30 proven
+        assert text == _rounded(reference, balls.DIGITS)
+        with mpmath.workdps(80):  # the midpoint (60 digits handed on) lies within the radius of the truth
+            radius = mpmath.mpf(ball.rad().str(10, radius=False))
+            assert abs(mpmath.mpf(balls.to_mpf(ball)) - reference) <= radius + abs(reference) * mpmath.mpf(10) ** -58
+
+
+def test_certified_shows_only_the_digits_a_wide_ball_proves():
+    import flint
+
+    wide = flint.arb("0.123456789") + flint.arb(0, 1e-6)
+    assert balls.certified(wide) in ("1.2346e-1", "1.235e-1", "1.23e-1")
+    assert balls.certified(flint.arb(0)) == "0"
+
+
+@pytest.mark.parametrize("source", ["mlp-relu", "deep"])
+def test_flint_gives_the_same_rationals_as_fractions(source, monkeypatch):
+    spec = load(source) if source != "deep" else parse(specs.deep_toml(5, "relu"), "deep.toml")
+    rules = backprop.Rules.for_spec(spec)
+    fast = backprop.run(spec, rules)
+    assert fast.matrices is not None
+    monkeypatch.setattr(flintpass, "available", lambda: False)
+    slow = backprop.run(spec, rules)
+    for name in ("net", "out", "loss", "dE_dout", "dout_dnet", "delta", "grad_W", "grad_b", "new_weights",
+                 "new_biases"):
+        assert getattr(fast, name) == getattr(slow, name), name
