@@ -1,13 +1,20 @@
-"""The oracle inside the pipeline: the chain rule against SymPy's direct derivative of the whole loss.
+"""The oracle inside the pipeline: the chain rule checked independently of the backward sweep.
 
-For every parameter (or, on a large network, a fixed spread-out sample of them) the
-loss is composed as one SymPy expression of that parameter, every other
-quantity put in as its exact number; SymPy differentiates it directly and the
-value is compared with the chain rule's. On small networks the check is also
-symbolic: the loss is composed in all parameters at once, and the chain rule's
-general form, with every intermediate replaced by its definition, must equal
-SymPy's derivative as an expression (zero difference after cancellation, or,
-where SymPy cannot cancel piecewise terms, at random rational points too).
+Shallow networks with a small batch (where it is cheap): for every parameter (or a
+fixed spread-out sample of a large layer) the loss is composed as one SymPy
+expression of that parameter, every other quantity put in as its exact number;
+SymPy differentiates it directly and the value is compared with the chain rule's.
+On small networks the check is also symbolic: the loss is composed in every
+parameter, input and target, and the chain rule's general form, every
+intermediate replaced by its definition, must equal SymPy's derivative at random
+rational points; that proof is about the architecture, so it is made once per
+process and architecture, and its direct derivatives, with this network's numbers
+put in, are the numeric check's values.
+
+Deep networks, wide ones and large batches would make that composition grow
+without bound (exponentially in depth): they are checked layer by layer and in
+forward mode instead (:mod:`derive.tangent`), linear in depth and batch size, and
+the documents' verification sentence says which check ran.
 """
 
 from __future__ import annotations
