@@ -4,7 +4,7 @@
 
 Prints JSON: the best and median seconds of
 - ``torch``: forward, backward (autograd) and update of the same network in float64, warm;
-- ``flint``: derive's exact step on FLINT (derive.flintpass: forward, deltas, outer products,
+- ``flint``: derive's exact step on FLINT (derive.core.flintpass: forward, deltas, outer products,
   update as fmpq_mat products; net, out and deltas handed on as Fractions) from the matrices a
   previous step left, the gradients and new parameters kept as matrices;
 - ``run``: ``backprop.run`` whole, the values handed on as Fractions (conversion included);
@@ -36,8 +36,8 @@ def main(argv=None) -> int:
 
     import torch
 
-    from derive import backprop, flintpass
-    from derive.spec import parse
+    from derive.core import backprop, flintpass
+    from derive.core.spec import parse
 
     output = "identity" if args.activation == "relu" else "sigmoid"
     spec = parse(specs.large_toml(args.activation, output), "784-32-10.toml")

@@ -10,11 +10,12 @@ from pathlib import Path
 import mpmath
 import pytest
 
-from derive import backprop, balls, flintpass, verify
-from derive.derivation import ChainRuleMismatch
-from derive.numeric import MP
-from derive.solve import solve
-from derive.spec import load, parse
+from derive.core import backprop, balls, flintpass, verify
+from derive.core.derivation import ChainRuleMismatch
+from derive.core.numeric import MP
+from derive.core.solve import solve
+from derive.core.spec import parse
+from derive.core.versions import load
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import specs  # noqa: E402

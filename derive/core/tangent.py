@@ -28,7 +28,7 @@ import sympy as sp
 
 from derive.core import functions as fn
 from derive.core.derivation import ChainRuleMismatch, _same
-from derive.core.numeric import evaluate, is_exact, to_mp
+from derive.core.numeric import MP, evaluate, is_exact, to_mp
 
 try:  # python-flint; without it the same products run on nested lists (slower, same values)
     import flint
@@ -337,8 +337,6 @@ def check_forward(spec, rules, run, keys, dirs) -> None:
 
 def _mid(ball):
     """A ball's midpoint as an mpf of derive's context."""
-    from derive.core.numeric import MP
-
     man, exp = ball.mid().man_exp()
     return MP.mpf((int(man), int(exp)))
 

@@ -26,6 +26,7 @@ from fractions import Fraction
 import sympy as sp
 
 from derive.core import functions as fn
+from derive.core import tangent
 from derive.core.backprop import Pass, Rules
 from derive.core.derivation import ChainRuleMismatch, _same
 from derive.core.numeric import MP, _holds, evaluate, is_exact
@@ -240,8 +241,6 @@ def layered_sample(spec: NetworkSpec, every_parameter: bool = False) -> list[tup
 
 def check_layered(spec: NetworkSpec, rules: Rules, run: Pass, every_parameter: bool = False) -> Verification:
     """Local derivatives of every layer against SymPy's, then forward-mode derivatives against the sweep."""
-    from . import tangent
-
     tangent.check_locals(spec, rules, run)
     keys = layered_sample(spec, every_parameter)
     dirs = tangent.directions(spec)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import jinja2
 
