@@ -74,8 +74,12 @@ def _progress(done: int, total: int, what: str = "training") -> None:
 
 
 def cmd_presets(args) -> int:
+    from .core.circuit_spec import circuit_preset_names, load as load_circuit
+
     rows = [(name, "-".join(map(str, spec.sizes)), spec.loss, spec.title)
             for name, spec in ((name, load(name)) for name in preset_names())]
+    rows += [(name, "circuit", ", ".join(spec.outputs), spec.title)
+             for name, spec in ((name, load_circuit(name)) for name in circuit_preset_names())]
     widths = [max(len(row[c]) for row in rows) for c in range(3)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
@@ -87,6 +91,14 @@ def cmd_solve(args) -> int:
     formats = _without_pdf_if_no_tex(_formats(args.format or ",".join(SOLVE_FORMATS), SOLVE_FORMATS), args.format)
     if args.digits < 1 or args.digits > 30:
         raise DeriveError("--digits", f"expected a number of significant digits from 1 to 30, got {args.digits}")
+    circuit = _circuit(args)
+    if circuit is not None:  # a formula spec: its circuit of gates
+        from .documents.circuit_files import solution_files as circuit_files
+
+        out = _out(args, circuit.spec)
+        for path in write_files(out, circuit_files(circuit, formats, args.digits, out)):
+            print(path)
+        return 0
     spec = load(args.spec)
     if set(formats) - {"json"}:
         _small_enough(spec, args.max_parameters, "worked solution")
@@ -103,6 +115,17 @@ def cmd_solve(args) -> int:
     if drift:
         print(drift)
     return 0
+
+
+def _circuit(args):
+    """The solved circuit when the spec is a formula spec ([expression]), else None."""
+    from .core.circuit_spec import is_circuit
+
+    if not is_circuit(args.spec):
+        return None
+    from .core import circuit, circuit_spec
+
+    return circuit.solve(circuit_spec.load(args.spec, composite=getattr(args, "composite", None)))
 
 
 CHECK_FORMATS = ("text", "md", "json")
@@ -219,6 +242,9 @@ def _document_command(sub, name: str, purpose: str, formats, digits: int, digits
                     + "; default: the spec's naming scheme. The JSON names never change")
     sp.add_argument("--digits", type=int, default=digits, help=digits_help)
     sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 5000; JSON has no limit)")
+    sp.add_argument("--composite", choices=("as-written", "whole", "split"),
+                    help="a formula spec's composite gates: sigmoid as one gate (whole), as its primitive gates "
+                    "(split), or as the formula writes it (default)")
     return sp
 
 

@@ -1,0 +1,278 @@
+"""Circuit diagrams in the classic style: inputs on the left, gates as labelled nodes, the value above each wire
+and the gradient below it in another colour. Python lays the circuit out; templates draw it (TikZ and SVG).
+
+A diagram can show only part of the numbers (``values``, ``gradients``: the wires and
+edges whose numbers are known so far) for slides that annotate the circuit
+progressively, and blanks (boxes to fill in) for worksheets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..printing import shown
+
+COLUMN = 2.8  # cm between columns of gates
+ROW = 2.0  # cm between inputs
+RADIUS = 0.42  # cm
+STUB = 2.4  # cm: the output wire beyond the last gate
+CHAR = 0.18  # cm: a \footnotesize character, for the overlap check
+LINE = 0.34  # cm
+
+
+@dataclass(frozen=True)
+class Node:
+    key: str  # a gate's output wire, or an input's name
+    x: float
+    y: float
+    label: str  # plain text
+    latex: str
+    kind: str  # gate | input
+    highlight: bool = False
+
+    def at(self, dy: float = 0.0) -> str:
+        return _at(self.x, self.y + dy)
+
+    @property
+    def radius(self) -> float:
+        """A gate's circle grows with a long label (max(., 0))."""
+        return max(RADIUS, 0.09 * len(self.label) + 0.16) if self.kind == "gate" else 0.0
+
+
+@dataclass(frozen=True)
+class Edge:
+    key: str  # "wire>gate:slot", or "wire>" for the output wire
+    wire: str
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    above: str  # "q = 3": the wire's name and value, or the name alone, plain text
+    below: str  # the gradient flowing back along this edge, plain text ("" when not shown)
+    blank_above: bool = False
+    blank_below: bool = False
+    highlight: bool = False
+
+    @property
+    def tikz(self) -> str:
+        return f"{_at(self.x1, self.y1)} -- {_at(self.x2, self.y2)}"
+
+    @property
+    def mid(self) -> tuple[float, float]:
+        """Where the labels stand: halfway across the first column the edge crosses (a long edge passes other gates later)."""
+        x = self.x1 + min(self.x2 - self.x1, COLUMN - 2 * RADIUS) * 0.5
+        t = (x - self.x1) / (self.x2 - self.x1) if self.x2 != self.x1 else 0.5
+        return x, self.y1 + t * (self.y2 - self.y1)
+
+    def label_at(self, dy: float) -> str:
+        x, y = self.mid
+        return _at(x, y + dy)
+
+
+def _at(x: float, y: float) -> str:
+    return f"({x:.3f},{y:.3f})"
+
+
+@dataclass(frozen=True)
+class CircuitDiagram:
+    nodes: tuple
+    edges: tuple
+    width: float
+    height: float
+    top: float
+    caption: str
+
+    def svg(self, scale: float = 60.0) -> str:
+        """The diagram as SVG text (1 cm = ``scale`` pixels)."""
+        from ..render import render
+
+        def at(x, y):
+            return round((x + 1.0) * scale, 1), round((self.top + 0.9 - y) * scale, 1)
+
+        return render("md/circuit.svg.j2", d=self, at=at, scale=scale, width=round((self.width + 2.0) * scale),
+                      height=round((self.height + 1.8) * scale))
+
+    def tikz(self) -> str:
+        from ..render import render
+
+        return render("tex/circuit.tex.j2", d=self)
+
+
+def _reading_order(circuit) -> list[str]:
+    """The inputs in the order the output's formula reads them."""
+    order: list[str] = []
+
+    def visit(wire: str) -> None:
+        gate = circuit.producer(wire)
+        if gate is None:
+            if wire not in order:
+                order.append(wire)
+            return
+        for w in gate.inputs:
+            visit(w)
+
+    for gate in reversed(circuit.gates):
+        if not circuit.consumers(gate.output):
+            visit(gate.output)
+    return order + [w for w in circuit.inputs if w not in order]
+
+
+def _place(circuit, order) -> dict:
+    """(x, y) of every input and gate for one order of the inputs: each gate between its inputs."""
+    column = {w: 0 for w in circuit.inputs}
+    y = {w: -k * ROW for k, w in enumerate(order)}
+    for gate in circuit.gates:
+        column[gate.output] = 1 + max(column[w] for w in gate.inputs)
+        y[gate.output] = sum(y[w] for w in gate.inputs) / len(gate.inputs)
+    # two gates of one column never share a row: a later one moves down
+    for c in range(1, max(column.values()) + 1):
+        placed = []
+        for gate in circuit.gates:
+            if column[gate.output] != c:
+                continue
+            while any(abs(y[gate.output] - other) < ROW * 0.9 for other in placed):
+                y[gate.output] -= ROW / 2
+            placed.append(y[gate.output])
+    return {w: (column[w] * COLUMN, y[w]) for w in column}
+
+
+def _crossings(circuit, position) -> tuple[int, float]:
+    """How many pairs of wires cross, and how far the wires climb in all: the smaller the tidier."""
+    segments = [(position[w], position[g.output]) for w in circuit.wires for g, _ in circuit.consumers(w)]
+
+    def side(p, q, r):
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    crossing = 0
+    for i in range(len(segments)):
+        for j in range(i + 1, len(segments)):
+            (a, b), (c, d) = segments[i], segments[j]
+            if len({a, b, c, d}) < 4:
+                continue
+            if side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0:
+                crossing += 1
+    # a wire that runs through a gate it does not belong to is worse than a crossing
+    for a, b in segments:
+        for wire, (x, y) in position.items():
+            if (x, y) not in (a, b) and a[0] < x < b[0] and abs(a[1] + (x - a[0]) / (b[0] - a[0]) * (b[1] - a[1]) - y) < 0.8:
+                crossing += 2
+    return crossing, sum(abs(a[1] - b[1]) for a, b in segments)
+
+
+#: up to this many inputs every order is tried (6! = 720 layouts); beyond it the reading order is kept
+MAX_PERMUTED = 6
+
+
+def _layout(circuit) -> dict:
+    """The tidiest placement: the order of the inputs with the fewest crossing wires (the reading order on a tie)."""
+    from itertools import permutations
+
+    first = _reading_order(circuit)
+    if len(first) > MAX_PERMUTED:
+        return _place(circuit, first)
+    best = min(permutations(first), key=lambda order: _crossings(circuit, _place(circuit, order)))
+    return _place(circuit, best)
+
+
+def build(circuit, digits: int = 3, values=None, gradients=None, highlight=(), blanks=(), caption: str = "",
+          names: bool = True) -> CircuitDiagram:
+    """The circuit's diagram.
+
+    ``values``: wires whose value is shown (default all); ``gradients``: edge keys whose
+    gradient is shown (default all the backward sweep computes); ``highlight``: node and
+    edge keys to emphasise; ``blanks``: wires (values) and ``d:wire`` names (gradients)
+    drawn as boxes to fill in.
+    """
+    fmt = lambda v: shown(v, digits).text
+    position = _layout(circuit)
+    every_edge = {f"{w}>{g.index}:{k}" for w in circuit.wires for g, k in circuit.consumers(w)} | {f"{circuit.output}>"}
+    values = set(circuit.wires) if values is None else set(values)
+    gradients = every_edge if gradients is None else set(gradients)
+    nodes = []
+    for wire in circuit.inputs:
+        x, y = position[wire]
+        nodes.append(Node(wire, x, y, wire, _latex_name(wire), "input", wire in highlight))
+    for gate in circuit.gates:
+        x, y = position[gate.output]
+        nodes.append(Node(gate.output, x, y, gate.label.replace("*", "×"), gate.label_latex, "gate",
+                          gate.output in highlight))
+    radius = {n.key: n.radius for n in nodes}
+    edges = []
+
+    def above(wire):
+        if wire in blanks:
+            return f"{wire} ="
+        shown_value = f" = {fmt(circuit.values[wire])}" if wire in values else ""
+        return f"{wire}{shown_value}" if names else shown_value[3:]
+
+    def below(wire, key, value):
+        if f"d:{wire}" in blanks:
+            return ""
+        return fmt(value) if key in gradients and value is not None else ""
+
+    by_edge = {(c.wire, c.gate, c.slot): c for parts in circuit.contributions.values() for c in parts}
+    for wire in circuit.wires:
+        x1, y1 = position[wire]
+        start = x1 + (radius[wire] if circuit.producer(wire) else 0.3)
+        for gate, slot in circuit.consumers(wire):
+            x2, y2 = position[gate.output]
+            key = f"{wire}>{gate.index}:{slot}"
+            part = by_edge.get((wire, gate.index, slot))
+            # the route: along the source's row, then into the gate (a wire to a later column bends once)
+            edges.append(Edge(key, wire, start, y1, x2 - radius[gate.output], y2, above(wire),
+                              below(wire, key, part.value if part else None), wire in blanks,
+                              f"d:{wire}" in blanks and part is not None, key in highlight))
+    out = circuit.output
+    x, y = position[out]
+    key = f"{out}>"
+    edges.append(Edge(key, out, x + radius[out], y, x + radius[out] + STUB, y, above(out),
+                      "1" if key in gradients and f"d:{out}" not in blanks else "", out in blanks,
+                      f"d:{out}" in blanks, key in highlight))
+    for other in circuit.spec.outputs:  # outputs the backward sweep does not differentiate end in a stub too
+        if other != out:
+            x, y = position[other]
+            edges.append(Edge(f"{other}>", other, x + radius[other], y, x + radius[other] + STUB, y, above(other), "",
+                              other in blanks, False, False))
+    xs = [n.x for n in nodes] + [e.x2 for e in edges]
+    ys = [n.y for n in nodes]
+    return CircuitDiagram(tuple(nodes), tuple(edges), max(xs) - min(xs) + 0.6, max(ys) - min(ys), max(ys),
+                          caption or "The circuit: each wire's value above it, the gradient of "
+                          f"{circuit.output} below it")
+
+
+def _latex_name(name: str) -> str:
+    """A wire name as mathematics: w0 is w_{0}, u3 is u_{3}."""
+    import sympy as sp
+
+    return sp.latex(sp.Symbol(name))
+
+
+def label_boxes(diagram: CircuitDiagram) -> list[tuple]:
+    """Approximate boxes (name, x0, y0, x1, y1) in cm of every label and node, for the overlap check."""
+    boxes = []
+    for node in diagram.nodes:
+        r = node.radius or 0.2
+        boxes.append((f"node {node.key}", node.x - r, node.y - r, node.x + r, node.y + r))
+    for edge in diagram.edges:
+        x, y = edge.mid
+        for text, dy, blank in ((edge.above, 0.22, edge.blank_above), (edge.below, -0.22, edge.blank_below)):
+            if text or blank:
+                w = CHAR * (len(text) + (8 if blank else 0)) / 2
+                boxes.append((f"label {edge.key}", x - w, y + dy - LINE / 2, x + w, y + dy + LINE / 2))
+    return boxes
+
+
+def overlaps(diagram: CircuitDiagram) -> list[tuple[str, str]]:
+    """Pairs of labels (or a label and a node) that share space; labels of one wire may repeat side by side."""
+    boxes = label_boxes(diagram)
+    clashes = []
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            p, q = boxes[a], boxes[b]
+            if p[0].startswith("node") and q[0].startswith("node"):
+                continue
+            if p[0] == q[0]:
+                continue
+            if p[1] < q[3] and q[1] < p[3] and p[2] < q[4] and q[2] < p[4]:
+                clashes.append((p[0], q[0]))
+    return clashes
