@@ -197,11 +197,17 @@ def cmd_slides(args) -> int:
             formats.remove("beamer")
             _note("no Beamer slides: TeX Live is not installed (apt-get install texlive-latex-base "
                   "texlive-latex-recommended texlive-pictures latexmk lmodern); the HTML slides are written")
-    spec = load(args.spec)
-    _small_enough(spec, args.max_parameters, "set of slides")
-    solution = solve(spec, notation=args.notation, progress=_progress)
-    slides = deck(solution, digits=args.digits)
-    out = _out(args, spec)
+    circuit = _circuit(args)
+    if circuit is not None:  # a formula spec: the circuit annotated gate by gate
+        from .documents.circuit_slides import deck as circuit_deck
+
+        slides, out = circuit_deck(circuit, digits=args.digits), _out(args, circuit.spec)
+    else:
+        spec = load(args.spec)
+        _small_enough(spec, args.max_parameters, "set of slides")
+        solution = solve(spec, notation=args.notation, progress=_progress)
+        slides = deck(solution, digits=args.digits)
+        out = _out(args, spec)
     files = {}
     if "beamer" in formats:
         tex = render("beamer/slides.tex.j2", deck=slides)

@@ -29,6 +29,10 @@ def commands(out: Path) -> list[list[str]]:
     lines.append(["solve", "mazur", "--notation", "matrix", "--format", "md,tex,pdf", "--out", str(out / "mazur-matrix")])
     lines.append(["worksheet", "mazur", "--variants", "2", "--seed", "42", "--formulas", "--blanks", "full",
                   "--format", "pdf,md,moodle,qti,json", "--out", str(out / "mazur-worksheets")])
+    # formula specs: the circuit of gates in every format
+    lines += [["solve", name, "--out", str(out / name)] for name in ("circuit-add-mul", "circuit-sigmoid-neuron",
+                                                                      "circuit-fan-out")]
+    lines.append(["slides", "circuit-sigmoid-neuron", "--out", str(out / "circuit-sigmoid-neuron")])
     return lines
 
 

@@ -111,11 +111,17 @@ def _prescan(text: str, fail) -> None:
     """Refuse what ``ast`` itself cannot be trusted with: long text, odd characters, deep nesting."""
     if not text.strip():
         fail(1, "the formula is empty")
-    depth = 0
+    depth, signs = 0, 0
     for column, char in enumerate(text[:MAX_LENGTH + 1], start=1):
         depth += (char == "(") - (char == ")")
         if depth > MAX_DEPTH:
             fail(column, f"the formula is nested more than {MAX_DEPTH} parentheses deep")
+        if char in "+-":
+            signs += 1
+            if signs > MAX_DEPTH:
+                fail(column, f"more than {MAX_DEPTH} signs in a row")
+        elif not char.isspace():
+            signs = 0
     if len(text) > MAX_LENGTH:
         fail(MAX_LENGTH + 1, f"the formula is longer than {MAX_LENGTH} characters")
     for column, char in enumerate(text, start=1):
@@ -125,14 +131,6 @@ def _prescan(text: str, fail) -> None:
             fail(column, "a formula holds no text in quotes")
         if char in "[]{}":
             fail(column, f"'{char}' is not part of a formula; group with ( and )")
-    signs = 0
-    for column, char in enumerate(text, start=1):
-        if char in "+-":
-            signs += 1
-            if signs > MAX_DEPTH:
-                fail(column, f"more than {MAX_DEPTH} signs in a row")
-        elif not char.isspace():
-            signs = 0
 
 
 def tree(text: str, where: str = "expression", key: str = "") -> Node:
@@ -152,7 +150,9 @@ def tree(text: str, where: str = "expression", key: str = "") -> Node:
     try:
         body = ast.parse(python.strip(), mode="eval").body
     except SyntaxError as error:
-        offset = (error.offset or 1) - 1 + (len(python) - len(python.lstrip()))
+        if not error.offset or error.offset > len(python.strip()):  # Python points nowhere: the text ended early
+            fail(len(text.rstrip()) + 1, "the formula ends where a number, a name or a '(' is expected")
+        offset = error.offset - 1 + (len(python) - len(python.lstrip()))
         column = origin[min(max(offset, 0), len(origin) - 1)]
         reason = (error.msg or "invalid syntax").replace("'**'", "'^'")
         if "never closed" in reason or "unexpected EOF" in reason:

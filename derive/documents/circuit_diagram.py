@@ -92,6 +92,11 @@ class CircuitDiagram:
         return render("md/circuit.svg.j2", d=self, at=at, scale=scale, width=round((self.width + 2.0) * scale),
                       height=round((self.height + 1.8) * scale))
 
+    def box(self, height: float) -> str:
+        """The \\resizebox size that fits the picture into the text width and ``height`` of a 16:9 frame's text height."""
+        ratio = (self.height + 1.8) / (self.width + 2.0)
+        return f"{{!}}{{{height}\\textheight}}" if ratio * 1.9 > height else "{\\linewidth}{!}"
+
     def tikz(self) -> str:
         from ..render import render
 
