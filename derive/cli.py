@@ -14,14 +14,19 @@ from decimal import Decimal
 from pathlib import Path
 
 from derive import __version__
+from derive.core import circuit, circuit_spec
+from derive.core.circuit_spec import circuit_preset_names, is_circuit
+from derive.core.circuit_spec import load as load_circuit
 from derive.core.derivation import ChainRuleMismatch
 from derive.core.notation import DOCUMENT_NOTATIONS
 from derive.core.solve import solve
 from derive.core.spec import preset_names
 from derive.core.versions import load
+from derive.documents.circuit_slides import deck as circuit_deck
 from derive.documents.slides import deck
 from derive.errors import DeriveError, suggestion
 from derive.exercises import batch
+from derive.formats.circuit import circuit_files
 from derive.formats.html import slides_html
 from derive.formats.latex import INSTALL_HINT, available
 from derive.formats.render import render
@@ -74,8 +79,6 @@ def _progress(done: int, total: int, what: str = "training") -> None:
 
 
 def cmd_presets(args) -> int:
-    from .core.circuit_spec import circuit_preset_names, load as load_circuit
-
     rows = [(name, "-".join(map(str, spec.sizes)), spec.loss, spec.title)
             for name, spec in ((name, load(name)) for name in preset_names())]
     rows += [(name, "circuit", ", ".join(spec.outputs), spec.title)
@@ -93,8 +96,6 @@ def cmd_solve(args) -> int:
         raise DeriveError("--digits", f"expected a number of significant digits from 1 to 30, got {args.digits}")
     circuit = _circuit(args)
     if circuit is not None:  # a formula spec: its circuit of gates
-        from .documents.circuit_files import solution_files as circuit_files
-
         out = _out(args, circuit.spec)
         for path in write_files(out, circuit_files(circuit, formats, args.digits, out)):
             print(path)
@@ -119,12 +120,8 @@ def cmd_solve(args) -> int:
 
 def _circuit(args):
     """The solved circuit when the spec is a formula spec ([expression]), else None."""
-    from .core.circuit_spec import is_circuit
-
     if not is_circuit(args.spec):
         return None
-    from .core import circuit, circuit_spec
-
     return circuit.solve(circuit_spec.load(args.spec, composite=getattr(args, "composite", None)))
 
 
@@ -199,8 +196,6 @@ def cmd_slides(args) -> int:
                   "texlive-latex-recommended texlive-pictures latexmk lmodern); the HTML slides are written")
     circuit = _circuit(args)
     if circuit is not None:  # a formula spec: the circuit annotated gate by gate
-        from .documents.circuit_slides import deck as circuit_deck
-
         slides, out = circuit_deck(circuit, digits=args.digits), _out(args, circuit.spec)
     else:
         spec = load(args.spec)

@@ -12,7 +12,7 @@ from derive.cli import main
 from derive.core import circuit, circuit_spec, expressions
 from derive.documents import circuit_diagram, circuit_document
 from derive.errors import DeriveError
-from derive.numeric import to_float
+from derive.core.numeric import to_float
 
 
 def solved(name, composite=None):

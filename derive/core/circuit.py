@@ -12,16 +12,17 @@ SymPy's own derivative of the whole formula.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from math import isqrt
 
 import sympy as sp
 
-from ..errors import DeriveError
-from ..numeric import MP, is_exact, to_mp
-from . import expressions
-from .circuit_spec import CircuitSpec
-from .expressions import Node
+from derive.core import expressions
+from derive.core.circuit_spec import CircuitSpec
+from derive.core.expressions import Node
+from derive.core.numeric import MP, is_exact, to_mp
+from derive.errors import DeriveError
 
 Number = object  # Fraction or a 60-digit mpf
 
@@ -186,7 +187,6 @@ def _less(a, b) -> bool:
 
 
 def _exact_root(x: Fraction):
-    from math import isqrt
 
     p, q = isqrt(x.numerator), isqrt(x.denominator)
     return Fraction(p, q) if p * p == x.numerator and q * q == x.denominator else None
@@ -546,7 +546,6 @@ def _close(a, b) -> bool:
 
 def _verified(circuit: Circuit, verify_symbolic: bool) -> Circuit:
     """Compare every input's gradient with SymPy's derivative of the whole formula at the numbers."""
-    from dataclasses import replace
 
     spec = circuit.spec
     formula = expressions.elementary(circuit.formula)

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import sympy as sp
 
-from ..errors import DeriveError, suggestion
-from . import expressions
+from derive.core import expressions
+from derive.core.spec import _BadNumber, decode, read_json, read_toml
+from derive.errors import DeriveError, suggestion
 
 CIRCUIT_PRESET_DIR = Path(__file__).resolve().parent.parent / "presets" / "circuits"
 SECTIONS = ("title", "expression", "values", "circuit")
@@ -65,7 +66,6 @@ def circuit_preset_names() -> list[str]:
 
 def _document(source: str) -> tuple[dict, str, str] | None:
     """The parsed document of a circuit spec (document, where, name), or None when ``source`` is not one."""
-    from ..spec import decode, read_json, read_toml
 
     if source in circuit_preset_names() and not Path(source).exists():
         text = (CIRCUIT_PRESET_DIR / f"{source}.toml").read_text(encoding="utf-8")
@@ -105,7 +105,6 @@ def load(source, composite: str | None = None, output: str | None = None) -> Cir
 
 def parse(text: str, where: str = "circuit", kind: str = "toml", name: str = "circuit") -> CircuitSpec:
     """A CircuitSpec from TOML or JSON text."""
-    from ..spec import read_json, read_toml
 
     document = read_json(text, where) if kind == "json" else read_toml(text, where)
     return build(document, where, name)
@@ -189,7 +188,6 @@ def build(document: dict, where: str, name: str, composite: str | None = None, o
 
 def _value(value, where: str, key: str) -> sp.Expr:
     """An input's exact value: a number as written (0.1 is 1/10) or a constant formula ("pi/4")."""
-    from ..spec import _BadNumber
 
     if isinstance(value, _BadNumber):
         _fail(where, key, f"the number {value.text[:40]} {value.problem}")

@@ -29,7 +29,7 @@ from typing import Mapping
 
 import sympy as sp
 
-from ..errors import DeriveError, suggestion
+from derive.errors import DeriveError, suggestion
 
 #: the longest formula read (characters): a hand-drawn circuit is far shorter
 MAX_LENGTH = 1000

@@ -9,8 +9,11 @@ progressively, and blanks (boxes to fill in) for worksheets.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import permutations
 
-from ..printing import shown
+import sympy as sp
+
+from derive.documents.printing import shown
 
 COLUMN = 2.8  # cm between columns of gates
 ROW = 2.0  # cm between inputs
@@ -81,26 +84,12 @@ class CircuitDiagram:
     height: float
     top: float
     caption: str
-
-    def svg(self, scale: float = 60.0) -> str:
-        """The diagram as SVG text (1 cm = ``scale`` pixels)."""
-        from ..render import render
-
-        def at(x, y):
-            return round((x + 1.0) * scale, 1), round((self.top + 0.9 - y) * scale, 1)
-
-        return render("md/circuit.svg.j2", d=self, at=at, scale=scale, width=round((self.width + 2.0) * scale),
-                      height=round((self.height + 1.8) * scale))
+    kind = "circuit"  # the templates draw it with the circuit macros
 
     def box(self, height: float) -> str:
         """The \\resizebox size that fits the picture into the text width and ``height`` of a 16:9 frame's text height."""
         ratio = (self.height + 1.8) / (self.width + 2.0)
         return f"{{!}}{{{height}\\textheight}}" if ratio * 1.9 > height else "{\\linewidth}{!}"
-
-    def tikz(self) -> str:
-        from ..render import render
-
-        return render("tex/circuit.tex.j2", d=self)
 
 
 def _reading_order(circuit) -> list[str]:
@@ -170,8 +159,6 @@ MAX_PERMUTED = 6
 
 def _layout(circuit) -> dict:
     """The tidiest placement: the order of the inputs with the fewest crossing wires (the reading order on a tie)."""
-    from itertools import permutations
-
     first = _reading_order(circuit)
     if len(first) > MAX_PERMUTED:
         return _place(circuit, first)
@@ -247,8 +234,6 @@ def build(circuit, digits: int = 3, values=None, gradients=None, highlight=(), b
 
 def _latex_name(name: str) -> str:
     """A wire name as mathematics: w0 is w_{0}, u3 is u_{3}."""
-    import sympy as sp
-
     return sp.latex(sp.Symbol(name))
 
 

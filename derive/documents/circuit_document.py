@@ -8,15 +8,14 @@ It is built from the same document model as a network's worked solution
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import sympy as sp
 
-from ..document import Chain, Document, Figure, M, P, Section, Table
-from ..numeric import to_float
-from ..printing import DEFAULT_DIGITS, DerivePrinter, shown
-from . import circuit_diagram
+from derive.core.circuit import gate_expression
+from derive.documents import circuit_diagram
+from derive.documents.model import Chain, Document, Figure, M, P, Section, Table
+from derive.documents.printing import DEFAULT_DIGITS, DerivePrinter, shown
 
 # placeholders of a gate's local gradient: its inputs a, b, its output o, its constant c
 A, B, O, C = sp.symbols("a b o c", real=True)
@@ -74,8 +73,6 @@ def display_expression(gate, a: sp.Expr, b: sp.Expr | None = None) -> sp.Expr:
         return sp.Pow(a, c, evaluate=False)
     if k == "cpow":
         return sp.Pow(c, a, evaluate=False)
-    from ..core.circuit import gate_expression
-
     return gate_expression(gate, a, b)
 
 
@@ -240,9 +237,9 @@ def build(circuit, digits: int = DEFAULT_DIGITS, svg_name: str = "circuit.svg") 
     diagram = circuit_diagram.build(circuit, digits=min(digits, 3))
     blocks.append(Figure(diagram, svg_name))
     others = [o for o in spec.outputs if o != circuit.output]
-    blocks.append(P(f"Each operation is a gate; the gates are taken in the order below, every gate after the gates "
-                    f"that compute its inputs. Wires without a name in the formula are called u1, u2, … in that "
-                    f"order. The backward pass computes the gradient of ", M(p.wire(circuit.output)),
+    blocks.append(P("Each operation is a gate; the gates are taken in the order below, every gate after the gates "
+                    "that compute its inputs. Wires without a name in the formula are called u1, u2, … in that "
+                    "order. The backward pass computes the gradient of ", M(p.wire(circuit.output)),
                     " with respect to every wire." + (f" The other output{'s' if len(others) > 1 else ''} "
                                                       f"({', '.join(others)}) only take part in the forward pass."
                                                       if others else "")))
@@ -299,7 +296,7 @@ def build(circuit, digits: int = DEFAULT_DIGITS, svg_name: str = "circuit.svg") 
                P(f"Checked: {circuit.verification.method}.")]
     sections.append(Section("Summary", 1, tuple(summary)))
     subtitle = f"{len(circuit.gates)} gates, {len(circuit.inputs)} inputs"
-    return Document(spec.title, subtitle, tuple(sections), {svg_name: diagram.svg()})
+    return Document(spec.title, subtitle, tuple(sections))
 
 
 _PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
@@ -351,21 +348,3 @@ def _listing(parts) -> list:
             out.append(", ")
         out.append(part)
     return out
-
-
-def to_json(circuit) -> str:
-    """The circuit's numbers: every wire's value and gradient, every gate with its local gradients."""
-    doc = {
-        "formula": {name: text for name, text, _ in circuit.spec.formulas},
-        "output": circuit.output,
-        "composite": circuit.spec.composite,
-        "values": {w: to_float(circuit.values[w]) for w in circuit.wires},
-        "gradients": {w: to_float(circuit.gradients[w]) for w in circuit.wires if w in circuit.gradients},
-        "gates": [{"gate": g.index, "kind": g.kind, "label": g.label, "inputs": list(g.inputs), "output": g.output,
-                   "value": to_float(circuit.values[g.output]),
-                   "local": [to_float(circuit.local[(g.index, k)]) for k in range(len(g.inputs))
-                             if (g.index, k) in circuit.local]}
-                  for g in circuit.gates],
-        "quantities": {name: to_float(v) for name, v in circuit.quantities().items()},
-    }
-    return json.dumps(doc, indent=1) + "\n"

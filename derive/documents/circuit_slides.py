@@ -8,10 +8,18 @@ same templates write Beamer and HTML.
 
 from __future__ import annotations
 
-from ..document import Chain, M, P
-from ..slides import Deck, Frame
-from . import circuit_diagram
-from .circuit_document import _Printer, backward_rows, display_expression, forward_rows, node_latex, pattern, sum_rows
+from derive.documents import circuit_diagram
+from derive.documents.circuit_document import (
+    _Printer,
+    backward_rows,
+    display_expression,
+    forward_rows,
+    node_latex,
+    pattern,
+    sum_rows,
+)
+from derive.documents.model import Chain, M, P
+from derive.documents.slides import Deck, Frame
 
 
 def deck(circuit, digits: int = 6) -> Deck:

@@ -75,6 +75,7 @@ def _at(x: float, y: float) -> str:
 
 @dataclass(frozen=True)
 class Diagram:
+    kind = "network"  # the templates draw it with the network macros
     nodes: tuple
     edges: tuple
     dots: tuple

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from derive.documents.diagram import RADIUS, Diagram
+from derive.documents.circuit_diagram import CircuitDiagram
+from derive.documents.diagram import RADIUS
 from derive.documents.model import Figure, Plot
 from derive.formats.render import render
 
@@ -16,8 +17,10 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [low + (high - low) * k / (count - 1) for k in range(count)]
 
 
-def diagram_svg(diagram: Diagram, scale: float = 60.0) -> str:
-    """The diagram as SVG text (1 cm = ``scale`` pixels)."""
+def diagram_svg(diagram, scale: float = 60.0) -> str:
+    """A network or circuit diagram as SVG text (1 cm = ``scale`` pixels)."""
+    if diagram.kind == "circuit":
+        return circuit_svg(diagram, scale)
 
     def at(x, y):  # cm, y up -> pixels, y down
         return (round((x + 1.6) * scale, 1), round((diagram.height / 2 + 1.1 - y) * scale, 1))
@@ -25,6 +28,16 @@ def diagram_svg(diagram: Diagram, scale: float = 60.0) -> str:
     width = round((diagram.width + 3.2) * scale)
     height = round((diagram.height + 2.2) * scale)
     return render("md/diagram.svg.j2", d=diagram, at=at, width=width, height=height, radius=round(RADIUS * scale, 1))
+
+
+def circuit_svg(diagram: CircuitDiagram, scale: float = 60.0) -> str:
+    """A circuit diagram as SVG text (1 cm = ``scale`` pixels)."""
+
+    def at(x, y):
+        return round((x + 1.0) * scale, 1), round((diagram.top + 0.9 - y) * scale, 1)
+
+    return render("md/circuit.svg.j2", d=diagram, at=at, scale=scale, width=round((diagram.width + 2.0) * scale),
+                  height=round((diagram.height + 1.8) * scale))
 
 
 def pictures(document) -> dict[str, str]:

@@ -92,3 +92,21 @@ def dumps(value, depth: int = 0) -> str:
 def to_json(solution: Solution) -> str:
     """The JSON document as text (deterministic: insertion order, shortest float repr)."""
     return dumps(document(solution)) + "\n"
+
+
+def circuit_json(circuit) -> str:
+    """The circuit's numbers: every wire's value and gradient, every gate with its local gradients."""
+    doc = {
+        "formula": {name: text for name, text, _ in circuit.spec.formulas},
+        "output": circuit.output,
+        "composite": circuit.spec.composite,
+        "values": {w: to_float(circuit.values[w]) for w in circuit.wires},
+        "gradients": {w: to_float(circuit.gradients[w]) for w in circuit.wires if w in circuit.gradients},
+        "gates": [{"gate": g.index, "kind": g.kind, "label": g.label, "inputs": list(g.inputs), "output": g.output,
+                   "value": to_float(circuit.values[g.output]),
+                   "local": [to_float(circuit.local[(g.index, k)]) for k in range(len(g.inputs))
+                             if (g.index, k) in circuit.local]}
+                  for g in circuit.gates],
+        "quantities": {name: to_float(v) for name, v in circuit.quantities().items()},
+    }
+    return json.dumps(doc, indent=1) + "\n"

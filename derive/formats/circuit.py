@@ -1,25 +1,26 @@
-"""The files of a circuit's outputs, rendered in memory: worked solution, slides, worksheets."""
+"""A circuit's worked-solution files, rendered in memory: solution.md (with circuit.svg), .tex, .pdf, .json."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..files import pdf_or_keep
+from derive.documents.circuit_document import build
+from derive.formats.pictures import pictures
+from derive.formats.render import render
+from derive.formats.solution import pdf_or_keep
+from derive.io.export import circuit_json
 
 
-def solution_files(circuit, formats, digits: int, out: Path) -> dict:
-    """solution.md (with circuit.svg), solution.tex, solution.pdf and solution.json of a solved circuit."""
-    from ..render import render
-    from .circuit_document import build, to_json
-
+def circuit_files(circuit, formats, digits: int, out: Path) -> dict:
+    """Every requested file of a solved circuit's worked solution (nothing is written here)."""
     files = {}
     if "json" in formats:
-        files["solution.json"] = to_json(circuit)
+        files["solution.json"] = circuit_json(circuit)
     if {"md", "tex", "pdf"} & set(formats):
         document = build(circuit, digits=digits)
         if "md" in formats:
             files["solution.md"] = render("md/solution.md.j2", doc=document)
-            files.update(document.files)
+            files.update(pictures(document))
         if {"tex", "pdf"} & set(formats):
             tex = render("tex/solution.tex.j2", doc=document)
             if "tex" in formats:
