@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from derive import __version__
-from derive.core import circuit, circuit_spec
-from derive.core.circuit_spec import circuit_preset_names, is_circuit
+from derive.core import circuit, circuit_versions
+from derive.core.circuit_spec import circuit_preset_names
 from derive.core.circuit_spec import load as load_circuit
 from derive.core.derivation import ChainRuleMismatch
 from derive.core.notation import DOCUMENT_NOTATIONS
@@ -26,6 +26,7 @@ from derive.documents.circuit_slides import deck as circuit_deck
 from derive.documents.slides import deck
 from derive.errors import DeriveError, suggestion
 from derive.exercises import batch
+from derive.exercises import circuits as circuit_sheets
 from derive.formats.circuit import circuit_files
 from derive.formats.html import slides_html
 from derive.formats.latex import INSTALL_HINT, available
@@ -119,10 +120,10 @@ def cmd_solve(args) -> int:
 
 
 def _circuit(args):
-    """The solved circuit when the spec is a formula spec ([expression]), else None."""
-    if not is_circuit(args.spec):
+    """The solved circuit when the spec is a formula spec ([expression]) or a version of one, else None."""
+    if not circuit_versions.is_circuit(args.spec):
         return None
-    return circuit.solve(circuit_spec.load(args.spec, composite=getattr(args, "composite", None)))
+    return circuit.solve(circuit_versions.load(args.spec, composite=getattr(args, "composite", None)))
 
 
 CHECK_FORMATS = ("text", "md", "json")
@@ -173,6 +174,12 @@ def cmd_worksheet(args) -> int:
         raise DeriveError("--places", f"expected a number of decimals from 0 to 12, got {args.places}")
     if args.variants is not None and not 1 <= args.variants <= 1000:
         raise DeriveError("--variants", f"expected from 1 to 1000 versions, got {args.variants}")
+    if circuit_versions.is_circuit(args.spec):  # a formula spec: the students fill in its circuit
+        spec = circuit_versions.load(args.spec, composite=args.composite)
+        made = circuit_sheets.exercises(spec, args.variants, args.seed, args.blanks, args.places, _progress)
+        for path in write_files(_out(args, spec), circuit_sheets.files(made, formats, _progress)):
+            print(path)
+        return 0
     spec = load(args.spec)
     _small_enough(spec, args.max_parameters, "worksheet")
     made = batch.exercises(spec, args.variants, args.seed, args.blanks, args.places, args.formulas, _progress)
@@ -319,6 +326,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", help="comma-separated: pdf, tex, md, moodle, qti (Canvas), json "
                     "(default pdf,moodle,json; without TeX, moodle,json)")
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
+    sp.add_argument("--composite", choices=("as-written", "whole", "split"),
+                    help="a formula spec's composite gates: sigmoid as one gate (whole), as its primitive gates "
+                    "(split), or as the formula writes it (default)")
     sp.set_defaults(run=cmd_worksheet)
 
     sp = _document_command(sub, "slides", "lecture slides that walk through one example step by step",

@@ -55,6 +55,9 @@ class Edge:
     blank_above: bool = False
     blank_below: bool = False
     highlight: bool = False
+    fill_above: str = ""  # an answer key: the number written in the box
+    fill_below: str = ""
+    span: float = COLUMN - 2 * RADIUS  # the room between two columns of gates
 
     @property
     def tikz(self) -> str:
@@ -63,17 +66,38 @@ class Edge:
     @property
     def mid(self) -> tuple[float, float]:
         """Where the labels stand: halfway across the first column the edge crosses (a long edge passes other gates later)."""
-        x = self.x1 + min(self.x2 - self.x1, COLUMN - 2 * RADIUS) * 0.5
+        x = self.x1 + min(self.x2 - self.x1, self.span) * 0.5
         t = (x - self.x1) / (self.x2 - self.x1) if self.x2 != self.x1 else 0.5
         return x, self.y1 + t * (self.y2 - self.y1)
 
-    def label_at(self, dy: float) -> str:
+    def label_at(self, dy: float, dx: float = 0.0) -> str:
         x, y = self.mid
-        return _at(x, y + dy)
+        return _at(x + dx, y + dy)
+
+    @property
+    def shift(self) -> float:
+        """How far right of the middle a value's box stands, so that the box and the name before it are centred."""
+        return CHAR * len(self.above) / 2 if self.blank_above else 0.0
 
 
 def _at(x: float, y: float) -> str:
     return f"({x:.3f},{y:.3f})"
+
+
+@dataclass(frozen=True)
+class Sum:
+    """Where a wire fans out, the sum of the gradients of its branches, written under the wire's start."""
+
+    key: str  # the wire
+    x: float
+    y: float
+    anchor: str  # TikZ anchor of the label: north east under an input's name, north under a gate
+    text: str  # "Σ 6", or "Σ" before a box
+    blank: bool = False
+    fill: str = ""
+
+    def at(self) -> str:
+        return _at(self.x, self.y)
 
 
 @dataclass(frozen=True)
@@ -84,6 +108,9 @@ class CircuitDiagram:
     height: float
     top: float
     caption: str
+    sums: tuple = ()
+    left: float = 0.0  # how far the picture reaches left of the inputs' names (a sum's box), cm
+    blank_size: tuple = (1.1, 0.38)  # width and height of a blank, cm
     kind = "circuit"  # the templates draw it with the circuit macros
 
     def box(self, height: float) -> str:
@@ -111,8 +138,9 @@ def _reading_order(circuit) -> list[str]:
     return order + [w for w in circuit.inputs if w not in order]
 
 
-def _place(circuit, order) -> dict:
+def _place(circuit, order, spacing=(COLUMN, ROW)) -> dict:
     """(x, y) of every input and gate for one order of the inputs: each gate between its inputs."""
+    COLUMN, ROW = spacing
     column = {w: 0 for w in circuit.inputs}
     y = {w: -k * ROW for k, w in enumerate(order)}
     for gate in circuit.gates:
@@ -157,26 +185,31 @@ def _crossings(circuit, position) -> tuple[int, float]:
 MAX_PERMUTED = 6
 
 
-def _layout(circuit) -> dict:
+def _layout(circuit, spacing=(COLUMN, ROW)) -> dict:
     """The tidiest placement: the order of the inputs with the fewest crossing wires (the reading order on a tie)."""
     first = _reading_order(circuit)
     if len(first) > MAX_PERMUTED:
-        return _place(circuit, first)
+        return _place(circuit, first, spacing)
     best = min(permutations(first), key=lambda order: _crossings(circuit, _place(circuit, order)))
-    return _place(circuit, best)
+    return _place(circuit, best, spacing)
 
 
 def build(circuit, digits: int = 3, values=None, gradients=None, highlight=(), blanks=(), caption: str = "",
-          names: bool = True) -> CircuitDiagram:
+          names: bool = True, filled=None, spacing=(COLUMN, ROW), blank_size=(1.1, 0.38)) -> CircuitDiagram:
     """The circuit's diagram.
 
     ``values``: wires whose value is shown (default all); ``gradients``: edge keys whose
     gradient is shown (default all the backward sweep computes); ``highlight``: node and
-    edge keys to emphasise; ``blanks``: wires (values) and ``d:wire`` names (gradients)
-    drawn as boxes to fill in.
+    edge keys to emphasise; ``blanks``: boxes to fill in: a wire's name (its value, in a
+    box on its first branch), ``d:wire`` (its gradient: below its only branch, or the sum
+    under the wire's start where it fans out) and ``d:wire>gate:slot`` (one branch's
+    gradient); ``filled``: the numbers an answer key writes in the boxes, by the same keys;
+    ``spacing``: cm between columns and between inputs; ``blank_size``: a box's width and height in cm.
     """
     fmt = lambda v: shown(v, digits).text
-    position = _layout(circuit)
+    filled = filled or {}
+    position = _layout(circuit, spacing)
+    span = spacing[0] - 2 * RADIUS
     every_edge = {f"{w}>{g.index}:{k}" for w in circuit.wires for g, k in circuit.consumers(w)} | {f"{circuit.output}>"}
     values = set(circuit.wires) if values is None else set(values)
     gradients = every_edge if gradients is None else set(gradients)
@@ -190,15 +223,25 @@ def build(circuit, digits: int = 3, values=None, gradients=None, highlight=(), b
                           gate.output in highlight))
     radius = {n.key: n.radius for n in nodes}
     edges = []
+    boxed = set()  # wires whose value box is drawn (on the first branch only)
 
     def above(wire):
         if wire in blanks:
+            if wire in boxed:
+                return wire  # the box is on the first branch; the others name the wire
+            boxed.add(wire)
             return f"{wire} ="
         shown_value = f" = {fmt(circuit.values[wire])}" if wire in values else ""
         return f"{wire}{shown_value}" if names else shown_value[3:]
 
+    def fanned(wire):
+        return len(circuit.contributions.get(wire, ())) > 1
+
+    def branch_blank(wire, key):
+        return f"d:{key}" in blanks or (f"d:{wire}" in blanks and not fanned(wire))
+
     def below(wire, key, value):
-        if f"d:{wire}" in blanks:
+        if branch_blank(wire, key):
             return ""
         return fmt(value) if key in gradients and value is not None else ""
 
@@ -210,26 +253,47 @@ def build(circuit, digits: int = 3, values=None, gradients=None, highlight=(), b
             x2, y2 = position[gate.output]
             key = f"{wire}>{gate.index}:{slot}"
             part = by_edge.get((wire, gate.index, slot))
+            text = above(wire)
+            blank_above = wire in blanks and text.endswith("=")
+            blank_below = branch_blank(wire, key) and part is not None
+            below_key = f"d:{key}" if fanned(wire) else f"d:{wire}"
             # the route: along the source's row, then into the gate (a wire to a later column bends once)
-            edges.append(Edge(key, wire, start, y1, x2 - radius[gate.output], y2, above(wire),
-                              below(wire, key, part.value if part else None), wire in blanks,
-                              f"d:{wire}" in blanks and part is not None, key in highlight))
+            edges.append(Edge(key, wire, start, y1, x2 - radius[gate.output], y2, text,
+                              below(wire, key, part.value if part else None), blank_above, blank_below,
+                              key in highlight, filled.get(wire, "") if blank_above else "",
+                              filled.get(below_key, "") if blank_below else "", span))
     out = circuit.output
     x, y = position[out]
     key = f"{out}>"
     edges.append(Edge(key, out, x + radius[out], y, x + radius[out] + STUB, y, above(out),
                       "1" if key in gradients and f"d:{out}" not in blanks else "", out in blanks,
-                      f"d:{out}" in blanks, key in highlight))
+                      f"d:{out}" in blanks, key in highlight, filled.get(out, "") if out in blanks else "",
+                      filled.get(f"d:{out}", ""), span))
     for other in circuit.spec.outputs:  # outputs the backward sweep does not differentiate end in a stub too
         if other != out:
             x, y = position[other]
             edges.append(Edge(f"{other}>", other, x + radius[other], y, x + radius[other] + STUB, y, above(other), "",
-                              other in blanks, False, False))
+                              other in blanks, False, False, filled.get(other, "") if other in blanks else "", "", span))
+    sums = []
+    for wire in circuit.wires:
+        if not fanned(wire) or wire == out:
+            continue
+        branches = {f"{c.wire}>{c.gate}:{c.slot}" for c in circuit.contributions[wire]}
+        blank = f"d:{wire}" in blanks
+        if not blank and not branches <= gradients:
+            continue
+        x, y = position[wire]
+        text = "Σ" if blank else f"Σ {fmt(circuit.gradients[wire])}"
+        if circuit.producer(wire) is None:
+            sums.append(Sum(wire, x + 0.15, y - 0.3, "north east", text, blank, filled.get(f"d:{wire}", "")))
+        else:
+            sums.append(Sum(wire, x, y - radius[wire] - 0.1, "north", text, blank, filled.get(f"d:{wire}", "")))
+    left = max([0.0] + [-(s.x - blank_size[0] - 0.35) for s in sums if s.blank and s.anchor == "north east"])
     xs = [n.x for n in nodes] + [e.x2 for e in edges]
     ys = [n.y for n in nodes]
-    return CircuitDiagram(tuple(nodes), tuple(edges), max(xs) - min(xs) + 0.6, max(ys) - min(ys), max(ys),
+    return CircuitDiagram(tuple(nodes), tuple(edges), max(xs) - min(xs) + 0.6 + left, max(ys) - min(ys), max(ys),
                           caption or "The circuit: each wire's value above it, the gradient of "
-                          f"{circuit.output} below it")
+                          f"{circuit.output} below it", tuple(sums), left, tuple(blank_size))
 
 
 def _latex_name(name: str) -> str:
@@ -238,17 +302,31 @@ def _latex_name(name: str) -> str:
 
 
 def label_boxes(diagram: CircuitDiagram) -> list[tuple]:
-    """Approximate boxes (name, x0, y0, x1, y1) in cm of every label and node, for the overlap check."""
+    """Approximate boxes (name, x0, y0, x1, y1) in cm of every label, blank and node, for the overlap check."""
     boxes = []
+    bw, bh = diagram.blank_size
     for node in diagram.nodes:
         r = node.radius or 0.2
         boxes.append((f"node {node.key}", node.x - r, node.y - r, node.x + r, node.y + r))
     for edge in diagram.edges:
         x, y = edge.mid
-        for text, dy, blank in ((edge.above, 0.22, edge.blank_above), (edge.below, -0.22, edge.blank_below)):
-            if text or blank:
-                w = CHAR * (len(text) + (8 if blank else 0)) / 2
-                boxes.append((f"label {edge.key}", x - w, y + dy - LINE / 2, x + w, y + dy + LINE / 2))
+        name = f"label {edge.key}"
+        if edge.blank_above:  # the name and the box after it, centred over the wire
+            w = CHAR * len(edge.above)
+            boxes.append((name, x + edge.shift - bw / 2 - w, y + 0.06, x + edge.shift + bw / 2, y + 0.06 + bh))
+        elif edge.above:
+            w = CHAR * len(edge.above) / 2
+            boxes.append((name, x - w, y + 0.06, x + w, y + 0.06 + LINE))
+        if edge.blank_below:
+            boxes.append((name, x - bw / 2, y - 0.06 - bh, x + bw / 2, y - 0.06))
+        elif edge.below:
+            w = CHAR * len(edge.below) / 2
+            boxes.append((name, x - w, y - 0.06 - LINE, x + w, y - 0.06))
+    for total in diagram.sums:
+        w = CHAR * len(total.text) + (bw if total.blank else 0)
+        h = bh if total.blank else LINE
+        x0 = total.x - w if total.anchor == "north east" else total.x - w / 2
+        boxes.append((f"sum {total.key}", x0, total.y - h, x0 + w, total.y))
     return boxes
 
 

@@ -64,21 +64,28 @@ def files(exercises: list, formats, progress=None) -> dict:
     if "json" in formats:
         out["worksheets.json"] = to_json(exercises)
     if "pdf" in formats:
-        done = []
+        out.update(typeset(tex, [ex.ident for ex in exercises], progress))
+    return out
 
-        def build(stem):
-            pdf = compile_pdf(tex[stem], f"{stem}.tex", quick=True)[0]
-            done.append(stem)
-            if progress:
-                progress(len(done), len(tex), "typesetting")
-            return stem, pdf
 
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            pdfs = dict(pool.map(build, sorted(tex)))
-        out.update({f"{stem}.pdf": pdf for stem, pdf in pdfs.items()})
-        if len(exercises) > 1:
-            out["sheets.pdf"] = unite([pdfs[f"sheet-{ex.ident}"] for ex in exercises])
-            out["keys.pdf"] = unite([pdfs[f"key-{ex.ident}"] for ex in exercises])
+def typeset(tex: dict, idents: list, progress=None) -> dict:
+    """``sheet-ID.pdf`` and ``key-ID.pdf`` from their TeX (compiled in parallel on every core), and with
+    several versions ``sheets.pdf`` and ``keys.pdf`` for printing."""
+    done = []
+
+    def build(stem):
+        pdf = compile_pdf(tex[stem], f"{stem}.tex", quick=True)[0]
+        done.append(stem)
+        if progress:
+            progress(len(done), len(tex), "typesetting")
+        return stem, pdf
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        pdfs = dict(pool.map(build, sorted(tex)))
+    out = {f"{stem}.pdf": pdf for stem, pdf in pdfs.items()}
+    if len(idents) > 1:
+        out["sheets.pdf"] = unite([pdfs[f"sheet-{ident}"] for ident in idents])
+        out["keys.pdf"] = unite([pdfs[f"key-{ident}"] for ident in idents])
     return out
 
 

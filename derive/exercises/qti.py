@@ -125,7 +125,12 @@ def package(exercises: list, sheets: dict | None = None) -> bytes:
     """The QTI package of a batch: every version a quiz (``sheets``: the versions' sheet contexts, if built)."""
 
     quizzes = [quiz(ex, (sheets or {}).get(ex.ident) or context(ex, False)) for ex in exercises]
-    title = exercises[0].title
+    return bundle(quizzes, exercises[0].title)
+
+
+def bundle(quizzes: list, title: str) -> bytes:
+    """The QTI package of some quizzes: the manifest and one assessment file per quiz."""
+
     digest = hashlib.sha256("".join(q.ident for q in quizzes).encode()).hexdigest()[:12]
     files = [("imsmanifest.xml", render("md/qti-manifest.xml.j2", ident=f"derive_{digest}", title=title,
                                         quizzes=quizzes))]

@@ -34,10 +34,11 @@ def circuit_svg(diagram: CircuitDiagram, scale: float = 60.0) -> str:
     """A circuit diagram as SVG text (1 cm = ``scale`` pixels)."""
 
     def at(x, y):
-        return round((x + 1.0) * scale, 1), round((diagram.top + 0.9 - y) * scale, 1)
+        return round((x + 1.0 + diagram.left) * scale, 1), round((diagram.top + 0.9 - y) * scale, 1)
 
+    bw, bh = (round(size * scale, 1) for size in diagram.blank_size)
     return render("md/circuit.svg.j2", d=diagram, at=at, scale=scale, width=round((diagram.width + 2.0) * scale),
-                  height=round((diagram.height + 1.8) * scale))
+                  height=round((diagram.height + 1.8) * scale), bw=bw, bh=bh)
 
 
 def pictures(document) -> dict[str, str]:
