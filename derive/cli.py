@@ -32,7 +32,9 @@ from derive.formats.html import slides_html
 from derive.formats.latex import INSTALL_HINT, available
 from derive.formats.render import render
 from derive.formats.solution import pdf_or_keep, solution_files
-from derive.grading.check import RENDERERS, check_file
+from derive.grading import check as check_module
+from derive.grading import circuits as circuit_grading
+from derive.grading.check import RENDERERS
 from derive.grading.rounding import key_files
 from derive.io.files import write_files
 from derive.io.torchio import from_state_dict
@@ -135,14 +137,16 @@ def cmd_check(args) -> int:
     formats = _formats(args.format, CHECK_FORMATS)
     if not formats:
         raise DeriveError("--format", f"no format given; choose from {', '.join(CHECK_FORMATS)}")
-    report = check_file(args.spec, args.answers)
+    circuit_check = circuit_versions.is_circuit(args.spec)
+    report = (circuit_grading if circuit_check else check_module).check_file(args.spec, args.answers)
+    renderers = circuit_grading.RENDERERS if circuit_check else RENDERERS
     if args.out:
-        files = {RENDERERS[f][0]: RENDERERS[f][1](report) for f in formats}
+        files = {renderers[f][0]: renderers[f][1](report) for f in formats}
         for path in write_files(Path(args.out), files):
             print(path)
         print(report.summary())
     else:
-        sys.stdout.write("\n".join(RENDERERS[f][1](report) for f in formats))
+        sys.stdout.write("\n".join(renderers[f][1](report) for f in formats))
     return report.exit_code
 
 

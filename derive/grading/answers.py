@@ -196,6 +196,12 @@ def _show(key: str) -> str:
 
 def load(path: str | Path, steps) -> list[Answer]:
     """Read an answers file (TOML or JSON) into answers for this network's quantities."""
+    text, kind = read_text(path)
+    return parse(text, str(path), steps, kind)
+
+
+def read_text(path: str | Path) -> tuple[str, str]:
+    """An answers file's text and kind ('toml' or 'json'); a DeriveError when it cannot be read."""
     where = str(path)
     path = Path(path)
     try:
@@ -211,7 +217,7 @@ def load(path: str | Path, steps) -> list[Answer]:
         raise DeriveError(where, f"is larger than {MAX_ANSWERS_BYTES // 1_000_000} MB")
     text = decode(raw, where).removeprefix("\ufeff")
     kind = "json" if path.suffix.lower() == ".json" or text.lstrip().startswith("{") else "toml"
-    return parse(text, where, steps, kind)
+    return text, kind
 
 
 _TOML_LINE = re.compile(r"""^\s*(?P<key>[^\s"'\[#=][^=]*?)\s*=""")
@@ -219,6 +225,18 @@ _TOML_LINE = re.compile(r"""^\s*(?P<key>[^\s"'\[#=][^=]*?)\s*=""")
 
 def parse(text: str, where: str, steps, kind: str = "toml") -> list[Answer]:
     """Answers from TOML or JSON text."""
+    document = read_document(text, where, kind)
+    names = Names(steps)
+    answers: dict[str, Answer] = {}
+    _collect(document, "", where, steps, names, answers, top=True)
+    if not answers:
+        raise DeriveError(where, "holds no answers; write one `name = number` per line, e.g. out_o1 = 0.7514")
+    order = {name: i for i, name in enumerate(steps.steps)}
+    return sorted(answers.values(), key=lambda a: order[a.name])
+
+
+def read_document(text: str, where: str, kind: str = "toml") -> dict:
+    """The parsed TOML or JSON of an answers file, with a clear message for a name TOML needs in quotes."""
     if not text.strip():
         raise DeriveError(where, "the answers file is empty; write one `name = number` per line")
     if kind == "json":
@@ -235,13 +253,7 @@ def parse(text: str, where: str, steps, kind: str = "toml") -> list[Answer]:
                     f"the name {key} must be in quotes in TOML, for example \"{key}\" = 0.0822",
                 )
         document = read_toml(text, where)
-    names = Names(steps)
-    answers: dict[str, Answer] = {}
-    _collect(document, "", where, steps, names, answers, top=True)
-    if not answers:
-        raise DeriveError(where, "holds no answers; write one `name = number` per line, e.g. out_o1 = 0.7514")
-    order = {name: i for i, name in enumerate(steps.steps)}
-    return sorted(answers.values(), key=lambda a: order[a.name])
+    return document
 
 
 def _collect(document: dict, prefix: str, where: str, steps, names: Names, answers: dict, top: bool):
