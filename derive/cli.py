@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 from derive import __version__
-from derive.core import circuit, circuit_versions
+from derive.core import circuit, circuit_versions, neuron_circuit
 from derive.core.circuit_spec import circuit_preset_names
 from derive.core.circuit_spec import load as load_circuit
 from derive.core.derivation import ChainRuleMismatch
@@ -103,6 +104,12 @@ def cmd_solve(args) -> int:
         for path in write_files(out, circuit_files(circuit, formats, args.digits, out)):
             print(path)
         return 0
+    if args.as_circuit or args.unit:  # one neuron of the network as its circuit of gates
+        circuit, link = _neuron(args)
+        out = _out(args, circuit.spec)
+        for path in write_files(out, circuit_files(circuit, formats, args.digits, out, link)):
+            print(path)
+        return 0
     spec = load(args.spec)
     if set(formats) - {"json"}:
         _small_enough(spec, args.max_parameters, "worked solution")
@@ -126,6 +133,18 @@ def _circuit(args):
     if not circuit_versions.is_circuit(args.spec):
         return None
     return circuit.solve(circuit_versions.load(args.spec, composite=getattr(args, "composite", None)))
+
+
+def _neuron(args):
+    """One neuron of a network spec as its solved circuit, and its link to the network (checked)."""
+    spec = load(args.spec)
+    solution = solve(spec, notation=args.notation)
+    circuit_spec, link = neuron_circuit.neuron(solution, args.unit)
+    if args.composite:
+        circuit_spec = replace(circuit_spec, composite=args.composite)
+    solved = circuit.solve(circuit_spec)
+    neuron_circuit.check(solved, link)
+    return solved, link
 
 
 CHECK_FORMATS = ("text", "md", "json")
@@ -206,7 +225,9 @@ def cmd_slides(args) -> int:
             _note("no Beamer slides: TeX Live is not installed (apt-get install texlive-latex-base "
                   "texlive-latex-recommended texlive-pictures latexmk lmodern); the HTML slides are written")
     circuit = _circuit(args)
-    if circuit is not None:  # a formula spec: the circuit annotated gate by gate
+    if circuit is None and (args.as_circuit or args.unit):
+        circuit = _neuron(args)[0]
+    if circuit is not None:  # a formula spec (or a neuron): the circuit annotated gate by gate
         slides, out = circuit_deck(circuit, digits=args.digits), _out(args, circuit.spec)
     else:
         spec = load(args.spec)
@@ -257,6 +278,10 @@ def _document_command(sub, name: str, purpose: str, formats, digits: int, digits
     sp.add_argument("--composite", choices=("as-written", "whole", "split"),
                     help="a formula spec's composite gates: sigmoid as one gate (whole), as its primitive gates "
                     "(split), or as the formula writes it (default)")
+    sp.add_argument("--as-circuit", action="store_true",
+                    help="a network spec: one neuron (the first unit of the first layer, or --unit) as its circuit "
+                    "of gates, linked to the network's numbers")
+    sp.add_argument("--unit", help="with --as-circuit: the unit, as the worked solution names it (h2, o1, a1_2)")
     return sp
 
 

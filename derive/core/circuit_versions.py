@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from fractions import Fraction
 from pathlib import Path
 
 import sympy as sp

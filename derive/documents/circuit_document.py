@@ -223,8 +223,46 @@ def pattern(circuit, p: _Printer, gate) -> str:
             + (f" and {local[1]}" if len(local) > 1 else "") + ".")
 
 
-def build(circuit, digits: int = DEFAULT_DIGITS, svg_name: str = "circuit.svg") -> Document:
-    """The worked solution of a solved circuit as a document."""
+def link_section(circuit, p: _Printer, link) -> Section:
+    """How a neuron's circuit is the same calculation as its network's (``link``: a neuron_circuit.Link)."""
+    unit = link.unit
+    blocks = [P(f"This circuit is unit {unit} of the network (layer {link.layer})"
+                + (", for the first sample" if link.batch > 1 else "") + ". Its forward pass is the network's: the net "
+                "input ", M(f"{p.wire(link.net)} = {p.num(circuit.values[link.net])}"), " and the output ",
+                M(f"{p.wire(link.out)} = {p.num(circuit.values[link.out])}"), " are the network's values of the same names.")]
+    if link.dE_dout is None:
+        return Section("The unit in the network", 1, tuple(blocks))
+    loss = sp.latex(sp.Symbol(link.dE_dout.split("/")[0][1:]))
+    d_loss = lambda wire: rf"\frac{{\partial {loss}}}{{\partial {p.wire(wire)}}}"
+    top = link.out
+    blocks.append(P("The circuit differentiates ", M(p.wire(top)), "; the network differentiates the loss ", M(loss),
+                    ". The chain rule joins the two: the gradient the circuit sends to a weight is the network's ",
+                    M(rf"{p.d(top, link.net)} \cdot \frac{{\partial {p.wire(link.net)}}}{{\partial w}}"),
+                    ", and times the gradient arriving at the unit's output in the network, ",
+                    M(f"{d_loss(top)} = {p.num(link.dE_dout_value)}"), ", it is the network's gradient of the loss"
+                    + (" (this sample's share of it)" if link.batch > 1 else "") + ":"))
+    rows = []
+    for parameter, name, value in link.parameters:
+        if name is None:
+            continue
+        gate = next(g for g in circuit.gates if parameter in g.inputs and g.kind == "mul") if any(
+            parameter in g.inputs and g.kind == "mul" for g in circuit.gates) else None
+        factor = (circuit.values[gate.inputs[1 - gate.inputs.index(parameter)]] if gate else 1)
+        mine = circuit.gradients.get(parameter, 0)
+        rows.append((p.d(top, parameter), "=", rf"{p.d(top, link.net)} \cdot {p.d(link.net, parameter)} = "
+                     rf"{p.num(circuit.gradients[link.net])} \cdot {_paren(p.num(factor))} {p.rel(mine)} {p.num(mine)}"))
+        rows.append((d_loss(parameter), "=", rf"{d_loss(top)} \cdot {p.d(top, parameter)} = "
+                     rf"{_paren(p.num(link.dE_dout_value))} \cdot {_paren(p.num(mine))} {p.rel(value)} {p.num(value)}"))
+    blocks.append(Chain(tuple(rows)))
+    blocks.append(P("These are the network's values of ", *_listing([M(d_loss(parameter)) for parameter, name, _ in
+                                                                     link.parameters if name]),
+                    " in its worked solution: the network's backward pass through this unit is this circuit's, "
+                    "multiplied by what arrives from the layers above."))
+    return Section("The unit in the network", 1, tuple(blocks))
+
+
+def build(circuit, digits: int = DEFAULT_DIGITS, svg_name: str = "circuit.svg", link=None) -> Document:
+    """The worked solution of a solved circuit as a document (``link``: the network a neuron's circuit comes from)."""
     p = _Printer(circuit, digits)
     spec = circuit.spec
     sym = circuit.symbols
@@ -295,6 +333,8 @@ def build(circuit, digits: int = DEFAULT_DIGITS, svg_name: str = "circuit.svg") 
                      ("math", "math", "math"), "lrr"),
                P(f"Checked: {circuit.verification.method}.")]
     sections.append(Section("Summary", 1, tuple(summary)))
+    if link is not None:
+        sections.append(link_section(circuit, p, link))
     subtitle = f"{len(circuit.gates)} gates, {len(circuit.inputs)} inputs"
     return Document(spec.title, subtitle, tuple(sections))
 

@@ -11,13 +11,14 @@ from derive.formats.solution import pdf_or_keep
 from derive.io.export import circuit_json
 
 
-def circuit_files(circuit, formats, digits: int, out: Path) -> dict:
-    """Every requested file of a solved circuit's worked solution (nothing is written here)."""
+def circuit_files(circuit, formats, digits: int, out: Path, link=None) -> dict:
+    """Every requested file of a solved circuit's worked solution (nothing is written here); ``link``: the network a
+    neuron's circuit comes from."""
     files = {}
     if "json" in formats:
         files["solution.json"] = circuit_json(circuit)
     if {"md", "tex", "pdf"} & set(formats):
-        document = build(circuit, digits=digits)
+        document = build(circuit, digits=digits, link=link)
         if "md" in formats:
             files["solution.md"] = render("md/solution.md.j2", doc=document)
             files.update(pictures(document))
