@@ -514,7 +514,9 @@ class Checker:
         for index, m in enumerate(self.variants):
             for yours in ((True, False) if has_yours else (False,)):
                 if self._reproduces(a, d, m, yours):
-                    matched.append(((self._against(m), -self._support(m), index), m, yours))
+                    # on a tie, the mistake at one gate before the same mistake everywhere (the smaller story)
+                    broad = m.gate is None and m.kind != "fanout_not_summed"
+                    matched.append(((self._against(m), -self._support(m), broad, index), m, yours))
                     break
         matched.sort(key=lambda item: item[0])
         found, titles = [], set()
