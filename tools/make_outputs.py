@@ -33,6 +33,9 @@ def commands(out: Path) -> list[list[str]]:
     lines += [["solve", name, "--out", str(out / name)] for name in ("circuit-add-mul", "circuit-sigmoid-neuron",
                                                                       "circuit-fan-out")]
     lines.append(["slides", "circuit-sigmoid-neuron", "--out", str(out / "circuit-sigmoid-neuron")])
+    lines.append(["worksheet", "circuit-fan-out", "--variants", "2", "--seed", "42", "--format", "pdf,md,moodle,json",
+                  "--out", str(out / "circuit-worksheets")])
+    lines.append(["solve", "mazur", "--as-circuit", "--out", str(out / "mazur-circuit-h1")])
     return lines
 
 
