@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import sympy as sp
 
+from derive.core import functions as fn
 from derive.core.backprop import Pass
 from derive.core.graph import Graph
 from derive.core.notation import Name
@@ -215,7 +216,7 @@ class Derivation:
         leaves out_j - t_j. Each form is evaluated and must give the sweep's delta.
         """
         g = self.graph
-        if g.spec.loss != "cross_entropy":
+        if not fn.cancels(g.loss_fn, g.activation(l)):
             return ()
         products = [_product(c.dE_dout.general, c.dout_dnet.general) for c in coupling]
         total = sp.Add(*products)

@@ -61,7 +61,7 @@ class Notation:
             scheme = "units" if len(spec.sizes) == 3 and max(spec.sizes) <= 9 else "layered"
         if scheme == "units" and len(spec.sizes) != 3:
             scheme = "layered"  # the blog's names only exist for one hidden layer
-        return Notation(scheme, spec.sizes, spec.batch, spec.weight_layout, spec.activations[-1] == "softmax")
+        return Notation(scheme, spec.sizes, spec.batch, spec.weight_layout, spec.coupled_output)
 
     @staticmethod
     def for_document(spec: NetworkSpec, notation: str) -> "Notation":

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
-from derive.core.functions import ACTIVATIONS, LOSSES, OUTPUT_ONLY
+from derive.core.functions import ACTIVATIONS, LOSSES
 from derive.errors import DeriveError, printable, suggestion
 
 PRESET_DIR = Path(__file__).parent.parent / "presets"
@@ -67,6 +67,11 @@ class NetworkSpec:
     def batch(self) -> int:
         """Number of samples."""
         return len(self.inputs)
+
+    @property
+    def coupled_output(self) -> bool:
+        """True when the output activation couples the outputs (softmax): each depends on every net input."""
+        return ACTIVATIONS[self.activations[-1]].coupled
 
     @property
     def parameter_count(self) -> int:
@@ -566,21 +571,22 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
     if loss not in LOSSES:
         r.fail("network.loss", _unknown("loss", loss, LOSSES))
     for i, act in enumerate(activations[:-1]):
-        if act in OUTPUT_ONLY:
+        if ACTIVATIONS[act].coupled:
             r.fail(f"network.activations[{i}]", f"{act} couples the units of a layer into probabilities; "
                    "derive takes it on the output layer only")
-    if loss == "cross_entropy":
+    rule = LOSSES[loss]
+    if rule.takes_logits:
         # as torch.nn.CrossEntropyLoss: the output layer's net inputs are logits and the loss applies the
         # softmax; the documents write that softmax as the output activation, so both spellings mean it once
-        if activations[-1] not in ("identity", "softmax"):
+        if not (ACTIVATIONS[activations[-1]].passthrough or activations[-1] == rule.link):
             r.fail(f"network.activations[{layers - 1}]",
-                   f"cross_entropy applies the softmax to the output layer's net inputs (the logits) itself, "
-                   f"as torch.nn.CrossEntropyLoss does; the output activation must be identity (or softmax, "
+                   f"{loss} applies the {rule.link} to the output layer's net inputs (the logits) itself, "
+                   f"as torch.nn.{rule.torch.name} does; the output activation must be identity (or {rule.link}, "
                    f"meaning the same), got {activations[-1]}")
-        activations = [*activations[:-1], "softmax"]
-    if activations[-1] == "softmax" and sizes[-1] < 2:
-        r.fail(f"network.sizes[{len(sizes) - 1}]", "softmax over a single output is always 1 and passes no "
-               "gradient back; use two or more outputs (or sigmoid with bce for a yes/no output)")
+        activations = [*activations[:-1], rule.link]
+    if ACTIVATIONS[activations[-1]].coupled and sizes[-1] < 2:
+        r.fail(f"network.sizes[{len(sizes) - 1}]", f"{activations[-1]} over a single output is always 1 and passes "
+               "no gradient back; use two or more outputs (or sigmoid with bce for a yes/no output)")
 
     layout = network.get("weight_layout", "out_in")
     if not isinstance(layout, str):
@@ -634,8 +640,8 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
     if len(samples["inputs"]) != len(samples["targets"]):
         expected, got = _rows(len(samples["inputs"])), len(samples["targets"])
         r.fail("data.targets", f"expected {expected}, one per input row, got {got}")
-    if loss in ("cross_entropy", "bce"):
-        _check_probabilities(r, loss, samples["targets"], any(isinstance(v, list) for v in data["targets"]))
+    if rule.targets != "any":
+        _check_probabilities(r, rule, samples["targets"], any(isinstance(v, list) for v in data["targets"]))
 
     training = r.table(document, "training", TRAINING_KEYS)
     if "learning_rate" not in training:
@@ -673,15 +679,16 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
     )
 
 
-def _check_probabilities(r, loss: str, targets, rows: bool):
+def _check_probabilities(r, loss, targets, rows: bool):
     """Targets of a cross-entropy are probabilities; a sample's class probabilities sum to 1."""
     for s, row in enumerate(targets):
         where = f"data.targets[{s}]" if rows else "data.targets"
         for k, value in enumerate(row):
             if not 0 <= value <= 1:
-                r.fail(f"{where}[{k}]", f"{loss} takes targets between 0 and 1 (probabilities), got {_fraction(value)}")
-        if loss == "cross_entropy" and sum(row) != 1:
-            r.fail(where, "cross_entropy takes one-hot targets or class probabilities that sum to 1, "
+                r.fail(f"{where}[{k}]", f"{loss.name} takes targets between 0 and 1 (probabilities), "
+                       f"got {_fraction(value)}")
+        if loss.targets == "classes" and sum(row) != 1:
+            r.fail(where, f"{loss.name} takes one-hot targets or class probabilities that sum to 1, "
                    f"but these sum to {_fraction(sum(row))}")
 
 

@@ -29,6 +29,7 @@ from fractions import Fraction
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from derive.core import functions as fn
 from derive.core.derivation import ChainRuleMismatch, _same
 from derive.core.graph import product, total
 from derive.core.notation import Name
@@ -202,7 +203,7 @@ class Steps:
                 key = ("dout_dnet", l, s, j) if k == j else ("jacobian", l, s, k, j)
                 local[k, j] = self._add(key, n.derivative(n.out(l, s, k), net), g.dout_dnet(l, s, j, k))
         for j in range(K):
-            if self.spec.loss == "cross_entropy":
+            if fn.cancels(g.loss_fn, g.activation(l)):  # the Jacobian's sum reduces to the error
                 formula = self.symbol("out", l, s, j) - self.symbol("t", s, j)
             else:
                 formula = total(*(product(dE[k], local[k, j]) for k in range(K)))

@@ -6,10 +6,10 @@ depend on the hash seed). ``NAME@SEED-NN`` names a version wherever a spec is
 accepted (``derive check mazur@42-07 answers.toml``).
 
 Numbers are drawn on a grid a student can work with (weights and inputs in steps of
-0.05, targets of sigmoid outputs in steps of 0.01) and a draw is kept only when the
-numbers are good to work by hand: no saturated sigmoid or tanh (|net| <= 2.5), no ReLU
-net input within 0.1 of its kink, no gradient that rounds to zero at the sheet's
-precision, and no two versions alike.
+0.05, targets on the output activation's grid: sigmoid outputs in steps of 0.01) and a
+draw is kept only when the numbers are good to work by hand: no saturated sigmoid or
+tanh (|net| <= 2.5), no ReLU net input within 0.1 of its kink, no gradient that rounds
+to zero at the sheet's precision, and no two versions alike.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from derive.core.backprop import Rules, run
+from derive.core.functions import ACTIVATIONS, LOSSES
 from derive.core.spec import NetworkSpec, read
 from derive.errors import DeriveError
 
@@ -46,28 +47,20 @@ def draw(spec: NetworkSpec, rng: random.Random) -> NetworkSpec:
     biases = tuple(tuple(grid(rng, Fraction(-1, 2), Fraction(1, 2), step, False) for _ in range(n)) for n in spec.sizes[1:])
     inputs = tuple(tuple(grid(rng, Fraction(-1), Fraction(1), step) for _ in range(spec.sizes[0]))
                    for _ in range(spec.batch))
-    out = spec.activations[-1]
-    if out == "softmax":
-        # class probabilities: one-hot rows for the cross-entropy (a class to predict), else a mix on a 0.05 grid
+    out = ACTIVATIONS[spec.activations[-1]]
+    if out.targets is None:
+        # class probabilities: one-hot rows for a loss on classes (a class to predict), else a mix on a 0.05 grid
         K = spec.sizes[-1]
         rows = []
         for _ in range(spec.batch):
-            if spec.loss == "cross_entropy":
+            if LOSSES[spec.loss].targets == "classes":
                 hot = rng.randrange(K)
                 rows.append(tuple(Fraction(int(k == hot)) for k in range(K)))
             else:
                 cuts = sorted(grid(rng, Fraction(0), Fraction(1), step, False) for _ in range(K - 1))
                 rows.append(tuple(b - a for a, b in zip([Fraction(0), *cuts], [*cuts, Fraction(1)])))
         return replace(spec, weights=weights, biases=biases, inputs=inputs, targets=tuple(rows))
-    if out == "sigmoid":
-        target = lambda: grid(rng, Fraction(1, 100), Fraction(99, 100), Fraction(1, 100))
-    elif out == "tanh":
-        target = lambda: grid(rng, Fraction(-95, 100), Fraction(95, 100), Fraction(5, 100))
-    elif out == "relu":
-        target = lambda: grid(rng, Fraction(0), Fraction(1), step)
-    else:
-        target = lambda: grid(rng, Fraction(-1), Fraction(1), step)
-    targets = tuple(tuple(target() for _ in range(spec.sizes[-1])) for _ in range(spec.batch))
+    targets = tuple(tuple(grid(rng, *out.targets) for _ in range(spec.sizes[-1])) for _ in range(spec.batch))
     return replace(spec, weights=weights, biases=biases, inputs=inputs, targets=targets)
 
 
@@ -77,13 +70,13 @@ def problems(spec: NetworkSpec, places: int) -> list[str]:
     result = run(spec, rules)
     found = []
     for l in range(1, spec.layers + 1):
-        act = spec.activations[l - 1]
+        act = ACTIVATIONS[spec.activations[l - 1]]
         for sample in result.net[l]:
             for z in map(float, sample):  # the thresholds are coarse: floats compare across number types
-                if act in ("sigmoid", "tanh", "softmax") and abs(z) > SATURATION:
-                    found.append(f"saturated {act} (net {z:.2f})")
-                if (act == "relu" or act.startswith("leaky_relu")) and abs(z) < KINK:
-                    found.append(f"ReLU net input {z:.3f} near 0")
+                if act.saturates and abs(z) > SATURATION:
+                    found.append(f"saturated {act.name} (net {z:.2f})")
+                if act.kink and abs(z) < KINK:
+                    found.append(f"{act.name} net input {z:.3f} near its kink at 0")
     smallest = 1 / (2 * 10**places)
     for l in range(1, spec.layers + 1):
         grads = [float(g) for row in result.grad_W[l] for g in row] + [float(g) for g in result.grad_b[l]]

@@ -86,7 +86,7 @@ class Names:
                 other = None
             if other:
                 alternative = _renamed(steps, Notation(other, spec.sizes, spec.batch, spec.weight_layout,
-                                                         spec.activations[-1] == "softmax"))
+                                                         spec.coupled_output))
                 for name, alt in alternative.items():
                     for alias in self._aliases(alt):
                         candidates.setdefault(normal(alias), set()).add(name)

@@ -12,11 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+from derive.core.functions import ACTIVATIONS, LOSSES
 from derive.core.spec import NetworkSpec, parse
 from derive.errors import DeriveError
-
-ACTIVATION_MODULES = {"Sigmoid": "sigmoid", "ReLU": "relu", "Tanh": "tanh", "Identity": "identity"}
-LOSS_MODULES = {"MSELoss": "mse", "BCELoss": "bce", "CrossEntropyLoss": "cross_entropy"}
 
 
 def shortest(value, dtype: str = "float32") -> str:
@@ -40,9 +38,39 @@ def _decimals_list(row, dtype):
     return [shortest(v, dtype) for v in row]
 
 
+def _modules() -> dict:
+    """The registry's activations by the torch.nn class that computes them (a family by its first member)."""
+    found = {}
+    for act in ACTIVATIONS.values():
+        found.setdefault(act.torch.name, []).append(act)
+    return found
+
+
+def _activation(child, candidates: list) -> str:
+    """derive's name of an activation module, or a clear error when its settings are not derive's function."""
+    kind = type(child).__name__
+    refusal = ""
+    for act in candidates:
+        module = act.torch
+        if module.parameter is not None:  # a family: the setting names the member (LeakyReLU(0.2): leaky_relu(0.2))
+            value = shortest(getattr(child, module.parameter), "float64")
+            member = f"{act.family}({value})"
+            if member in ACTIVATIONS:
+                return ACTIVATIONS[member].name
+            refusal = f"{kind}({module.parameter}={value}) {module.refused}"
+            continue
+        wrong = [(attribute, getattr(child, attribute, None)) for attribute, values in module.settings
+                 if getattr(child, attribute, None) not in values]
+        if not wrong:
+            return act.name
+        refusal = f"{kind}({wrong[0][0]}={wrong[0][1]}) {module.refused}"
+    raise DeriveError("model", refusal)
+
+
 def layers_of(model) -> list[tuple]:
     """(Linear, activation name) pairs of a Sequential-like model; a clear error for anything else."""
     children = list(model.children()) if list(model.children()) else [model]
+    modules = _modules()
     layers, pending = [], None
     for child in children:
         kind = type(child).__name__
@@ -50,29 +78,15 @@ def layers_of(model) -> list[tuple]:
             if pending is not None:
                 layers.append((pending, "identity"))
             pending = child
-        elif kind == "Softmax":
-            if pending is None:
-                raise DeriveError("model", "Softmax comes before any Linear layer; derive needs Linear, activation, ...")
-            if child.dim not in (1, -1):
-                raise DeriveError("model", f"Softmax(dim={child.dim}) normalises across the samples; derive's softmax "
-                                  "is over the units of a layer (dim=1 or dim=-1)")
-            layers.append((pending, "softmax"))
-            pending = None
-        elif kind in ACTIVATION_MODULES or kind == "LeakyReLU":
+        elif kind in modules:
             if pending is None:
                 raise DeriveError("model", f"{kind} comes before any Linear layer; derive needs Linear, activation, ...")
-            if kind == "LeakyReLU":
-                slope = shortest(child.negative_slope, "float64")
-                if not 0 < float(slope) < 1:
-                    raise DeriveError("model", f"LeakyReLU with slope {slope}: derive needs a slope between 0 and 1")
-                name = "leaky_relu" if slope == "0.01" else f"leaky_relu({slope})"
-            else:
-                name = ACTIVATION_MODULES[kind]
-            layers.append((pending, name))
+            layers.append((pending, _activation(child, modules[kind])))
             pending = None
         else:
-            raise DeriveError("model", f"derive cannot express a {kind} layer; supported: Linear and "
-                              f"{', '.join(ACTIVATION_MODULES)}, LeakyReLU, Softmax (last)")
+            supported = ", ".join(name + (" (last)" if any(a.coupled for a in acts) else "")
+                                  for name, acts in modules.items())
+            raise DeriveError("model", f"derive cannot express a {kind} layer; supported: Linear and {supported}")
     if pending is not None:
         layers.append((pending, "identity"))
     if not layers:
@@ -137,12 +151,16 @@ def from_torch(model, inputs, targets, loss="mse", lr=0.1, update_biases: bool =
     """
     if not isinstance(loss, str):
         loss = _loss_name(loss)
+    if loss not in LOSSES:
+        raise DeriveError("loss", str(LOSSES.unknown(loss)))
+    rule = LOSSES[loss]
     found = layers_of(model)
-    if loss == "cross_entropy" and found[-1][1] == "softmax":
-        raise DeriveError("model", "the model ends in Softmax and CrossEntropyLoss applies the softmax again to what "
-                          "it is given (PyTorch expects logits): the softmax is applied twice. Remove the nn.Softmax; "
-                          "derive writes CrossEntropyLoss's own softmax as the output activation")
-    if loss == "cross_entropy":
+    if rule.takes_logits and found[-1][1] == rule.link:
+        module = ACTIVATIONS[rule.link].torch.name
+        raise DeriveError("model", f"the model ends in {module} and {rule.torch.name} applies the {rule.link} again to "
+                          f"what it is given (PyTorch expects logits): the {rule.link} is applied twice. Remove the "
+                          f"nn.{module}; derive writes {rule.torch.name}'s own {rule.link} as the output activation")
+    if rule.targets == "classes":
         targets = _class_probabilities(targets, found[-1][0].out_features)
     layers = []
     for linear, activation in found:
@@ -156,15 +174,25 @@ def from_torch(model, inputs, targets, loss="mse", lr=0.1, update_biases: bool =
 def _loss_name(loss) -> str:
     """derive's name of a torch loss module, refusing settings derive does not compute."""
     name = type(loss).__name__
-    if name not in LOSS_MODULES:
-        raise DeriveError("loss", f"derive cannot express {name}; supported: {', '.join(LOSS_MODULES)}")
-    if getattr(loss, "reduction", "mean") != "mean":
-        raise DeriveError("loss", f"{name} with reduction '{loss.reduction}': derive's {LOSS_MODULES[name]} is the mean")
+    candidates = [rule for rule in LOSSES.values() if rule.torch.name == name and rule.torch.scale == 1]
+    if not candidates:
+        supported = dict.fromkeys(rule.torch.name for rule in LOSSES.values())
+        raise DeriveError("loss", f"derive cannot express {name}; supported: {', '.join(supported)}")
+    reduction = getattr(loss, "reduction", "mean")
+    matching = [rule for rule in candidates if rule.torch.reduction == reduction]
+    if not matching:
+        known = " and ".join(f"{rule.name} is the {rule.torch.reduction}" for rule in candidates)
+        raise DeriveError("loss", f"{name} with reduction '{reduction}': derive's {known}")
     if getattr(loss, "weight", None) is not None:
         raise DeriveError("loss", f"{name} with class weights: derive weighs every output alike")
     if getattr(loss, "label_smoothing", 0.0):
         raise DeriveError("loss", f"{name} with label smoothing: smooth the targets themselves instead")
-    return LOSS_MODULES[name]
+    rule = matching[0]
+    for attribute, value in rule.torch.settings:
+        if getattr(loss, attribute, value) != value:
+            raise DeriveError("loss", f"{name} with {attribute}={getattr(loss, attribute)}: derive's {rule.name} "
+                              f"has {attribute}={value}")
+    return rule.name
 
 
 def _class_probabilities(targets, classes: int):
@@ -191,6 +219,7 @@ def to_torch(spec: NetworkSpec, dtype=None):
     from torch import nn
 
     dtype = dtype or torch.float64
+    rule = LOSSES[spec.loss]
     modules = []
     for l, activation in enumerate(spec.activations, start=1):
         linear = nn.Linear(spec.sizes[l - 1], spec.sizes[l], dtype=dtype)
@@ -198,22 +227,19 @@ def to_torch(spec: NetworkSpec, dtype=None):
             linear.weight.copy_(torch.tensor([[float(w) for w in row] for row in spec.weights[l - 1]], dtype=dtype))
             linear.bias.copy_(torch.tensor([float(b) for b in spec.biases[l - 1]], dtype=dtype))
         modules.append(linear)
-        if spec.loss == "cross_entropy" and l == spec.layers:
-            continue  # CrossEntropyLoss applies the softmax itself
-        if activation == "softmax":
-            modules.append(nn.Softmax(dim=1))
-        elif activation.startswith("leaky_relu"):
-            slope = activation[len("leaky_relu("):-1] if "(" in activation else "0.01"
-            modules.append(nn.LeakyReLU(float(slope)))
-        elif activation != "identity":
-            modules.append({"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]())
+        act = ACTIVATIONS[activation]
+        if act.passthrough or (rule.takes_logits and l == spec.layers):
+            continue  # no module: the identity, or the link a loss on logits applies itself (CrossEntropyLoss)
+        modules.append(getattr(nn, act.torch.name)(**act.torch.arguments()))
     rows = lambda data: torch.tensor([[float(v) for v in row] for row in data], dtype=dtype)
-    losses = {
-        "mse": nn.MSELoss(), "bce": nn.BCELoss(), "cross_entropy": nn.CrossEntropyLoss(),
-        "sse": nn.MSELoss(reduction="sum"),
-        "half_sse": lambda out, t: 0.5 * nn.functional.mse_loss(out, t, reduction="sum"),
-    }
-    return nn.Sequential(*modules), rows(spec.inputs), rows(spec.targets), losses[spec.loss]
+    module = getattr(nn, rule.torch.name)(reduction=rule.torch.reduction, **dict(rule.torch.settings))
+    loss = module if rule.torch.scale == 1 else _scaled(module, float(rule.torch.scale))
+    return nn.Sequential(*modules), rows(spec.inputs), rows(spec.targets), loss
+
+
+def _scaled(module, scale: float):
+    """A loss module times a constant (half_sse is one half of MSELoss with reduction 'sum')."""
+    return lambda out, t: scale * module(out, t)
 
 
 def from_state_dict(path: str, activations: list[str], inputs, targets, loss: str = "mse", lr="0.1",
