@@ -19,6 +19,7 @@ from derive.core import circuit, circuit_versions, neuron_circuit
 from derive.core.circuit_spec import circuit_preset_names
 from derive.core.circuit_spec import load as load_circuit
 from derive.core.derivation import ChainRuleMismatch
+from derive.core.functions import LOSSES
 from derive.core.notation import DOCUMENT_NOTATIONS
 from derive.core.solve import solve
 from derive.core.spec import preset_names
@@ -333,7 +334,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--activations", required=True, help="one per Linear layer, comma-separated: sigmoid,relu,...")
     sp.add_argument("--inputs", required=True, help="the inputs as JSON rows, e.g. '[[0.05, 0.1]]'")
     sp.add_argument("--targets", required=True, help="the targets as JSON rows, e.g. '[[0.01, 0.99]]'")
-    sp.add_argument("--loss", default="mse", help="mse, half_sse, sse, bce or cross_entropy (default mse, as nn.MSELoss)")
+    sp.add_argument("--loss", default="mse", help=f"{', '.join(LOSSES)} (default mse, as nn.MSELoss)")
     sp.add_argument("--lr", default="0.1", help="learning rate (default 0.1)")
     sp.add_argument("--steps", type=int, default=1)
     sp.add_argument("--fixed-biases", action="store_true", help="do not update the biases")

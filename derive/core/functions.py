@@ -92,8 +92,7 @@ class Activation:
     derivative_latex: str  # how f'(net) is written, with {0} for the argument
     #: the definition as a lecturer writes it, in LaTeX with {net} and {out}: \sigma(net) = 1/(1 + e^{-net})
     equation: str
-    plain: str  # f(net) in plain text (a student's answers, the sentences of derive check), {0} the argument
-    derivative_plain: str  # f'(net) in plain text, {0} the argument
+    symbol: str  # f in plain text (the sentences of derive check): sigma, so that f'(net) is sigma'(net)
     identity_plain: str  # the taught derivative in plain text, in {out} and {net}: {out}(1 - {out})
     rational: bool  # maps rationals to rationals, so values stay exact
     torch: Module  # the torch.nn module (from_torch reads it, to_torch writes it)
@@ -232,7 +231,7 @@ def leaky_relu(slope: str = LEAKY_SLOPE) -> Activation:
         name, sp.Piecewise((z, z > 0), (m * z, True)), sp.Piecewise((1, z > 0), (m, True)),
         r"\operatorname{{LReLU}}({0})", r"\operatorname{{LReLU}}'({0})",
         equation=rf"\operatorname{{{{LReLU}}}}({{net}}) = \max({slope}\,{{net}}, {{net}})",
-        plain="LReLU({0})", derivative_plain="LReLU'({0})", identity_plain=f"1 if {{net}} > 0, else {slope}",
+        symbol="LReLU", identity_plain=f"1 if {{net}} > 0, else {slope}",
         rational=True,
         torch=Module("LeakyReLU", (("negative_slope", (float(Fraction(slope)),)),),
                      "has a slope outside 0 to 1; derive needs a slope between 0 and 1", parameter="negative_slope"),
@@ -278,7 +277,7 @@ ACTIVATIONS = _Activations({
             "sigmoid", 1 / (1 + sp.exp(-z)), a * (1 - a),
             r"\sigma({0})", r"\sigma'({0})",
             equation=r"\sigma({net}) = \frac{{1}}{{1 + e^{{-{net}}}}}",
-            plain="sigma({0})", derivative_plain="sigma'({0})", identity_plain="{out}(1 - {out})",
+            symbol="sigma", identity_plain="{out}(1 - {out})",
             rational=False, torch=Module("Sigmoid"),
             targets=Grid(Fraction(1, 100), Fraction(99, 100), Fraction(1, 100)), saturates=True,
         ),
@@ -286,7 +285,7 @@ ACTIVATIONS = _Activations({
             "tanh", sp.tanh(z), 1 - a**2,
             r"\tanh({0})", r"\tanh'({0})",
             equation=r"\tanh({net}) = \frac{{e^{{{net}}} - e^{{-{net}}}}}{{e^{{{net}}} + e^{{-{net}}}}}",
-            plain="tanh({0})", derivative_plain="tanh'({0})", identity_plain="1 - {out}^2",
+            symbol="tanh", identity_plain="1 - {out}^2",
             rational=False, torch=Module("Tanh"),
             targets=Grid(Fraction(-95, 100), Fraction(95, 100), Fraction(5, 100)), saturates=True,
         ),
@@ -295,14 +294,14 @@ ACTIVATIONS = _Activations({
             "relu", _relu, sp.Piecewise((1, z > 0), (0, True)),
             r"\operatorname{{ReLU}}({0})", r"\operatorname{{ReLU}}'({0})",
             equation=r"\operatorname{{ReLU}}({net}) = \max(0, {net})",
-            plain="ReLU({0})", derivative_plain="ReLU'({0})", identity_plain="[{net} > 0]",
+            symbol="ReLU", identity_plain="[{net} > 0]",
             rational=True, torch=Module("ReLU"), targets=_UNIT, kink=True, mask=True,
         ),
         Activation(
             "identity", z, sp.Integer(1),
             "{0}", r"1",
             equation="{out} = {net}",
-            plain="{0}", derivative_plain="1", identity_plain="1",
+            symbol="id", identity_plain="1",
             rational=True, torch=Module("Identity"), targets=_WIDE,
         ),
         leaky_relu(),
@@ -312,7 +311,7 @@ ACTIVATIONS = _Activations({
             "softmax", sp.exp(z), a * (1 - a),
             r"\operatorname{{softmax}}({0})", r"\operatorname{{softmax}}'({0})",
             equation=r"{out}_k = \frac{{e^{{{net}_k}}}}{{\sum_{{m}} e^{{{net}_m}}}}",
-            plain="softmax({0})", derivative_plain="softmax'({0})", identity_plain="{out}(1 - {out})",
+            symbol="softmax", identity_plain="{out}(1 - {out})",
             rational=False,
             torch=Module("Softmax", (("dim", (1, -1)),),
                          "normalises across the samples; derive's softmax is over the units of a layer "
@@ -325,7 +324,7 @@ ACTIVATIONS = _Activations({
             "softplus", sp.log(1 + sp.exp(z)), 1 - sp.exp(-a),
             r"\operatorname{{softplus}}({0})", r"\operatorname{{softplus}}'({0})",
             equation=r"\operatorname{{softplus}}({net}) = \ln(1 + e^{{{net}}})",
-            plain="softplus({0})", derivative_plain="softplus'({0})", identity_plain="1 - e^(-{out})",
+            symbol="softplus", identity_plain="1 - e^(-{out})",
             rational=False,
             torch=Module("Softplus", (("beta", (1,)), ("threshold", (20,))),
                          "is not derive's softplus, ln(1 + e^net): that is Softplus with beta=1 and threshold=20 "

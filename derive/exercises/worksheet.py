@@ -166,9 +166,9 @@ def context(ex: Exercise, key: bool) -> dict:
 
         for name in dict.fromkeys(spec.activations):
             act = fn.ACTIVATIONS[name]
-            net = r"\mathrm{net}" if w.n.units else "z"
+            net, out = (r"\mathrm{net}", r"\mathrm{out}") if w.n.units else ("z", "a")
             derivative = act.identity.xreplace({fn.a: sp.Symbol("out"), fn.z: sp.Symbol(net)})
-            formulas.append(w._activation_formula(act, net) + rf", \quad {act.derivative_latex.format(net)} = "
+            formulas.append(act.equation_latex(net, out) + rf", \quad {act.derivative_latex.format(net)} = "
                             + latex(derivative, {}).replace("out", r"\mathrm{out}"))
         formulas.append(w._loss_formula())
         formulas.append(r"\delta = \frac{\partial E}{\partial \mathrm{out}} \cdot \frac{\partial \mathrm{out}}{\partial \mathrm{net}}, \quad \frac{\partial E}{\partial w} = \delta \cdot (\text{the input } w \text{ multiplies})")
