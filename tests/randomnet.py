@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-ACTIVATIONS = ["sigmoid", "tanh", "relu", "identity"]
+ACTIVATIONS = ["sigmoid", "tanh", "relu", "identity", "softplus"]
 LOSSES = ["mse", "half_sse", "sse"]
 
 

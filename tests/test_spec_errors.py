@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from derive.cli import main
+from derive.core.functions import ACTIVATIONS, LOSSES
 from derive.core.spec import parse, preset_names
 from derive.core.versions import load
 from derive.errors import DeriveError, printable, suggestion
 
 BROKEN = Path(__file__).parent / "broken"
+#: the registries' names, as the messages list them (a new entry joins the lists)
+ACTS, LOSS_NAMES = ", ".join(ACTIVATIONS), ", ".join(LOSSES)
 ROOT = Path(__file__).parent.parent
 
 # (file as given on the command line, run from tests/broken/; what follows "derive: error: FILE: ")
@@ -38,7 +41,7 @@ CATALOGUE = [
     ("duplicate_key.json", "parameters.b1: duplicate key: given more than once; each key may appear only once"),
     ("learning_rate_nan.json", "training.learning_rate: expected a finite number, got NaN"),
     ("weight_infinity.json", "parameters.W1[0][0]: expected a finite number, got -infinity"),
-    ("loss_null.json", "network.loss: expected a loss name (half_sse, sse, mse, bce, cross_entropy), got null"),
+    ("loss_null.json", f"network.loss: expected a loss name ({LOSS_NAMES}), got null"),
     ("section_null.json", "data: expected a section [data] (the inputs and targets), got null"),
     ("big_integer.json", "training.learning_rate: the number 1000000000000000000000000000000000000... is too large"),
     ("top_level_list.json", "the top level must be an object {...} with the sections network, parameters, data, training, not a list of 3 numbers"),
@@ -72,11 +75,11 @@ CATALOGUE = [
     ("sizes_decimal_point.toml", "network.sizes[1]: expected a positive whole number of units (written without a point or exponent), got the number 2.0"),
     ("sizes_text.toml", "network.sizes[1]: expected a positive whole number of units, got text '2'"),
     ("sizes_huge.toml", "network.sizes[1]: 1000000 units is more than derive handles (at most 100000)"),
-    ("activation_typo.toml", "network.activations[1]: unknown activation 'sigmoind' (did you mean 'sigmoid'?); known: sigmoid, tanh, relu, identity, leaky_relu, softmax"),
-    ("activation_case.toml", "network.activations: unknown activation 'ReLU' (did you mean 'relu'?); known: sigmoid, tanh, relu, identity, leaky_relu, softmax"),
-    ("activation_unknown.toml", "network.activations[0]: unknown activation 'swish'; known: sigmoid, tanh, relu, identity, leaky_relu, softmax"),
+    ("activation_typo.toml", f"network.activations[1]: unknown activation 'sigmoind' (did you mean 'sigmoid'?); known: {ACTS}"),
+    ("activation_case.toml", f"network.activations: unknown activation 'ReLU' (did you mean 'relu'?); known: {ACTS}"),
+    ("activation_unknown.toml", f"network.activations[0]: unknown activation 'swish'; known: {ACTS}"),
     ("activations_count.toml", "network.activations: expected 2 activation names (one per layer after the input), got 3"),
-    ("activation_number.toml", "network.activations[1]: expected an activation name (sigmoid, tanh, relu, identity, leaky_relu, softmax), got the number 1"),
+    ("activation_number.toml", f"network.activations[1]: expected an activation name ({ACTS}), got the number 1"),
     ("activations_missing.toml", "network.activations: missing key (2 activation names, one per layer after the input, or one name for every layer)"),
     ("softmax_hidden.toml", "network.activations[0]: softmax couples the units of a layer into probabilities; derive takes it on the output layer only"),
     ("softmax_single.toml", "network.sizes[2]: softmax over a single output is always 1 and passes no gradient back; use two or more outputs (or sigmoid with bce for a yes/no output)"),
@@ -84,11 +87,11 @@ CATALOGUE = [
     ("cross_entropy_target_sum.toml", "data.targets[0]: cross_entropy takes one-hot targets or class probabilities that sum to 1, but these sum to 1.1"),
     ("cross_entropy_negative.toml", "data.targets[0][0]: cross_entropy takes targets between 0 and 1 (probabilities), got -0.5"),
     ("bce_target_range.toml", "data.targets[0][1]: bce takes targets between 0 and 1 (probabilities), got 1.5"),
-    ("loss_case.toml", "network.loss: unknown loss 'MSE' (did you mean 'mse'?); known: half_sse, sse, mse, bce, cross_entropy"),
-    ("loss_dash.toml", "network.loss: unknown loss 'half-sse' (did you mean 'half_sse'?); known: half_sse, sse, mse, bce, cross_entropy"),
-    ("loss_unknown.toml", "network.loss: unknown loss 'hinge'; known: half_sse, sse, mse, bce, cross_entropy"),
-    ("loss_missing.toml", "network.loss: missing key (one of half_sse, sse, mse, bce, cross_entropy)"),
-    ("loss_number.toml", "network.loss: expected a loss name (half_sse, sse, mse, bce, cross_entropy), got the number 2"),
+    ("loss_case.toml", f"network.loss: unknown loss 'MSE' (did you mean 'mse'?); known: {LOSS_NAMES}"),
+    ("loss_dash.toml", f"network.loss: unknown loss 'half-sse' (did you mean 'half_sse'?); known: {LOSS_NAMES}"),
+    ("loss_unknown.toml", f"network.loss: unknown loss 'hinge'; known: {LOSS_NAMES}"),
+    ("loss_missing.toml", f"network.loss: missing key (one of {LOSS_NAMES})"),
+    ("loss_number.toml", f"network.loss: expected a loss name ({LOSS_NAMES}), got the number 2"),
     ("layout_unknown.toml", "network.weight_layout: unknown layout 'in-out' (did you mean 'in_out'?); known: out_in, in_out"),
     ("layout_bool.toml", "network.weight_layout: expected a layout name (out_in, in_out), got a boolean (true)"),
     ("notation_unknown.toml", "network.notation: unknown notation 'blog'; known: auto, units, layered, matrix"),

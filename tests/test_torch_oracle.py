@@ -24,7 +24,8 @@ def torch_run(spec):
     acts = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z,
             "leaky_relu": torch.nn.functional.leaky_relu,  # PyTorch's default slope 0.01, as derive's
             "leaky_relu(0.2)": lambda z: torch.nn.functional.leaky_relu(z, 0.2),
-            "softmax": lambda z: torch.softmax(z, dim=1)}
+            "softmax": lambda z: torch.softmax(z, dim=1),
+            "softplus": torch.nn.functional.softplus}  # beta 1, threshold 20: ln(1 + e^z) for the nets drawn here
     lr = float(spec.learning_rate)
 
     def loss_of():
@@ -81,10 +82,11 @@ def assert_matrix(ours, theirs, what):
 @pytest.mark.parametrize("seed, overrides", [(seed, {}) for seed in SEEDS] + [
     (100 + k, {"activations": acts}) for k, acts in enumerate([
         ["leaky_relu", "leaky_relu", "identity"], ["leaky_relu(0.2)", "sigmoid"], ["tanh", "leaky_relu(0.2)"],
+        ["softplus", "softplus", "softplus"],
     ])
 ] + [
     (200 + k, {"activations": acts, "loss": "bce"}) for k, acts in enumerate([
-        ["sigmoid", "sigmoid"], ["relu", "tanh", "sigmoid"], ["leaky_relu", "sigmoid"],
+        ["sigmoid", "sigmoid"], ["relu", "tanh", "sigmoid"], ["leaky_relu", "sigmoid"], ["softplus", "sigmoid"],
     ])
 ] + [
     # cross-entropy on logits (identity output, as PyTorch writes it, or softmax, meaning the same),

@@ -369,7 +369,7 @@ LOSSES = _Losses({
         ),
         Loss(
             "bce", -(t * sp.log(a) + (1 - t) * sp.log(1 - a)), "mean", "mean",
-            r"\left({t} \ln {o} + (1 - {t}) \ln(1 - {o})\right)", True, "-({t} ln {out} + (1 - {t}) ln(1 - {out}))",
+            r"\left({t} \ln {o} + (1 - {t}) \ln(1 - {o})\right)", True, "-({t} ln({out}) + (1 - {t}) ln(1 - {out}))",
             "the binary cross-entropy, the mean over every output (and sample), as torch.nn.BCELoss computes it",
             rational=False,
             title="binary cross-entropy loss",
@@ -379,7 +379,7 @@ LOSSES = _Losses({
         # as the output layer's activation (see spec.py), so the loss proper is -t ln out on probabilities
         Loss(
             "cross_entropy", -t * sp.log(a), "sum", "mean",
-            r"{t} \ln {o}", True, "-{t} ln {out}",
+            r"{t} \ln {o}", True, "-{t} ln({out})",
             "the cross-entropy of the softmax of the logits, the mean over the samples, as the "
             "CrossEntropyLoss of torch.nn computes it",
             rational=False,
