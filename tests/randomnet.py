@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import random
 
-ACTIVATIONS = ["sigmoid", "tanh", "relu", "identity", "softplus"]
-LOSSES = ["mse", "half_sse", "sse"]
+from derive.core.functions import ACTIVATIONS as REGISTERED
+from derive.core.functions import LOSSES as REGISTERED_LOSSES
+
+#: every elementwise activation and every loss on any targets the registries hold: a new entry is drawn (and
+#: so checked against the oracles) without a line here
+ACTIVATIONS = [name for name, act in REGISTERED.items() if not act.coupled]
+LOSSES = [name for name, loss in REGISTERED_LOSSES.items() if loss.targets == "any"]
 
 
 def decimal(rng: random.Random, scale: float = 1.0, places: int = 2) -> str:
