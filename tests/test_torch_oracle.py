@@ -43,7 +43,9 @@ def torch_run(spec):
             return torch.nn.functional.binary_cross_entropy(a, t)
         if spec.loss == "half_sse":
             return 0.5 * ((t - a) ** 2).sum()
-        return ((t - a) ** 2).sum()
+        if spec.loss == "sse":
+            return ((t - a) ** 2).sum()
+        raise KeyError(f"the oracle has no row for the loss {spec.loss!r}: add one")
 
     history, first = [], None
     for step in range(spec.steps):
