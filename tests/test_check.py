@@ -472,3 +472,49 @@ def test_mazur_example_counts_the_slip_once():
     assert [r.name for r in report.results if r.verdict == WRONG] == ["out_h1"]
     assert report.count(CONSISTENT) == 34 and report.count(RIGHT) == 8
     assert all(r.follows == ("out_h1",) for r in report.results if r.verdict == CONSISTENT)
+
+
+# -- a diagnosis never contradicts the student's own right answers -----------------------------
+
+def test_right_gradient_rules_out_the_flipped_error_sign():
+    # the issue's case: dE/dw5 right, w5+ computed with + instead of -; a flipped error sign would have
+    # flipped the gradient too, so it is not even offered as "also fits"
+    report = check_text("mazur", '"dE/dw5" = 0.082167\n"w5+" = 0.441084\n')
+    right, wrong = report.results
+    assert right.verdict == RIGHT and wrong.verdict == WRONG
+    assert [d.mistake.kind for d in wrong.diagnoses] == ["update_plus"]
+
+
+def test_one_hidden_deltas_sign_alone_gets_the_sign_hint():
+    # the output deltas are right, so the error's sign was not flipped: only delta_h1's sign is off
+    report = check_text("mazur", "delta_o1 = 0.138499\ndelta_o2 = -0.038098\ndelta_h1 = -0.008771\n")
+    r = {r.name: r for r in report.results}
+    assert r["delta_o1"].verdict == r["delta_o2"].verdict == RIGHT
+    assert r["delta_h1"].verdict == WRONG and r["delta_h1"].diagnoses == ()
+    assert "opposite sign" in r["delta_h1"].note
+
+
+def test_the_flipped_sign_is_still_named_when_nothing_rules_it_out():
+    report = check_text("mazur", "delta_h1 = -0.008771\n")
+    assert report.results[0].diagnoses[0].mistake.kind == "sign_flipped"
+
+
+@pytest.mark.parametrize("source, mistake", [(s, m) for s, m, _ in MISTAKE_CASES if s in ("mazur", "softmax-ce")],
+                         ids=lambda v: getattr(v, "kind", None))
+def test_no_diagnosis_contradicts_a_right_answer(source, mistake):
+    # the mistake's values for every step, except the first step it changes, which is given right:
+    # whatever is named for the wrong answers must leave that right answer as it is
+    steps = steps_of(source)
+    world = steps.world(mistake)
+    changed = [s.name for s in steps if not s.given
+               and round_decimal(world.computed(s.name), 6) != round_decimal(steps.exact(s.name), 6)]
+    kept = changed[0]
+    values = {n: (steps.exact(n) if n == kept else world.computed(n)) for n in changed}
+    report = check(steps, answers_at(steps, values, 6))
+    assert report.results[[r.name for r in report.results].index(kept)].verdict == RIGHT
+    written = {r.name: steps.lift(r.answer.value) for r in report.results}
+    right = round_decimal(steps.exact(kept), 6)
+    for r in report.results:
+        for d in r.diagnoses:  # made from the exact numbers or from the student's own, it gives the right answer
+            assert any(round_decimal(steps.world(d.mistake, yours).computed(kept), 6) == right
+                       for yours in (None, written)), (r.name, d.title)

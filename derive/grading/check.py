@@ -286,8 +286,10 @@ class Checker:
         matched = []
         for index, m in enumerate(self.variants):
             for yours in ((True, False) if has_yours else (False,)):
-                if self._reproduces(a, d, m, yours):
-                    matched.append(((self._against(m), -self._support(m), index), m, yours))
+                # a mistake that would have changed an answer judged right (or consistent) did not happen:
+                # the student's own right numbers rule it out, whatever else it reproduces
+                if self._reproduces(a, d, m, yours) and not self._against(m):
+                    matched.append(((-self._support(m), index), m, yours))
                     break
         matched.sort(key=lambda item: item[0])
         found, titles = [], set()
@@ -316,16 +318,21 @@ class Checker:
         return self._counter[key]
 
     def _against(self, m) -> int:
-        """How many of the student's right (or consistent) answers this mistake would have changed."""
+        """How many of the student's right (or consistent) answers this mistake contradicts (0: none).
+
+        An answer contradicts the mistake when it is right (or consistent) and the mistake, made from the
+        exact numbers or from the student's own, would not have given it.
+        """
         if m not in self._counter:
             count = 0
-            mistaken, correct = self.world(m, True), self.world(None, True)
             for name, a in self.answers.items():
-                if self.steps[name].given:
+                if self.steps[name].given or not self.changes(m, name, False) or not self.fine(name):
                     continue
                 d = written_places(a.number)
-                if not agrees(mistaken.computed(name), correct.computed(name), d) and self.fine(name):
-                    count += 1
+                family = hand_places(d)
+                kept = any(self._agrees_in(a, d, m, yours, family) is not False
+                           for yours in ((True, False) if self.frontier(name) else (False,)))
+                count += not kept
             self._counter[m] = count
         return self._counter[m]
 
