@@ -15,14 +15,13 @@ The package is layered; each layer imports only from the layers below it:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from derive.core.spec import NetworkSpec, preset_names  # noqa: E402
 from derive.core.versions import load  # noqa: E402
 from derive.errors import DeriveError  # noqa: E402
 from derive.formats.solution import Solution, solve  # noqa: E402
-from derive.grading.check import check_file, check_text  # noqa: E402
+from derive.grading.check import check_data, check_file  # noqa: E402
 from derive.io import torchio  # noqa: E402
 
 __version__ = "0.1.0"
@@ -40,21 +39,16 @@ def to_torch(spec, dtype=None):
     return torchio.to_torch(spec if isinstance(spec, NetworkSpec) else load(spec), dtype)
 
 
-def _plain(value):
-    """A tensor or array as nested lists; anything else as it is."""
-    if hasattr(value, "detach"):
-        return value.detach().cpu().tolist()
-    return value.tolist() if hasattr(value, "tolist") else value
-
-
 def check(spec, answers):
     """Check answers against a spec or preset; return the report (see derive.grading.check).
 
-    ``answers`` is an answers file (TOML or JSON) or a mapping from names to numbers,
-    nested lists or tensors: ``{"out_o1": 0.7514, "gradients.W1": w1_grad}``.
+    ``answers`` is an answers file (TOML or JSON) or a mapping from names to numbers
+    (int, float, Decimal, Fraction), nested lists, NumPy arrays or PyTorch tensors, flat or
+    nested: ``{"out_o1": 0.7514, "gradients.W1": w1_grad}`` or
+    ``{"gradients": {"W1": w1_grad, "b1": b1_grad}}``; a bias may be a row or a column.
     """
     if isinstance(answers, Mapping):
-        return check_text(spec, json.dumps({name: _plain(v) for name, v in answers.items()}), "json")
+        return check_data(spec, answers)
     return check_file(spec, answers)
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import tomllib
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from randomnet import spec_text
 
 from make_check_examples import MAZUR_ANSWERS, generate
 from make_check_examples import mlp_answers as _mlp_answers
+import derive
 from derive.cli import main
 from derive.core import backprop
 from derive.core.numeric import round_decimal
@@ -27,6 +30,7 @@ from derive.core.solve import solve
 from derive.core.spec import parse
 from derive.core.steps import Steps
 from derive.core.versions import load
+from derive.errors import DeriveError
 from derive.grading.answers import Answer
 from derive.grading.answers import parse as parse_answers
 from derive.grading.check import CONSISTENT, RIGHT, WRONG, check, check_text
@@ -378,7 +382,7 @@ BAD_ANSWERS = [
     ('out_o1 = "0.75"\n', "expected a number, got the text '0.75'"),
     ("out_o1 = true\n", "expected a number"),
     ("gradients.W1 = [[0.1, 0.2]]\n", "expected a 2 x 2 matrix"),
-    ("gradients.b2 = [0.1, 0.2, 0.3]\n", "expected a list of 2 numbers"),
+    ("gradients.b2 = [0.1, 0.2, 0.3]\n", "expected 2 numbers (one per unit of layer 2) as a list, a row or a column"),
     ("gradients.W3 = [[0.1]]\n", "unknown tensor"),
     ("updated.b1 = [0.1, 0.2]\n", "does not update the biases"),
     ('out_o1 = 0.75\nouto1 = 0.75\n', "given twice"),
@@ -518,3 +522,73 @@ def test_no_diagnosis_contradicts_a_right_answer(source, mistake):
         for d in r.diagnoses:  # made from the exact numbers or from the student's own, it gives the right answer
             assert any(round_decimal(steps.world(d.mistake, yours).computed(kept), 6) == right
                        for yours in (None, written)), (r.name, d.title)
+
+
+# -- answers as columns, rows, transposes, and Python data ---------------------------------------
+
+def _torch_gradients(source: str, dtype):
+    """PyTorch's gradients of a preset's loss (the oracle), as (model's Linear layers)."""
+    import torch
+
+    model, inputs, targets, loss = derive.to_torch(source, dtype)
+    loss(model(inputs), targets).backward()
+    return [m for m in model if isinstance(m, torch.nn.Linear)]
+
+
+@pytest.mark.parametrize("shape", ["row", "column", "flat"])
+def test_a_bias_as_a_row_a_column_or_a_list(shape):
+    steps = steps_of("mazur")
+    b1 = {"row": "[[0.0088, 0.0100]]", "column": "[[0.0088], [0.0100]]", "flat": "[0.0088, 0.0100]"}[shape]
+    answers = parse_answers(f"gradients.b1 = {b1}\n", "a.toml", steps)
+    assert {a.name: str(a.number) for a in answers} == {"dE_total/db_h1": "0.0088", "dE_total/db_h2": "0.0100"}
+    assert check(steps, answers).exit_code == 0
+
+
+def test_a_weight_matrix_in_the_other_layout_when_it_is_not_square():
+    mlp = steps_of("mlp-relu")  # in_out: W1 is 10 x 20; its transpose, 20 x 10, as torch.nn.Linear holds it
+    linear = _torch_gradients("mlp-relu", None)[0]
+    report = derive.check("mlp-relu", {"gradients": {"W1": linear.weight.grad}})
+    assert len(report.results) == 200 and report.exit_code == 0
+    transposed = [[0] * 10 for _ in range(20)]
+    transposed[3][1] = 1  # unit 4 (row), input 2 (column)
+    answers = parse_answers(f"gradients.W1 = {transposed}\n", "a.toml", mlp)
+    assert [a.name for a in answers if a.number == 1] == ["dE/dW1_2_4"]  # named in the spec's layout: input 2, unit 4
+
+
+@pytest.mark.parametrize("text, message", [
+    ("gradients.b1 = [[0.1, 0.2], [0.3, 0.4]]\n", "as a list, a row or a column, got 2 rows of 2 numbers"),
+    ("gradients.W1 = [[0.1], [0.2]]\n", "expected a 2 x 2 matrix"),
+])
+def test_tensors_of_no_readable_shape(text, message):
+    with pytest.raises(DeriveError, match=re.escape(message)):
+        parse_answers(text, "a.toml", steps_of("mazur"))
+
+
+def test_nested_mappings_of_arrays_tensors_decimals_and_fractions():
+    import numpy as np
+    import torch
+
+    first, second = _torch_gradients("mazur-torch", torch.float64)
+    answers = {
+        "gradients": {"W1": first.weight.grad, "b1": first.bias.grad.numpy().reshape(-1, 1),  # a column, as NumPy
+                      "W2": second.weight.grad.numpy()},
+        "quantities": {"out_o1": Decimal("0.7514")},
+        "E": Fraction(2983711, 10**7),  # 0.2983711, exactly
+        "w5+": np.float64(0.4) - np.float64(0.5) * second.weight.grad[0, 0].item(),
+    }
+    report = derive.check("mazur-torch", answers)
+    assert [r.verdict for r in report.results] == [RIGHT] * len(report.results) and len(report.results) == 13
+    wrong = derive.check("mazur-torch", {"gradients": {"W2": -second.weight.grad.to(torch.float32)}})
+    assert wrong.count(WRONG) == 4  # float32: judged to the digits a single-precision float holds
+
+
+@pytest.mark.parametrize("answers, message", [
+    ({"gradients": {"W9": [[1]]}}, "unknown tensor"),
+    ({1: 0.5}, "a name must be text"),
+    ({"out_o1": float("nan")}, "expected a finite number"),
+    ({"out_o1": object()}, "expected a number"),
+    ({}, "holds no answers"),
+])
+def test_bad_python_answers(answers, message):
+    with pytest.raises(DeriveError, match=message):
+        derive.check("mazur", answers)

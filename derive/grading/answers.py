@@ -24,9 +24,11 @@ of the wrong shape, a quantity given twice.
 from __future__ import annotations
 
 import difflib
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 
@@ -225,14 +227,7 @@ _TOML_LINE = re.compile(r"""^\s*(?P<key>[^\s"'\[#=][^=]*?)\s*=""")
 
 def parse(text: str, where: str, steps, kind: str = "toml") -> list[Answer]:
     """Answers from TOML or JSON text."""
-    document = read_document(text, where, kind)
-    names = Names(steps)
-    answers: dict[str, Answer] = {}
-    _collect(document, "", where, steps, names, answers, top=True)
-    if not answers:
-        raise DeriveError(where, "holds no answers; write one `name = number` per line, e.g. out_o1 = 0.7514")
-    order = {name: i for i, name in enumerate(steps.steps)}
-    return sorted(answers.values(), key=lambda a: order[a.name])
+    return _answers(read_document(text, where, kind), where, steps)
 
 
 def read_document(text: str, where: str, kind: str = "toml") -> dict:
@@ -254,6 +249,16 @@ def read_document(text: str, where: str, kind: str = "toml") -> dict:
                 )
         document = read_toml(text, where)
     return document
+
+
+def _answers(document: dict, where: str, steps) -> list[Answer]:
+    names = Names(steps)
+    answers: dict[str, Answer] = {}
+    _collect(document, "", where, steps, names, answers, top=True)
+    if not answers:
+        raise DeriveError(where, "holds no answers; write one `name = number` per line, e.g. out_o1 = 0.7514")
+    order = {name: i for i, name in enumerate(steps.steps)}
+    return sorted(answers.values(), key=lambda a: order[a.name])
 
 
 def _collect(document: dict, prefix: str, where: str, steps, names: Names, answers: dict, top: bool):
@@ -278,6 +283,63 @@ def _collect(document: dict, prefix: str, where: str, steps, names: Names, answe
                               "(the tensors of the JSON document)" + names.suggest(key))
         name = names.resolve(key, where)
         _add(answers, Answer(name, label, _number(value, f"{where}: {_show(label)}")), where)
+
+
+def plain(value, where: str = "answers"):
+    """Answers given from Python as the data an answers file holds: nested mappings, arrays and tensors as lists.
+
+    A NumPy array or PyTorch tensor becomes nested lists, a float the shortest decimal that prints it
+    (as ``repr``), a Fraction its decimal (exact when it terminates, else to 40 significant digits),
+    a Decimal or int stays as it is.
+    """
+    if isinstance(value, Mapping):
+        out = {}
+        for key, inner in value.items():
+            if not isinstance(key, str):
+                raise DeriveError(where, f"a name must be text, got {type(key).__name__} {key!r:.40}")
+            out[key] = plain(inner, f"{where}: {_show(key)}" if where == "answers" else f"{where}.{_show(key)}")
+        return out
+    if hasattr(value, "detach"):  # a PyTorch tensor
+        value = value.detach().cpu().tolist()
+    elif hasattr(value, "tolist") and not isinstance(value, (Decimal, Fraction)):  # a NumPy array or scalar
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [plain(v, where) for v in value]
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value)) if math.isfinite(value) else Decimal(str(value).replace("inf", "Infinity"))
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return value.numerator
+        exact = _terminating(value)
+        if exact is not None:
+            return exact
+        with localcontext() as context:
+            context.prec = 40
+            return Decimal(value.numerator) / Decimal(value.denominator)
+    return value
+
+
+def _terminating(value: Fraction):
+    """The exact decimal of a fraction whose denominator has no prime factor but 2 and 5, else None."""
+    d, twos, fives = value.denominator, 0, 0
+    while d % 2 == 0:
+        d, twos = d // 2, twos + 1
+    while d % 5 == 0:
+        d, fives = d // 5, fives + 1
+    if d != 1:
+        return None
+    places = max(twos, fives)
+    return Decimal(value.numerator * 10**places // value.denominator).scaleb(-places)
+
+
+def from_data(document: Mapping, where: str, steps) -> list[Answer]:
+    """Answers from Python data: a mapping as :func:`plain` makes it (names and tensor tables as in a file)."""
+    document = plain(document, where)
+    if not document:
+        raise DeriveError(where, "holds no answers; give a mapping of names to numbers, e.g. {'out_o1': 0.7514}")
+    return _answers(document, where, steps)
 
 
 def _number(value, where: str):
@@ -323,27 +385,40 @@ def _tensor(label: str, kind: str, tensor: str, value, where: str, steps, answer
     if p == "W":
         rows, cols = (n_out, n_in) if spec.weight_layout == "out_in" else (n_in, n_out)
         why = f"{spec.weight_layout} layout"
+        out_in = spec.weight_layout == "out_in"
+        if rows != cols and _is_grid(value, cols, rows):  # the other layout's shape: unambiguous when not square
+            rows, cols, out_in = cols, rows, not out_in
         grid = _grid(value, rows, cols, at, why)
         for r in range(rows):
             for c in range(cols):
-                j, i = (r, c) if spec.weight_layout == "out_in" else (c, r)
+                j, i = (r, c) if out_in else (c, r)
                 name = steps.by_key[(kind, "W", l, j, i)].name
                 _add(answers, Answer(name, f"{label}[{r + 1}][{c + 1}]", _number(grid[r][c], f"{at}[{r + 1}][{c + 1}]")), where)
     else:
         if isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
             value = value[0]  # a (1 x n) row, as PyTorch prints a bias of shape (1, n)
+        elif _is_grid(value, n_out, 1):
+            value = [row[0] for row in value]  # an (n x 1) column, as a column-vector course or NumPy prints db1
         if not isinstance(value, list) or any(isinstance(v, list) for v in value) or len(value) != n_out:
-            raise DeriveError(at, f"expected a list of {n_out} numbers (one per unit of layer {l}), got {_shape(value)}")
+            raise DeriveError(at, f"expected {n_out} numbers (one per unit of layer {l}) as a list, a row or a column, "
+                              f"got {_shape(value)}")
         for j in range(n_out):
             name = steps.by_key[(kind, "b", l, j, None)].name
             _add(answers, Answer(name, f"{label}[{j + 1}]", _number(value[j], f"{at}[{j + 1}]")), where)
 
 
+def _is_grid(value, rows: int, cols: int) -> bool:
+    """True for a list of ``rows`` lists of ``cols`` values each (no deeper lists)."""
+    return (isinstance(value, list) and len(value) == rows
+            and all(isinstance(row, list) and len(row) == cols and not any(isinstance(v, list) for v in row)
+                    for row in value))
+
+
 def _grid(value, rows: int, cols: int, at: str, why: str):
-    ok = (isinstance(value, list) and len(value) == rows
-          and all(isinstance(row, list) and len(row) == cols and not any(isinstance(v, list) for v in row) for row in value))
-    if not ok:
-        raise DeriveError(at, f"expected a {rows} x {cols} matrix ({why}: {rows} rows of {cols} numbers), got {_shape(value)}")
+    if not _is_grid(value, rows, cols):
+        other = f" (or its transpose, {cols} x {rows})" if rows != cols else ""
+        raise DeriveError(at, f"expected a {rows} x {cols} matrix{other} ({why}: {rows} rows of {cols} numbers), "
+                          f"got {_shape(value)}")
     return value
 
 

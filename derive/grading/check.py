@@ -25,7 +25,7 @@ from derive.core.versions import load
 from derive.documents.printing import latex as tex
 from derive.documents.printing import shown, with_numbers
 from derive.grading import mistakes as mk
-from derive.grading.answers import Answer
+from derive.grading.answers import Answer, from_data
 from derive.grading.answers import load as load_answers
 from derive.grading.answers import parse as parse_answers
 from derive.grading.rounding import agrees, hand_places, tolerance, written_places
@@ -377,6 +377,13 @@ def check_text(spec_source, text: str, kind: str = "toml", source: str = "") -> 
 
     steps = Steps(solve(load(spec_source)))
     return check(steps, parse_answers(text, source or "answers", steps, kind), source)
+
+
+def check_data(spec_source, answers, source: str = "") -> Report:
+    """Check answers given as Python data: a mapping of names (or tensor tables) to numbers, arrays, tensors."""
+
+    steps = Steps(solve(load(spec_source)))
+    return check(steps, from_data(answers, source or "answers", steps), source)
 
 
 # -- the worked step ---------------------------------------------------------------------------
