@@ -107,7 +107,7 @@ CATALOGUE = [
     ("b_scalar.toml", "parameters.b2: expected a list of 2 numbers (one per unit of layer 2), got the number 0.60"),
     ("W_extra_layer.toml", "parameters.W3: unknown key (did you mean 'W2'?); allowed here: W1, b1, W2, b2"),
     ("W_lowercase.toml", "parameters.w1: unknown key (did you mean 'W1'?); allowed here: W1, b1, W2, b2"),
-    ("weight_text.toml", "parameters.W1[0][1]: expected a number, got text '0.20'"),
+    ("weight_text.toml", "parameters.W1[0][1]: column 2: write decimals with a point (0.20), not a comma"),
     ("weight_nan.toml", "parameters.W2[1][0]: expected a finite number, got NaN"),
     ("weight_inf.toml", "parameters.W2[1][1]: expected a finite number, got -infinity"),
     ("weight_bool.toml", "parameters.b1[1]: expected a number, got a boolean (true)"),
@@ -127,7 +127,7 @@ CATALOGUE = [
     ("learning_rate_missing.toml", "training.learning_rate: missing key (the step size of gradient descent, for example learning_rate = 0.5)"),
     ("learning_rate_zero.toml", "training.learning_rate: must be positive, got 0"),
     ("learning_rate_negative.toml", "training.learning_rate: must be positive, got -0.5"),
-    ("learning_rate_text.toml", "training.learning_rate: expected a number, got text '0.5'"),
+    ("learning_rate_text.toml", "training.learning_rate: column 1: unknown name 'half'; a number is expected here, not a name"),
     ("steps_zero.toml", "training.steps: expected a whole number of at least 1, got the number 0"),
     ("steps_fraction.toml", "training.steps: expected a whole number of at least 1, got the number 1.5"),
     ("steps_huge.toml", "training.steps: 10000000 steps is more than derive runs (at most 1000000)"),
@@ -270,6 +270,8 @@ ACCEPTED = [
     ("bom.json", b"\xef\xbb\xbf" + MAZUR_JSON.encode()),
     ("no_suffix", MAZUR_JSON.encode()),  # JSON recognised by its opening brace
     ("net.txt", MAZUR.encode()),
+    ("quoted.toml", MAZUR.replace("learning_rate = 0.5", 'learning_rate = "0.5"').replace("0.20]", '"0.20"]').encode()),
+    ("constants.toml", MAZUR.replace("learning_rate = 0.5", 'learning_rate = "1/2"').replace("0.20]", '"1/5"]').encode()),
 ]
 
 

@@ -45,7 +45,7 @@ class Rules:
             for name in spec.activations
         ]
         batch = Fraction(1, spec.batch) if loss.batch_reduction == "mean" else Fraction(1)
-        exact = loss.rational and all(fn.ACTIVATIONS[name].rational for name in spec.activations)
+        exact = loss.rational and spec.rational and all(fn.ACTIVATIONS[name].rational for name in spec.activations)
         return Rules(tuple(acts), sp.diff(term, fn.a), term, batch, exact)
 
     def lift(self, values):

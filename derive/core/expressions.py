@@ -395,9 +395,67 @@ def constant(text: str, where: str = "expression", key: str = "") -> sp.Expr:
     The result is a SymPy number (Rational where the formula is rational). A formula
     that reads a name, or has no real value (``ln(-1)``, ``1/0``), is an error.
     """
-    value = parse(text, {}, where, key)
+    root = tree(text, where, key)
+    _check_names(root, {}, where, key)
+    _size(root, lambda column, problem: _raise(ExpressionError(where, key, column, problem)))
+    value = _built(root, {}, where, key)
     if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or value.is_real is False or not value.is_number:
         raise ExpressionError(where, key, 1, "the formula has no real value")
+    return value
+
+
+def _raise(error):
+    raise error
+
+
+#: the largest size of any intermediate value of a constant (its float walk): keeps exp(exp(exp(10))) out of SymPy
+MAX_MAGNITUDE = 10.0**MAX_POWER_DIGITS
+
+_FLOAT = {
+    "exp": math.exp, "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos, "tanh": math.tanh, "abs": abs,
+    "sigmoid": lambda x: 1 / (1 + math.exp(-x)) if x > -700 else 0.0, "relu": lambda x: max(x, 0.0),
+    "max": max, "min": min,
+}
+
+
+def _size(node: Node, fail) -> float:
+    """A constant's value in floats, node by node, failing at the column of a step with no real or no
+    reasonable value (ln of a negative number, division by zero, an intermediate beyond 1e300)."""
+    if node.op in ("num", "const"):
+        return float(node.value)
+    args = [_size(arg, fail) for arg in node.args]
+    op = node.op
+    try:
+        if op == "add":
+            value = args[0] + args[1]
+        elif op == "sub":
+            value = args[0] - args[1]
+        elif op == "mul":
+            value = args[0] * args[1]
+        elif op == "div":
+            if args[1] == 0:
+                fail(node.args[1].column, "division by zero")
+            value = args[0] / args[1]
+        elif op == "pow":
+            if args[0] < 0 and args[1] != int(args[1]):
+                fail(node.column, "a negative number to a fractional power has no real value")
+            if args[0] == 0 and args[1] < 0:
+                fail(node.column, "zero to a negative power (division by zero)")
+            value = args[0] ** args[1]
+        elif op == "neg":
+            value = -args[0]
+        elif op == "ln":
+            if args[0] <= 0:
+                fail(node.column, "the logarithm of a number that is not positive has no real value")
+            value = math.log(args[0])
+        elif op == "sqrt" and args[0] < 0:
+            fail(node.column, "the square root of a negative number has no real value")
+        else:
+            value = _FLOAT[op](*args)
+    except OverflowError:
+        value = math.inf
+    if isinstance(value, complex) or not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        fail(node.column, f"the value here is too large (keep every step within 1e{MAX_POWER_DIGITS})")
     return value
 
 
@@ -419,3 +477,73 @@ def _built(root: Node, names, where: str, key: str) -> sp.Expr:
         return to_sympy(root, names)
     except (RecursionError, MemoryError, OverflowError):
         raise ExpressionError(where, key, 1, "the formula is too large to compute") from None
+
+
+# -- a formula printed as written -------------------------------------------------------------
+
+_PRECEDENCE = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
+_LATEX_CALLS = {"exp": r"\exp", "ln": r"\ln", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
+                "sigmoid": r"\sigma", "relu": r"\operatorname{ReLU}", "max": r"\max", "min": r"\min"}
+
+
+def latex(text: str, where: str = "expression", key: str = "") -> str:
+    """The LaTeX of a formula in the order it is written: ``1 + sin(pi/4)`` is ``1 + \\sin\\left(\\frac{\\pi}{4}\\right)``.
+
+    Unlike SymPy's printer it neither reorders nor simplifies: the givens of a problem
+    read as the book writes them.
+    """
+    return _latex(tree(text, where, key))
+
+
+def _decimal(value: sp.Rational) -> str:
+    """A number literal as a decimal (it was written as one), or p/q when it does not terminate."""
+    p, q = int(value.p), int(value.q)
+    places, d = 0, q
+    for prime in (2, 5):
+        count = 0
+        while d % prime == 0:
+            d, count = d // prime, count + 1
+        places = max(places, count)
+    if d != 1:
+        return rf"\frac{{{p}}}{{{q}}}"
+    digits = str(abs(p) * 10**places // q).rjust(places + 1, "0")
+    text = digits if not places else f"{digits[:-places]}.{digits[-places:]}"
+    return ("-" if p < 0 else "") + text
+
+
+def _latex(node: Node, context: int = 0) -> str:
+    op = node.op
+    if op == "num":
+        return _decimal(node.value)
+    if op == "const":
+        return r"\pi" if node.name == "pi" else "e"
+    if op == "name":
+        return node.name
+    mine = _PRECEDENCE.get(op, 5)
+    if op == "div":
+        text = rf"\frac{{{_latex(node.args[0])}}}{{{_latex(node.args[1])}}}"
+    elif op == "pow":
+        base = node.args[0]
+        inner = _latex(base, 5)
+        text = f"{inner}^{{{_latex(node.args[1])}}}"
+    elif op == "sqrt":
+        text = rf"\sqrt{{{_latex(node.args[0])}}}"
+    elif op == "abs":
+        text = rf"\left|{_latex(node.args[0])}\right|"
+    elif op in ("add", "sub"):
+        sign = " + " if op == "add" else " - "
+        text = _latex(node.args[0], 1) + sign + _right(node.args[1], 2 if op == "sub" else 1)
+    elif op == "mul":
+        text = _latex(node.args[0], 2) + r" \cdot " + _right(node.args[1], 3)
+    elif op == "neg":
+        text = "-" + _latex(node.args[0], 3)
+    else:
+        text = _LATEX_CALLS[op] + r"\left(" + ", ".join(_latex(arg) for arg in node.args) + r"\right)"
+    if mine < context or (context == 5 and op not in ("sqrt", "abs") and mine < 5) or (op == "pow" and context == 5):
+        return rf"\left({text}\right)"
+    return text
+
+
+def _right(node: Node, context: int) -> str:
+    """A right operand: a negative one in parentheses (1 - (-2), not 1 - -2)."""
+    return rf"\left({_latex(node)}\right)" if node.op == "neg" else _latex(node, context)

@@ -37,6 +37,18 @@ def lift(x, exact: bool):
     return x if exact else to_mp(x)
 
 
+def from_constant(value: sp.Expr) -> Number:
+    """An exact SymPy number as a value: a Fraction when it is rational, else an mpf of the private context.
+
+    SymPy's evalf bounds its own error, so the mpf is the constant correctly rounded to
+    PREC_BITS (60 digits), the precision every non-rational value is carried at.
+    """
+    if value.is_Rational:
+        return Fraction(int(value.p), int(value.q))
+    digits = int(PREC_BITS * 0.30103) + 10
+    return MP.mpf(sp.Float(value.evalf(digits), digits)._mpf_)
+
+
 def is_exact(x) -> bool:
     """True for an exact rational value."""
     return isinstance(x, (Fraction, int))

@@ -1,8 +1,13 @@
 """Read a network spec (TOML or JSON, a file or a built-in preset) into a frozen NetworkSpec.
 
-Numbers are taken from their decimal text: 0.15 becomes exactly 3/20. Nothing from
-the file is ever evaluated; every problem is reported as a DeriveError naming the
-file, the key and what is wrong.
+Numbers are taken from their decimal text: 0.15 becomes exactly 3/20. A number may
+also be written in quotes as an exact constant, ``"1 + sin(pi/4)"``, ``"sqrt(2)/2"``,
+``"e^-1"``: it is read by :mod:`derive.core.expressions` (an allow-listed parser, never
+evaluated as code), kept as a Fraction when it is rational and otherwise as the
+constant to 60 digits (the network is then computed at that precision), and printed
+in the givens as written. Nothing from the file is ever evaluated; every problem is
+reported as a DeriveError naming the file, the key and what is wrong (for a constant,
+the column too).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 
+from derive.core import expressions
 from derive.core.functions import ACTIVATIONS, LOSSES
+from derive.core.numeric import from_constant
 from derive.errors import DeriveError, printable, suggestion
 
 PRESET_DIR = Path(__file__).parent.parent / "presets"
@@ -57,6 +64,25 @@ class NetworkSpec:
     learning_rate: Fraction
     update_biases: bool
     steps: int
+    #: the numbers written as constants: (place, the text as written); places as 'inputs[s][i]', 'targets[s][k]',
+    #: 'W2[j][i]' (to unit j from unit i, whatever the layout), 'b1[j]', 'learning_rate'
+    written: tuple[tuple[str, str], ...] = ()
+
+    def written_as(self, key: str) -> str | None:
+        """The text a number was written as when it is a constant (``"1 + sin(pi/4)"``), else None."""
+        for k, text in self.written:
+            if k == key:
+                return text
+        return None
+
+    @property
+    def rational(self) -> bool:
+        """True when every number of the spec is rational (no irrational constant such as pi/4)."""
+        def rational(rows):
+            return all(type(x) is Fraction for row in rows for x in row)
+
+        return (all(rational(W) for W in self.weights) and rational(self.biases) and rational(self.inputs)
+                and rational(self.targets) and type(self.learning_rate) is Fraction)
 
     @property
     def layers(self) -> int:
@@ -165,6 +191,7 @@ def parse(text: str | bytes, where: str, kind: str | None = "toml", name: str = 
     return _build(document, where, name)
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _TOO_LARGE_OR_SMALL = f"is too large or too small (keep exponents within 1e±{MAX_EXPONENT})"
 
 
@@ -440,6 +467,7 @@ class _Reader:
 
     def __init__(self, where: str):
         self.where = where
+        self.written: dict[str, str] = {}
 
     def fail(self, key: str, problem: str):
         raise DeriveError(f"{self.where}: {key}" if key else self.where, problem)
@@ -466,6 +494,8 @@ class _Reader:
         return value
 
     def number(self, value, key: str) -> Fraction:
+        if isinstance(value, str):
+            return self.constant(value, key)
         if isinstance(value, _BadNumber):
             self.fail(key, f"the number {_short(value.text)} {value.problem}")
         if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
@@ -481,6 +511,17 @@ class _Reader:
         if abs(value) > 10**MAX_EXPONENT:
             self.fail(key, f"the number {_short(str(value))} is too large")
         return Fraction(value)
+
+    def constant(self, text: str, key: str):
+        """A number written in quotes as an exact constant ("1 + sin(pi/4)"): a Fraction or a 60-digit mpf."""
+        if re.fullmatch(r"\s*[+-]?\d+,\d+\s*", text):  # a decimal comma, as some languages write it
+            self.fail(key, f"column {text.index(',') + 1}: write decimals with a point ({text.strip().replace(',', '.')}), "
+                      "not a comma")
+        value = expressions.constant(text, self.where, key)
+        number = from_constant(value)
+        if not _PLAIN_NUMBER.fullmatch(text.strip()):
+            self.written[key] = text.strip()
+        return number
 
     def vector(self, value, key: str, length: int, what: str) -> tuple[Fraction, ...]:
         """A list of ``length`` numbers; ``what`` says what each is, e.g. 'one per unit of layer 1'."""
@@ -676,7 +717,19 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
         learning_rate=eta,
         update_biases=update_biases,
         steps=steps,
+        written=tuple((_canonical(key, layout), text) for key, text in r.written.items()),
     )
+
+
+def _canonical(key: str, layout: str) -> str:
+    """A number's place whatever the file's shape: 'inputs[s][i]', 'targets[s][k]', 'W2[j][i]', 'b1[j]', 'learning_rate'."""
+    flat = re.fullmatch(r"data\.(inputs|targets)\[(\d+)\]", key)
+    if flat:
+        return f"{flat[1]}[0][{flat[2]}]"
+    weight = re.fullmatch(r"parameters\.W(\d+)\[(\d+)\]\[(\d+)\]", key)
+    if weight and layout == "in_out":
+        return f"W{weight[1]}[{weight[3]}][{weight[2]}]"
+    return key.split(".", 1)[-1]
 
 
 def _check_probabilities(r, loss, targets, rows: bool):

@@ -228,9 +228,13 @@ class VectorWriter:
         n_in, n_out = self.spec.sizes[l - 1], self.spec.sizes[l]
         return self.typeset and max(n_in, n_out) <= MATRIX_ROWS and min(n_in, n_out) <= COLUMNS_PER_TABLE
 
-    def values(self, values, size: int) -> Piece | None:
-        """values[s][j] as a matrix of printed numbers."""
-        return pmatrix(self.by_sample(lambda s, j: self.w.num(values[s][j]), size)) if self.fits_sample(size) else None
+    def values(self, values, size: int, place: str = "") -> Piece | None:
+        """values[s][j] as a matrix of printed numbers; givens at ``place`` ('inputs') as the spec writes them."""
+        if not self.fits_sample(size):
+            return None
+        if place:
+            return pmatrix(self.by_sample(lambda s, j: self.w.given(values[s][j], f"{place}[{s}][{j}]"), size))
+        return pmatrix(self.by_sample(lambda s, j: self.w.num(values[s][j]), size))
 
     def relation(self, values) -> str:
         """= when every printed value is exact, \\approx when one of them was rounded."""
@@ -464,8 +468,8 @@ class VectorWriter:
     def data_blocks(self) -> list | None:
         """The inputs and targets as a vector (matrix) each; None when they are too big (a table shows them)."""
         spec = self.spec
-        x = self.values(self.run.out[0], spec.sizes[0])
-        t = self.values(spec.targets, spec.sizes[-1])
+        x = self.values(self.run.out[0], spec.sizes[0], "inputs")
+        t = self.values(spec.targets, spec.sizes[-1], "targets")
         if x is None or t is None or x.width + t.width + 12 > LINE_WIDTH:
             return None
         lead = (f"The inputs and targets, one {'column' if self.columns else 'row'} per sample:" if self.batch

@@ -14,6 +14,7 @@ import sympy as sp
 
 from derive.core import functions as fn
 from derive.core.graph import product, total
+from derive.core.expressions import latex as written_latex
 from derive.core.solve import Solution
 from derive.documents.diagram import build as diagram
 from derive.documents.matrix import VectorWriter, width
@@ -57,6 +58,11 @@ class Writer:
     # -- small helpers ---------------------------------------------------------------
     def num(self, x) -> str:
         return shown(x, self.digits).latex
+
+    def given(self, x, place: str) -> str:
+        """A given number as the spec writes it: a constant as written (1 + sin(pi/4)), else its digits."""
+        text = self.spec.written_as(place)
+        return written_latex(text) if text is not None else self.num(x)
 
     def rel(self, x) -> str:
         return shown(x, self.digits).relation
@@ -279,9 +285,9 @@ class Writer:
                     src = n.out(l - 1, None, i).latex if l > 1 else n.input(None, i).latex
                     src = n.unit(l - 1, i).latex if (n.units and l > 1) else src
                     rows.append((n.weight(l, j, i).latex, rf"{src} \to {n.unit(l, j).latex}" if n.units
-                                 else rf"\text{{unit }} {i + 1} \to {j + 1}", self.num(self.run.weights[l][j][i])))
+                                 else rf"\text{{unit }} {i + 1} \to {j + 1}", self.given(self.run.weights[l][j][i], f"W{l}[{j}][{i}]")))
                 rows.append((n.bias(l, j).latex, rf"\text{{bias of }} {n.unit(l, j).latex}" if n.units
-                             else rf"\text{{bias of unit }} {j + 1}", self.num(self.run.biases[l][j])))
+                             else rf"\text{{bias of unit }} {j + 1}", self.given(self.run.biases[l][j], f"b{l}[{j}]")))
         return Table(("parameter", "connects", "value"), tuple(rows), ("math", "math", "math"), "llr",
                      "Starting parameters")
 
@@ -289,14 +295,13 @@ class Writer:
         spec, n = self.spec, self.n
         header = ["sample"] + [M(n.input(None, i).latex) for i in range(spec.sizes[0])] + \
                  [M(n.target(None, k).latex) for k in range(spec.sizes[-1])]
-        rows = [tuple([str(s + 1)] + [self.num(v) for v in spec.inputs[s]] + [self.num(v) for v in spec.targets[s]])
-                for s in range(spec.batch)]
+        x = [[self.given(v, f"inputs[{s}][{i}]") for i, v in enumerate(row)] for s, row in enumerate(spec.inputs)]
+        t = [[self.given(v, f"targets[{s}][{k}]") for k, v in enumerate(row)] for s, row in enumerate(spec.targets)]
+        rows = [tuple([str(s + 1)] + x[s] + t[s]) for s in range(spec.batch)]
         if len(header) > COLUMNS_PER_TABLE + 2:  # a wide input: one row per input instead
             header = ["", *(f"sample {s + 1}" for s in range(spec.batch))]
-            rows = [(n.input(None, i).latex, *(self.num(spec.inputs[s][i]) for s in range(spec.batch)))
-                    for i in range(spec.sizes[0])]
-            rows += [(n.target(None, k).latex, *(self.num(spec.targets[s][k]) for s in range(spec.batch)))
-                     for k in range(spec.sizes[-1])]
+            rows = [(n.input(None, i).latex, *(x[s][i] for s in range(spec.batch))) for i in range(spec.sizes[0])]
+            rows += [(n.target(None, k).latex, *(t[s][k] for s in range(spec.batch))) for k in range(spec.sizes[-1])]
             return Table(tuple(header), tuple(rows), ("math",) * len(header), "l" + "r" * spec.batch,
                          "Inputs and targets")
         kinds = ("text",) + ("math",) * (len(header) - 1)
