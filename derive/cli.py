@@ -18,6 +18,7 @@ from derive import __version__
 from derive.core import circuit, circuit_versions, neuron_circuit
 from derive.core.circuit_spec import circuit_preset_names
 from derive.core.circuit_spec import load as load_circuit
+from derive.core.conventions import CONVENTIONS
 from derive.core.derivation import ChainRuleMismatch
 from derive.core.functions import LOSSES
 from derive.core.notation import DOCUMENT_NOTATIONS
@@ -114,7 +115,7 @@ def cmd_solve(args) -> int:
     spec = load(args.spec)
     if set(formats) - {"json"}:
         _small_enough(spec, args.max_parameters, "worked solution")
-    solution = solve(spec, notation=args.notation, progress=_progress)
+    solution = solve(spec, notation=args.notation, progress=_progress, convention=args.convention)
     out = _out(args, spec)
     files = solution_files(solution, formats, args.digits, args.detail, out)
     drift = None
@@ -158,7 +159,10 @@ def cmd_check(args) -> int:
     if not formats:
         raise DeriveError("--format", f"no format given; choose from {', '.join(CHECK_FORMATS)}")
     circuit_check = circuit_versions.is_circuit(args.spec)
-    report = (circuit_grading if circuit_check else check_module).check_file(args.spec, args.answers)
+    if circuit_check:
+        report = circuit_grading.check_file(args.spec, args.answers)
+    else:
+        report = check_module.check_file(args.spec, args.answers, args.convention)
     renderers = circuit_grading.RENDERERS if circuit_check else RENDERERS
     if args.out:
         files = {renderers[f][0]: renderers[f][1](report) for f in formats}
@@ -205,6 +209,8 @@ def cmd_worksheet(args) -> int:
             print(path)
         return 0
     spec = load(args.spec)
+    if args.convention:  # the versions are made from the spec: they speak its convention
+        spec = replace(spec, convention=args.convention)
     _small_enough(spec, args.max_parameters, "worksheet")
     made = batch.exercises(spec, args.variants, args.seed, args.blanks, args.places, args.formulas, _progress)
     out = _out(args, spec)
@@ -233,7 +239,7 @@ def cmd_slides(args) -> int:
     else:
         spec = load(args.spec)
         _small_enough(spec, args.max_parameters, "set of slides")
-        solution = solve(spec, notation=args.notation, progress=_progress)
+        solution = solve(spec, notation=args.notation, progress=_progress, convention=args.convention)
         slides = deck(solution, digits=args.digits)
         out = _out(args, spec)
     files = {}
@@ -274,6 +280,9 @@ def _document_command(sub, name: str, purpose: str, formats, digits: int, digits
                     "(z, a with layer superscripts)" + (" or matrix (vectors and matrices with the numbers put in)"
                                                         if "matrix" in notations else "")
                     + "; default: the spec's naming scheme. The JSON names never change")
+    sp.add_argument("--convention", choices=tuple(CONVENTIONS),
+                    help="name every quantity as this textbook does (han, mitchell, hagan, nielsen, deeplearning-ai, "
+                    "pytorch, blog); default: the spec's [document] convention. The JSON names never change")
     sp.add_argument("--digits", type=int, default=digits, help=digits_help)
     sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 5000; JSON has no limit)")
     sp.add_argument("--composite", choices=("as-written", "whole", "split"),
@@ -327,6 +336,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("answers", metavar="ANSWERS", help="a TOML or JSON file of name = number pairs (see the README)")
     sp.add_argument("--format", default="text", help=f"comma-separated: {', '.join(CHECK_FORMATS)} (default text)")
     sp.add_argument("--out", help="write check.txt / check.md / check.json to this folder instead of printing")
+    sp.add_argument("--convention", choices=tuple(CONVENTIONS),
+                    help="read the answers' names and signs as this textbook writes them (han: Err6, w46, theta6, "
+                    "I6, O6); default: the spec's [document] convention")
     sp.set_defaults(run=cmd_check)
 
     sp = sub.add_parser("import-torch", help="write a spec file from a saved PyTorch state dict")
@@ -359,6 +371,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--composite", choices=("as-written", "whole", "split"),
                     help="a formula spec's composite gates: sigmoid as one gate (whole), as its primitive gates "
                     "(split), or as the formula writes it (default)")
+    sp.add_argument("--convention", choices=tuple(CONVENTIONS),
+                    help="name every quantity as this textbook does (han, mitchell, hagan, ...); default: the spec's")
     sp.set_defaults(run=cmd_worksheet)
 
     sp = _document_command(sub, "slides", "lecture slides that walk through one example step by step",

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from derive.core.conventions import CONVENTIONS, Convention
 from derive.core.spec import NetworkSpec
 from derive.errors import DeriveError, suggestion
 
@@ -52,21 +53,32 @@ class Notation:
     weight_layout: str
     #: the output layer is a softmax: an output's error term then depends on every output unit's net input
     coupled_output: bool = False
+    #: a book's names (derive.core.conventions); None: the scheme's own (the blog's or the layered names)
+    convention: Convention | None = None
 
     @staticmethod
-    def for_spec(spec: NetworkSpec, scheme: str | None = None) -> "Notation":
-        """The scheme the spec asks for; 'auto' picks the blog's names for one hidden layer."""
+    def for_spec(spec: NetworkSpec, scheme: str | None = None, convention: str | None = None) -> "Notation":
+        """The scheme the spec asks for; 'auto' picks the blog's names for one hidden layer.
+
+        ``convention`` (a key of derive.core.conventions.CONVENTIONS) names every quantity as
+        that book does; 'blog' is the units scheme itself.
+        """
         scheme = scheme or spec.notation
         if scheme in ("auto", "matrix"):  # a matrix document names its entries as 'auto' would
             scheme = "units" if len(spec.sizes) == 3 and max(spec.sizes) <= 9 else "layered"
         if scheme == "units" and len(spec.sizes) != 3:
             scheme = "layered"  # the blog's names only exist for one hidden layer
-        return Notation(scheme, spec.sizes, spec.batch, spec.weight_layout, spec.coupled_output)
+        book = CONVENTIONS[convention] if convention and convention != "blog" else None
+        if convention == "blog" and len(spec.sizes) == 3:
+            scheme = "units"
+        if book is not None:  # a book numbering units once over the network reads them unit by unit
+            scheme = "units" if book.numbering.startswith("global") and len(spec.sizes) == 3 else "layered"
+        return Notation(scheme, spec.sizes, spec.batch, spec.weight_layout, spec.coupled_output, book)
 
     @staticmethod
-    def for_document(spec: NetworkSpec, notation: str) -> "Notation":
+    def for_document(spec: NetworkSpec, notation: str, convention: str | None = None) -> "Notation":
         """The scalar names a document in ``notation`` prints (a matrix document names entries as layered)."""
-        return Notation.for_spec(spec, "layered" if notation == "matrix" else notation)
+        return Notation.for_spec(spec, "layered" if notation == "matrix" else notation, convention)
 
     @property
     def units(self) -> bool:
@@ -88,6 +100,8 @@ class Notation:
 
     def unit(self, l: int, j: int) -> Name:
         """A unit's label: h1 / its layered index."""
+        if self.convention is not None:
+            return self._book_unit(l, j)
         if self.units:
             return Name(f"{LETTERS[l]}{j + 1}", f"{LETTERS[l]}_{{{j + 1}}}")
         return Name(f"{l}_{j + 1}", f"{j + 1}")
@@ -102,22 +116,30 @@ class Notation:
 
     # -- quantities ------------------------------------------------------------------
     def input(self, s: int | None, i: int) -> Name:
+        if self.convention is not None:
+            return self._book_input(s, i)
         if self.units:
             return self._sample(Name(f"i{i + 1}", f"i_{{{i + 1}}}"), s)
         return self._sample(Name(f"x{i + 1}", f"x_{{{i + 1}}}"), s)
 
     def target(self, s: int | None, k: int) -> Name:
+        if self.convention is not None:
+            return self._book_target(s, k)
         if self.units:
             return self._sample(Name(f"t_o{k + 1}", f"t_{{o_{{{k + 1}}}}}"), s)
         return self._sample(Name(f"t{k + 1}", f"t_{{{k + 1}}}"), s)
 
     def net(self, l: int, s: int | None, j: int) -> Name:
+        if self.convention is not None:
+            return self._book_net(l, s, j)
         if self.units:
             u = self.unit(l, j)
             return self._sample(Name(f"net_{u.text}", rf"\mathrm{{net}}_{{{u.latex}}}"), s)
         return self._sample(Name(f"z{l}_{j + 1}", f"z^{{[{l}]}}_{{{j + 1}}}"), s)
 
     def out(self, l: int, s: int | None, j: int) -> Name:
+        if self.convention is not None:
+            return self._book_out(l, s, j)
         if l == 0:
             return self.input(s, j)
         if self.units:
@@ -127,6 +149,8 @@ class Notation:
 
     def error(self, s: int | None, k: int) -> Name:
         """One output's contribution to the loss of a sample."""
+        if self.convention is not None:
+            return self._book_error(s, k)
         if self.units:
             return self._sample(Name(f"E_o{k + 1}", f"E_{{o_{{{k + 1}}}}}"), s)
         return self._sample(Name(f"E_{k + 1}", f"E_{{{k + 1}}}"), s)
@@ -136,11 +160,15 @@ class Notation:
         return self._sample(self.loss(), s)
 
     def loss(self) -> Name:
+        if self.convention is not None:
+            return self._book_loss()
         if self.units:
             return Name("E_total", r"E_{\mathrm{total}}")
         return Name("E", "E")
 
     def delta(self, l: int, s: int | None, j: int) -> Name:
+        if self.convention is not None:
+            return self._book_delta(l, s, j)
         if self.units:
             u = self.unit(l, j)
             return self._sample(Name(f"delta_{u.text}", rf"\delta_{{{u.latex}}}"), s)
@@ -148,6 +176,8 @@ class Notation:
 
     def weight(self, l: int, j: int, i: int) -> Name:
         """The weight into unit j of layer l from unit i of layer l - 1."""
+        if self.convention is not None:
+            return self._book_weight(l, j, i)
         if self.units:
             n = sum(a * b for a, b in zip(self.sizes[: l - 1], self.sizes[1:l])) + j * self.sizes[l - 1] + i + 1
             return Name(f"w{n}", f"w_{{{n}}}")
@@ -155,6 +185,8 @@ class Notation:
         return Name(f"W{l}_{r + 1}_{c + 1}", f"W^{{[{l}]}}_{{{r + 1}{self._sep()}{c + 1}}}")
 
     def bias(self, l: int, j: int) -> Name:
+        if self.convention is not None:
+            return self._book_bias(l, j)
         if self.units:
             u = self.unit(l, j)
             return Name(f"b_{u.text}", f"b_{{{u.latex}}}")
@@ -178,11 +210,97 @@ class Notation:
 
     def derivative(self, top: Name, bottom: Name) -> Name:
         """The partial derivative of one quantity with respect to another."""
+        if self.convention is not None and self.convention.short_derivatives and top == self.loss():
+            return Name(f"d{bottom.text}", rf"d{bottom.latex}")  # deeplearning.ai: dW for dJ/dW
         return Name(f"d{top.text}/d{bottom.text}", rf"\frac{{\partial {top.latex}}}{{\partial {bottom.latex}}}")
 
     def updated(self, name: Name) -> Name:
         base = f"{{{name.latex}}}" if "^" in name.latex else name.latex  # no double superscript
         return Name(f"{name.text}_new", f"{base}^{{+}}")
+
+
+    # -- a book's names (self.convention) ---------------------------------------------------
+    def _global(self, l: int, j: int) -> int:
+        """A unit's number when every unit is numbered once, inputs first (Han: 1, 2, 3 | 4, 5 | 6)."""
+        return sum(self.sizes[:l]) + j + 1
+
+    def _book_sep(self) -> tuple[str, str]:
+        """Separators between two indices (text, LaTeX): none while every index is a single digit."""
+        if self.convention.numbering.startswith("global"):
+            return ("_", ",") if sum(self.sizes) > 9 else ("", "")
+        return "_", self._sep()
+
+    def _indexed(self, symbol, l: int, j: int, s: int | None = None) -> Name:
+        """symbol with a unit's index: global (O6) or layer and unit (a1_2, a^{[1]}_{2})."""
+        c = self.convention
+        if c.numbering.startswith("global"):
+            g = self._global(l, j)
+            return self._sample(Name(f"{symbol.text}{g}", f"{symbol.latex}_{{{g}}}"), s)
+        L = l + c.layer_offset
+        top = f"[{L}]" if c.superscript == "[]" else f"{L}"
+        return self._sample(Name(f"{symbol.text}{L}_{j + 1}", f"{symbol.latex}^{{{top}}}_{{{j + 1}}}"), s)
+
+    def _book_unit(self, l, j):
+        c = self.convention
+        if c.numbering.startswith("global"):
+            g = self._global(l, j)
+            return Name(str(g), str(g))
+        return Name(f"{l + c.layer_offset}_{j + 1}", f"{j + 1}")
+
+    def _book_input(self, s, i):
+        c = self.convention
+        if c.numbering.startswith("global"):
+            return self._indexed(c.input, 0, i, s)
+        return self._sample(Name(f"{c.input.text}{i + 1}", f"{c.input.latex}_{{{i + 1}}}"), s)
+
+    def _book_target(self, s, k):
+        c = self.convention
+        if c.numbering.startswith("global"):
+            return self._indexed(c.target, self.output_layer, k, s)
+        return self._sample(Name(f"{c.target.text}{k + 1}", f"{c.target.latex}_{{{k + 1}}}"), s)
+
+    def _book_net(self, l, s, j):
+        return self._indexed(self.convention.net, l, j, s)
+
+    def _book_out(self, l, s, j):
+        return self._book_input(s, j) if l == 0 else self._indexed(self.convention.out, l, j, s)
+
+    def _book_error(self, s, k):
+        c = self.convention
+        if c.numbering.startswith("global"):
+            g = self._global(self.output_layer, k)
+            return self._sample(Name(f"{c.loss.text}_{g}", f"{c.loss.latex}_{{{g}}}"), s)
+        return self._sample(Name(f"{c.loss.text}_{k + 1}", f"{c.loss.latex}_{{{k + 1}}}"), s)
+
+    def _book_loss(self):
+        return Name(self.convention.loss.text, self.convention.loss.latex)
+
+    def _book_delta(self, l, s, j):
+        """The error term; a book's whose sign is -dE/dnet is printed with its minus: (-Err_6) is dE/dnet."""
+        name = self._indexed(self.convention.error, l, j, s)
+        if self.convention.error_sign < 0:
+            return Name(name.text, rf"\left(-{name.latex}\right)")
+        return name
+
+    def _book_weight(self, l, j, i):
+        c = self.convention
+        text_sep, latex_sep = self._book_sep()
+        if c.numbering.startswith("global"):
+            a, b = self._global(l - 1, i), self._global(l, j)
+            if c.numbering == "global_to_from":
+                a, b = b, a
+            return Name(f"{c.weight.text}{a}{text_sep}{b}", f"{c.weight.latex}_{{{a}{latex_sep}{b}}}")
+        L = l + c.layer_offset
+        top = f"[{L}]" if c.superscript == "[]" else f"{L}"
+        return Name(f"{c.weight.text}{L}_{j + 1}_{i + 1}", f"{c.weight.latex}^{{{top}}}_{{{j + 1}{latex_sep}{i + 1}}}")
+
+    def _book_bias(self, l, j):
+        c = self.convention
+        if c.bias.text == "w0":  # Mitchell: the weight from a constant input x0 = 1
+            g = self._global(l, j)
+            text_sep, latex_sep = self._book_sep()
+            return Name(f"w{g}{text_sep}0", f"w_{{{g}{latex_sep}0}}")
+        return self._indexed(c.bias, l, j)
 
 
 def document_notation(spec: NetworkSpec, requested: str | None = None) -> str:

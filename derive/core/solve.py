@@ -7,6 +7,7 @@ from functools import cached_property
 
 from derive.core import backprop, verify
 from derive.core.backprop import Pass, Rules
+from derive.core.conventions import get as get_convention
 from derive.core.derivation import Derivation
 from derive.core.graph import Graph
 from derive.core.notation import Notation, document_notation
@@ -40,6 +41,8 @@ class Solution:
     final_biases: tuple
     verification: verify.Verification
     document_notation: str = ""  # '' for the naming scheme of the data
+    #: the textbook convention the documents speak (derive.core.conventions); '' for derive's own names
+    convention: str = ""
 
     @cached_property
     def graph(self) -> Graph:
@@ -59,9 +62,10 @@ class Solution:
     @cached_property
     def document_names(self) -> Notation:
         """The scalar names the documents print."""
-        if self.document_notation in ("", self.notation.scheme):
+        if self.document_notation in ("", self.notation.scheme) and not self.convention:
             return self.notation
-        return Notation.for_document(self.spec, self.document_notation)
+        return Notation.for_document(self.spec, self.document_notation or self.notation.scheme,
+                                     self.convention or None)
 
     @cached_property
     def document_graph(self) -> Graph:
@@ -75,9 +79,11 @@ class Solution:
             return self.derivation
         return Derivation(self.document_graph, self.first, self.rules.lift(self.spec.targets))
 
-    def in_notation(self, notation: str | None) -> "Solution":
-        """The same solution with its documents written in another notation (units, layered, matrix)."""
-        other = replace(self, document_notation=document_notation(self.spec, notation))
+    def in_notation(self, notation: str | None, convention: str | None = None) -> "Solution":
+        """The same solution with its documents written in another notation (units, layered, matrix) or a
+        textbook's convention (derive.core.conventions)."""
+        other = replace(self, document_notation=document_notation(self.spec, notation),
+                        convention=self.convention if convention is None else convention)
         for cached in ("graph", "derivation"):  # the data's records are the same; keep what was built
             if cached in self.__dict__:
                 object.__setattr__(other, cached, self.__dict__[cached])
@@ -99,7 +105,8 @@ class Solution:
                 f"{s.steps} step{'s' if s.steps > 1 else ''}>")
 
 
-def solve(spec, notation: str | None = None, progress=None, verify_symbolic: bool = True) -> Solution:
+def solve(spec, notation: str | None = None, progress=None, verify_symbolic: bool = True,
+          convention: str | None = None) -> Solution:
     """Solve a spec: forward, backward and update for every step, checked against the direct derivative.
 
     ``spec`` is a NetworkSpec, a spec file path or a preset name.
@@ -107,6 +114,9 @@ def solve(spec, notation: str | None = None, progress=None, verify_symbolic: boo
     layer), 'layered' (z, a with layer superscripts) or 'matrix' (vectors and matrices
     with the numbers put in); by default the spec's naming scheme. The names of the
     data (``quantities``, the JSON) are always the spec's own, whatever ``notation``;
+    ``convention`` names the quantities in the documents as a textbook does (``han``,
+    ``mitchell``, ``hagan``, ``nielsen``, ``deeplearning-ai``, ``pytorch``, ``blog``; see
+    derive.core.conventions); by default the spec's ``[document] convention``.
     ``progress`` is called as ``progress(done, total)`` after each step.
     Raises :class:`derive.core.derivation.ChainRuleMismatch` if any check fails.
     """
@@ -114,6 +124,9 @@ def solve(spec, notation: str | None = None, progress=None, verify_symbolic: boo
         spec = load(spec)
     names = Notation.for_spec(spec)
     documents = document_notation(spec, notation)
+    if convention is not None:
+        get_convention(convention, "--convention")
+    convention = spec.convention if convention is None else convention
     rules = Rules.for_spec(spec)
     first = backprop.run(spec, rules)
     history = [first.loss]
@@ -128,7 +141,8 @@ def solve(spec, notation: str | None = None, progress=None, verify_symbolic: boo
     history.append(final_loss)
     derivation = Derivation(Graph(spec, names), first, rules.lift(spec.targets)) if verify_symbolic else None
     checked = verify.check(spec, rules, first, derivation)
-    solution = Solution(spec, names, rules, first, tuple(history), weights, biases, checked, documents)
+    solution = Solution(spec, names, rules, first, tuple(history), weights, biases, checked, documents,
+                        "" if convention == "blog" and names.units else convention)
     if derivation is not None:
         # keep the records already built by the symbolic check
         object.__setattr__(solution, "graph", derivation.graph)

@@ -22,6 +22,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from derive.core import expressions
+from derive.core.conventions import CONVENTIONS
 from derive.core.functions import ACTIVATIONS, LOSSES
 from derive.core.numeric import from_constant
 from derive.errors import DeriveError, printable, suggestion
@@ -64,6 +65,8 @@ class NetworkSpec:
     learning_rate: Fraction
     update_biases: bool
     steps: int
+    #: the textbook convention the documents and the check speak (derive.core.conventions), '' for derive's own
+    convention: str = ""
     #: the numbers written as constants: (place, the text as written); places as 'inputs[s][i]', 'targets[s][k]',
     #: 'W2[j][i]' (to unit j from unit i, whatever the layout), 'b1[j]', 'learning_rate'
     written: tuple[tuple[str, str], ...] = ()
@@ -383,8 +386,10 @@ SECTIONS = {
     "parameters": True,
     "data": True,
     "training": True,
+    "document": False,
 }
 SECTION_CONTENTS = {
+    "document": "how the documents and the check speak: convention = \"han\", ...",
     "network": "the layer sizes, activations and loss",
     "parameters": "the weights and biases W1, b1, W2, b2, ...",
     "data": "the inputs and targets",
@@ -393,8 +398,10 @@ SECTION_CONTENTS = {
 NETWORK_KEYS = ("sizes", "activations", "loss", "weight_layout", "notation")
 DATA_KEYS = ("inputs", "targets")
 TRAINING_KEYS = ("learning_rate", "update_biases", "steps")
+DOCUMENT_KEYS = ("convention",)
 _HOME = {key: section for section, keys in
-         (("network", NETWORK_KEYS), ("data", DATA_KEYS), ("training", TRAINING_KEYS)) for key in keys}
+         (("network", NETWORK_KEYS), ("data", DATA_KEYS), ("training", TRAINING_KEYS), ("document", DOCUMENT_KEYS))
+         for key in keys}
 _MISSING = object()
 
 
@@ -701,6 +708,15 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
     if steps > MAX_STEPS:
         r.fail("training.steps", f"{steps} steps is more than derive runs (at most {MAX_STEPS})")
 
+    convention = ""
+    if "document" in document:
+        section = r.table(document, "document", DOCUMENT_KEYS)
+        convention = section.get("convention", "")
+        if not isinstance(convention, str):
+            r.fail("document.convention", f"expected a convention name ({', '.join(CONVENTIONS)}), got {_kind(convention)}")
+        if convention not in CONVENTIONS:
+            r.fail("document.convention", _unknown("convention", convention, CONVENTIONS))
+
     return NetworkSpec(
         name=name,
         title=title,
@@ -717,6 +733,7 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
         learning_rate=eta,
         update_biases=update_biases,
         steps=steps,
+        convention=convention,
         written=tuple((_canonical(key, layout), text) for key, text in r.written.items()),
     )
 

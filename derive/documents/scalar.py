@@ -13,13 +13,15 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.core import functions as fn
-from derive.core.graph import product, total
 from derive.core.expressions import latex as written_latex
+from derive.core.graph import product, total
 from derive.core.solve import Solution
 from derive.documents.diagram import build as diagram
 from derive.documents.matrix import VectorWriter, width
-from derive.documents.model import Chain, Document, Figure, M, P, Paragraph, Plot, Section, Table
-from derive.documents.printing import DEFAULT_DIGITS, latex, shown, with_numbers
+from derive.documents.model import (Chain, Document, Figure, M, P, Paragraph,
+                                    Plot, Section, Table)
+from derive.documents.printing import (DEFAULT_DIGITS, latex, shown,
+                                       with_numbers)
 
 #: terms per displayed line in a long weighted sum, so that no line runs off the page
 TERMS_PER_LINE = 3
@@ -54,6 +56,8 @@ class Writer:
         self.digits = digits
         self.detail = detail
         self.line_width = None  # a column of this many digit widths (the slides) packs sums by width instead
+        self.book = self.n.convention  # a textbook's convention, or None
+        self.eta = self.book.rate.latex if self.book else r"\eta"  # the learning rate's symbol
 
     # -- small helpers ---------------------------------------------------------------
     def num(self, x) -> str:
@@ -195,6 +199,9 @@ class Writer:
                 "errors, and its numbers agree with the half-sum convention.",
             ))
         blocks.append(self.rate_sentence())
+        note = self.convention_note()
+        if note is not None:
+            blocks.append(note)
         matrices = None
         if in_matrix_form(self.s):
 
@@ -234,8 +241,23 @@ class Writer:
     def rate_sentence(self) -> Paragraph:
         """The learning rate, and whether the biases are updated."""
         rule = "biases are updated too" if self.spec.update_biases else "biases are not updated"
-        return P("One step of gradient descent with learning rate ", M(r"\eta = " + self.num(self.spec.learning_rate)),
+        return P("One step of gradient descent with learning rate ", M(rf"{self.eta} = " + self.num(self.spec.learning_rate)),
                  f"; {rule}.")
+
+    def convention_note(self) -> Paragraph | None:
+        """The book's names, the sign of its error term and its update, when the document speaks a book's convention."""
+        book = self.book
+        if book is None:
+            return None
+        n, L = self.n, self.spec.layers
+        net, out, delta = n.net(L, None, 0).latex, n.out(L, None, 0).latex, n.delta(L, None, 0).latex
+        sign = ("the error term is the derivative of the loss with respect to the net input, "
+                if book.error_sign > 0 else
+                "the error term is the negative of the derivative of the loss with respect to the net input, so the "
+                "derivative is written with its minus sign, ")
+        return P(f"The names are those of {book.title}: net input ", M(net), ", output ", M(out), "; ", sign,
+                 M(rf"{delta} = \partial {n.loss().latex} / \partial {net}"), ". The update in the book's form: ",
+                 M(book.update), ".")
 
     def _activation_formula(self, act, net: str, l: int = 1) -> str:
         formulas = {
@@ -257,6 +279,8 @@ class Writer:
         n, spec = self.n, self.spec
         E = n.loss().latex
         t, o = (r"t_{o_k}", r"\mathrm{out}_{o_k}") if n.units else ("t_k", rf"a^{{[{spec.layers}]}}_k")
+        if self.book is not None:
+            t, o = f"{self.book.target.latex}_k", f"{self.book.out.latex}_k"
         if spec.batch > 1:
             t, o = "{" + t + "}^{(n)}", "{" + o + "}^{(n)}"
         N, K = spec.batch, spec.sizes[-1]
@@ -624,7 +648,7 @@ class Writer:
         p = grad.parameter
         return self.chain(
             grad.updated.name.latex, grad.updated.value,
-            rf"{p.name.latex} - \eta \, {grad.gradient.name.latex}",
+            rf"{p.name.latex} - {self.eta} \, {grad.gradient.name.latex}",
             rf"{self.num(p.value)} - {eta} \cdot {_paren(self.num(grad.gradient.value))}",
         )
 
@@ -640,8 +664,9 @@ class Writer:
 
     def update_section(self) -> Section:
         spec = self.spec
-        blocks = [P("Each parameter moves against its gradient: ", M(r"p^{+} = p - \eta \, \partial E/\partial p"),
-                    ", with ", M(r"\eta = " + self.num(spec.learning_rate)), ".")]
+        blocks = [P("Each parameter moves against its gradient: ",
+                    M(rf"p^{{+}} = p - {self.eta} \, \partial {self.n.loss().latex}/\partial p"),
+                    ", with ", M(rf"{self.eta} = " + self.num(spec.learning_rate)), ".")]
         blocks += self.update_chains()
         if not spec.update_biases:
             blocks.append(P("The biases keep their values: this convention does not update them."))

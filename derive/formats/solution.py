@@ -92,6 +92,7 @@ class Solution(_Solution):
         return re.sub(r"!\[([^\]]*)\]\(([^)]+)\)", inline, files["solution.md"])
 
 
-def solve(spec, notation: str | None = None, progress=None, verify_symbolic: bool = True) -> Solution:
+def solve(spec, notation: str | None = None, progress=None, verify_symbolic: bool = True,
+          convention: str | None = None) -> Solution:
     """Solve a spec (see :func:`derive.core.solve.solve`); the solution renders itself."""
-    return Solution.of(_solve(spec, notation, progress, verify_symbolic))
+    return Solution.of(_solve(spec, notation, progress, verify_symbolic, convention))

@@ -32,6 +32,7 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
 
+from derive.core.conventions import CONVENTIONS
 from derive.core.notation import Notation
 from derive.core.spec import decode, read_json, read_toml
 from derive.errors import DeriveError, suggestion
@@ -47,10 +48,17 @@ class Answer:
     name: str  # the canonical name (a key of quantities)
     label: str  # as written in the file: 'dE/dw5', 'gradients.W1[2][3]'
     number: Decimal | int  # as written (keeps its decimals)
+    #: -1 when the name is a book's error term of the opposite sign (Han's Err6 is -delta_o1)
+    sign: int = 1
+    #: how a name of a book's convention was read ('' for derive's own names)
+    reading: str = ""
+    #: the name is the chosen book's (Han's I4 for net_h1)
+    in_book: bool = False
 
     @property
     def value(self) -> Fraction:
-        return Fraction(self.number)
+        """The number in derive's sign convention."""
+        return self.sign * Fraction(self.number)
 
     @property
     def text(self) -> str:
@@ -66,18 +74,40 @@ def normal(name: str) -> str:
     """The form names are compared in: lower case, no spaces, ∂ as d, δ as delta."""
     text = name.strip()
     for a, b in (("∂", "d"), ("δ", "delta"), ("Δ", "delta"), ("η", "eta"), ("−", "-"), ("’", "'"), ("′", "'"),
-                 ("·", "*"), ("⁺", "+")):
+                 ("·", "*"), ("⁺", "+"), ("θ", "theta"), ("α", "alpha")):
         text = text.replace(a, b)
     return re.sub(r"\s+", "", text).lower()
 
 
 class Names:
-    """Every name a student may use for each quantity of one network."""
+    """Every name a student may use for each quantity of one network.
 
-    def __init__(self, steps):
+    In this order: the names of ``convention`` (a book's, when one is chosen), derive's own
+    names and their aliases, the other naming scheme's; then every other book's names that
+    read one quantity only (an answer so read says which book's name it was). A name that
+    other books read as different quantities is an error that lists the readings.
+    """
+
+    def __init__(self, steps, convention: str | None = None):
         self.steps = steps
-        candidates: dict[str, set[str]] = {}
+        self.convention = convention
         canonical = [s.name for s in steps if s.name != "eta"]
+        self.canonical = canonical
+        self.lookup: dict[str, str] = {}
+        self.signs: dict[str, int] = {}
+        self.readings: dict[str, str] = {}
+        self.ambiguous: dict[str, list[str]] = {}
+        self.chosen: set[str] = set()  # the aliases that are the chosen book's names
+        self.refused = {}  # a name the chosen book uses for something else: normal name -> what it is there
+        if convention and convention != "blog":
+            book = CONVENTIONS[convention]
+            self.refused = {normal(name): f"in {book.title.split(',')[0]}'s notation {what}" for name, what in book.refused}
+            for alias, (name, sign) in self._book(convention).items():
+                self.lookup.setdefault(alias, name)
+                self.signs.setdefault(alias, sign)
+                if normal(name) != alias:
+                    self.chosen.add(alias)
+        candidates: dict[str, set[str]] = {}
         for name in canonical:
             for alias in self._aliases(name):
                 candidates.setdefault(normal(alias), set()).add(name)
@@ -92,13 +122,57 @@ class Names:
                 for name, alt in alternative.items():
                     for alias in self._aliases(alt):
                         candidates.setdefault(normal(alias), set()).add(name)
-        self.lookup: dict[str, str] = {}
         for name in canonical:  # a canonical name always means itself
-            self.lookup[normal(name)] = name
+            self.lookup.setdefault(normal(name), name)
         for alias, names in candidates.items():
             if alias not in self.lookup and len(names) == 1:
                 self.lookup[alias] = next(iter(names))
-        self.canonical = canonical
+        self._other_books(convention)
+
+    def _book(self, key: str) -> dict[str, tuple[str, int]]:
+        """A book's names of every quantity: alias -> (derive's name, sign of the book's value)."""
+        spec = self.steps.spec
+        book = CONVENTIONS[key]
+        notation = Notation.for_spec(spec, convention=key)
+        found: dict[str, tuple[str, int]] = {}
+        kinds = {s.name: s.kind for s in self.steps}
+        for name, text in _renamed(self.steps, notation).items():
+            # the error term, alone or in a path's product (Err6*w46), carries the book's sign
+            sign = book.error_sign if kinds[name] == "delta" or (kinds[name] == "path" and "*" in text) else 1
+            for alias in self._aliases(text):
+                found.setdefault(normal(alias), (name, sign))
+        return found
+
+    def _other_books(self, chosen: str | None) -> None:
+        """Names of the other books: read when they mean one quantity, listed when they mean several."""
+        readings: dict[str, dict[tuple[str, int], list[str]]] = {}
+        for key, book in CONVENTIONS.items():
+            if key in (chosen, "blog"):
+                continue
+            for alias, meaning in self._book(key).items():
+                readings.setdefault(alias, {}).setdefault(meaning, []).append(book.title.split(",")[0])
+        for alias, meanings in readings.items():
+            if alias in self.lookup:
+                continue
+            if len(meanings) == 1:
+                (name, sign), books = next(iter(meanings.items()))
+                self.lookup[alias], self.signs[alias] = name, sign
+                self.readings[alias] = f"{' / '.join(books)}'s name for {'-' if sign < 0 else ''}{name}"
+            else:
+                self.ambiguous[alias] = [f"{'-' if sign < 0 else ''}{name} ({' / '.join(books)})"
+                                         for (name, sign), books in meanings.items()]
+
+    def sign(self, written: str) -> int:
+        """-1 when the written name is a book's error term of the opposite sign."""
+        return self.signs.get(normal(written), 1)
+
+    def reading(self, written: str) -> str:
+        """How a name of another book was read ('' for the chosen convention's and derive's names)."""
+        return self.readings.get(normal(written), "")
+
+    def in_book(self, written: str) -> bool:
+        """True for a name of the chosen book (Han's I4), which a report shows with derive's (net_h1)."""
+        return normal(written) in self.chosen
 
     @staticmethod
     def _aliases(name: str) -> list[str]:
@@ -121,9 +195,16 @@ class Names:
 
     def resolve(self, written: str, where: str) -> str:
         """The canonical name of a written name, or a DeriveError suggesting the nearest known one."""
+        if normal(written) in self.refused:
+            raise DeriveError(f"{where}: {_show(written)}", self.refused[normal(written)])
         found = self.lookup.get(normal(written))
         if found is not None:
             return found
+        readings = self.ambiguous.get(normal(written))
+        if readings:
+            raise DeriveError(f"{where}: {_show(written)}", "ambiguous: textbooks use this name for different "
+                              f"quantities: {'; '.join(readings)}; name the book with --convention "
+                              f"(or [document] convention in the spec)")
         raise DeriveError(f"{where}: {_show(written)}", f"unknown quantity{self.suggest(written)}")
 
     def suggest(self, written: str) -> str:
@@ -196,10 +277,10 @@ def _show(key: str) -> str:
 
 # -- reading the file -------------------------------------------------------------------------
 
-def load(path: str | Path, steps) -> list[Answer]:
+def load(path: str | Path, steps, convention: str | None = None) -> list[Answer]:
     """Read an answers file (TOML or JSON) into answers for this network's quantities."""
     text, kind = read_text(path)
-    return parse(text, str(path), steps, kind)
+    return parse(text, str(path), steps, kind, convention)
 
 
 def read_text(path: str | Path) -> tuple[str, str]:
@@ -225,9 +306,9 @@ def read_text(path: str | Path) -> tuple[str, str]:
 _TOML_LINE = re.compile(r"""^\s*(?P<key>[^\s"'\[#=][^=]*?)\s*=""")
 
 
-def parse(text: str, where: str, steps, kind: str = "toml") -> list[Answer]:
-    """Answers from TOML or JSON text."""
-    return _answers(read_document(text, where, kind), where, steps)
+def parse(text: str, where: str, steps, kind: str = "toml", convention: str | None = None) -> list[Answer]:
+    """Answers from TOML or JSON text; ``convention`` reads a book's names and signs first (Han's Err6)."""
+    return _answers(read_document(text, where, kind), where, steps, convention)
 
 
 def read_document(text: str, where: str, kind: str = "toml") -> dict:
@@ -251,8 +332,8 @@ def read_document(text: str, where: str, kind: str = "toml") -> dict:
     return document
 
 
-def _answers(document: dict, where: str, steps) -> list[Answer]:
-    names = Names(steps)
+def _answers(document: dict, where: str, steps, convention: str | None = None) -> list[Answer]:
+    names = Names(steps, convention)
     answers: dict[str, Answer] = {}
     _collect(document, "", where, steps, names, answers, top=True)
     if not answers:
@@ -282,7 +363,8 @@ def _collect(document: dict, prefix: str, where: str, steps, names: Names, answe
             raise DeriveError(f"{where}: {_show(label)}", "a list of numbers goes under gradients.W1, updated.W1, ... "
                               "(the tensors of the JSON document)" + names.suggest(key))
         name = names.resolve(key, where)
-        _add(answers, Answer(name, label, _number(value, f"{where}: {_show(label)}")), where)
+        _add(answers, Answer(name, label, _number(value, f"{where}: {_show(label)}"), names.sign(key),
+                             names.reading(key), names.in_book(key)), where)
 
 
 def plain(value, where: str = "answers"):
@@ -334,12 +416,12 @@ def _terminating(value: Fraction):
     return Decimal(value.numerator * 10**places // value.denominator).scaleb(-places)
 
 
-def from_data(document: Mapping, where: str, steps) -> list[Answer]:
+def from_data(document: Mapping, where: str, steps, convention: str | None = None) -> list[Answer]:
     """Answers from Python data: a mapping as :func:`plain` makes it (names and tensor tables as in a file)."""
     document = plain(document, where)
     if not document:
         raise DeriveError(where, "holds no answers; give a mapping of names to numbers, e.g. {'out_o1': 0.7514}")
-    return _answers(document, where, steps)
+    return _answers(document, where, steps, convention)
 
 
 def _number(value, where: str):

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from derive.core.conventions import get as get_convention
 from derive.core.derivation import _same
 from derive.core.numeric import to_float
 from derive.core.solve import solve
@@ -28,7 +29,8 @@ from derive.grading import mistakes as mk
 from derive.grading.answers import Answer, from_data
 from derive.grading.answers import load as load_answers
 from derive.grading.answers import parse as parse_answers
-from derive.grading.rounding import agrees, hand_places, tolerance, written_places
+from derive.grading.rounding import (agrees, hand_places, tolerance,
+                                     written_places)
 from derive.io.export import dumps
 
 RIGHT, CONSISTENT, WRONG = "right", "consistent", "wrong"
@@ -364,26 +366,36 @@ def check(solution, answers: list[Answer], source: str = "answers") -> Report:
     return report
 
 
-def check_file(spec_source, answers_path) -> Report:
-    """Load a spec (file or preset) and an answers file, and check."""
+def _convention(spec, convention: str | None) -> str | None:
+    """The convention answers are read in: the one asked for, else the spec's ([document] convention)."""
+    if convention is not None:
+        get_convention(convention, "--convention")
+        return convention
+    return spec.convention or None
+
+
+def check_file(spec_source, answers_path, convention: str | None = None) -> Report:
+    """Load a spec (file or preset) and an answers file, and check (names and signs of ``convention``, a book's)."""
 
     steps = Steps(solve(load(spec_source)))
     steps.verify()
-    return check(steps, load_answers(answers_path, steps), Path(answers_path).name)
+    answers = load_answers(answers_path, steps, _convention(steps.spec, convention))
+    return check(steps, answers, Path(answers_path).name)
 
 
-def check_text(spec_source, text: str, kind: str = "toml", source: str = "") -> Report:
+def check_text(spec_source, text: str, kind: str = "toml", source: str = "", convention: str | None = None) -> Report:
     """Check answers given as TOML (or JSON) text; ``source`` names where it came from ('' when from code)."""
 
     steps = Steps(solve(load(spec_source)))
-    return check(steps, parse_answers(text, source or "answers", steps, kind), source)
+    answers = parse_answers(text, source or "answers", steps, kind, _convention(steps.spec, convention))
+    return check(steps, answers, source)
 
 
-def check_data(spec_source, answers, source: str = "") -> Report:
+def check_data(spec_source, answers, source: str = "", convention: str | None = None) -> Report:
     """Check answers given as Python data: a mapping of names (or tensor tables) to numbers, arrays, tensors."""
 
     steps = Steps(solve(load(spec_source)))
-    return check(steps, from_data(answers, source or "answers", steps), source)
+    return check(steps, from_data(answers, source or "answers", steps, _convention(steps.spec, convention)), source)
 
 
 # -- the worked step ---------------------------------------------------------------------------
@@ -429,6 +441,27 @@ def step_latex(steps: Steps, name: str) -> str:
 
 # -- the reports ---------------------------------------------------------------------------------
 
+def _quantity(r: Result) -> str:
+    """The quantity as the answer names it: derive's name, or a book's name with derive's ('Err6 = -delta_o1')."""
+    a = r.answer
+    if a.sign < 0:
+        return f"{a.label} = -{r.name}"
+    if a.reading or a.in_book:
+        return f"{a.label} = {r.name}"
+    return r.name
+
+
+def _as_written(r: Result):
+    """The exact value in the answer's own sign convention (a book's Err is -delta)."""
+    return r.exact if r.answer.sign > 0 else -r.exact
+
+
+def _readings(report: Report) -> list[str]:
+    """One line per name that was read in another book's convention than the one chosen."""
+    read = [f"{r.answer.label} as {r.answer.reading}" for r in report.results if r.answer.reading]
+    return ["", "Names read in a textbook's convention: " + "; ".join(read) + "."] if read else []
+
+
 def _verdict_words(r: Result) -> str:
     if r.verdict == RIGHT:
         return "right"
@@ -466,12 +499,13 @@ def to_text(report: Report) -> str:
     steps = report.steps
     rows = [("quantity", "given", "exact", "verdict")]
     for r in report.results:
-        rows.append((r.name, r.answer.text, _num(r.exact), _verdict_words(r)))
+        rows.append((_quantity(r), r.answer.text, _num(_as_written(r)), _verdict_words(r)))
     widths = [max(len(row[c]) for row in rows) for c in range(3)]
     lines = [_heading(report), ""]
     for row in rows:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3])
     lines += ["", report.summary()]
+    lines += _readings(report)
     groups = _groups(report)
     if groups:
         lines += ["", "Wrong answers", "============="]
@@ -479,10 +513,10 @@ def to_text(report: Report) -> str:
         r = group[0]
         first = r.diagnoses[0] if r.diagnoses else None
         if len(group) == 1:
-            lines += ["", f"{r.name} = {r.answer.text} (exact {_num(r.exact)})"]
+            lines += ["", f"{_quantity(r)} = {r.answer.text} (exact {_num(_as_written(r))})"]
         else:
             lines += ["", f"{len(group)} answers that go wrong at {first.entry}:"]
-            lines += [f"  {g.name} = {g.answer.text} (exact {_num(g.exact)})" for g in group]
+            lines += [f"  {_quantity(g)} = {g.answer.text} (exact {_num(_as_written(g))})" for g in group]
         lines.append(f"  {first.sentence if first else r.note}")
         if first and len(r.diagnoses) > 1:
             lines.append("  The value also fits: " + "; ".join(d.title for d in r.diagnoses[1:]) + ".")
@@ -518,8 +552,9 @@ def to_markdown(report: Report) -> str:
         "|---|---|---|---|",
     ]
     for r in report.results:
-        lines.append(f"| `{r.name}` | {r.answer.text} | {_num(r.exact)} | {_md(_verdict_words(r))} |")
+        lines.append(f"| `{_quantity(r)}` | {r.answer.text} | {_num(_as_written(r))} | {_md(_verdict_words(r))} |")
     lines += ["", f"**{report.summary()}**"]
+    lines += [_md(line) for line in _readings(report)]
     groups = _groups(report)
     if groups:
         lines += ["", "## Wrong answers"]
@@ -566,10 +601,12 @@ def to_document(report: Report) -> dict:
         entry = {
             "name": r.name,
             "label": r.answer.label,
+            **({"sign": -1} if r.answer.sign < 0 else {}),
+            **({"read_as": r.answer.reading} if r.answer.reading else {}),
             "given": r.answer.text,
             "decimals": r.places,
-            "exact": to_float(r.exact),
-            "exact_text": _num(r.exact),
+            "exact": to_float(_as_written(r)),
+            "exact_text": _num(_as_written(r)),
             "verdict": r.verdict,
         }
         if r.matched:
