@@ -101,7 +101,7 @@ def test_constants_everywhere_agree_with_a_200_bit_calculation_by_hand():
 
 
 def test_constants_agree_with_pytorch():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from derive.io.torchio import to_torch
 
     spec = parse(mazur_with(targets='[["1 + sin(pi/4)", "sqrt(2)/2"]]'), "c.toml")
