@@ -60,7 +60,7 @@ CATALOGUE = [
     ("missing_training.toml", "training: missing section [training] (the learning rate)"),
     ("section_not_table.toml", "network: expected a section [network] (the layer sizes, activations and loss), got text '2-2-2 sigmoid'"),
     ("array_of_tables.toml", "data: expected one section [data], got 1 [[data]] entries; write [data] with single brackets"),
-    ("unknown_section.toml", "trainig: unknown section (did you mean 'training'?); allowed: title, network, parameters, data, training"),
+    ("unknown_section.toml", "trainig: unknown section (did you mean 'training'?); allowed: title, network, parameters, data, training, document"),
     ("key_outside_section.toml", "learning_rate: belongs in the [training] section, not at the top level"),
     ("title_in_section.toml", "training.title: unknown key; title goes at the top of the file, before the first [section]"),
     ("key_in_wrong_section.toml", "network.learning_rate: belongs in the [training] section, not in [network]"),
@@ -137,7 +137,7 @@ CATALOGUE = [
     ("title_newline.toml", "title: contains a control or invalid character ('\\n') at position 15; a title is one line of text"),
     ("title_too_long.toml", "title: is longer than 500 characters"),
     ("title_surrogate.json", "title: contains a control or invalid character ('\\ud800') at position 16; a title is one line of text"),
-    ("key_with_line_break.json", "\"ti\\ntle\": unknown section (did you mean 'title'?); allowed: title, network, parameters, data, training"),
+    ("key_with_line_break.json", "\"ti\\ntle\": unknown section (did you mean 'title'?); allowed: title, network, parameters, data, training, document"),
     # files that are not spec files
     ("does_not_exist.toml", "no such file"),
     ("missing_folder/net.toml", "no such file"),

@@ -665,7 +665,7 @@ class Writer:
     def update_section(self) -> Section:
         spec = self.spec
         blocks = [P("Each parameter moves against its gradient: ",
-                    M(rf"p^{{+}} = p - {self.eta} \, \partial {self.n.loss().latex}/\partial p"),
+                    M(rf"p^{{+}} = p - {self.eta} \, \partial {self.n.loss().latex if self.book else 'E'}/\partial p"),
                     ", with ", M(rf"{self.eta} = " + self.num(spec.learning_rate)), ".")]
         blocks += self.update_chains()
         if not spec.update_biases:
