@@ -18,10 +18,8 @@ from derive.core.graph import product, total
 from derive.core.solve import Solution
 from derive.documents.diagram import build as diagram
 from derive.documents.matrix import VectorWriter, width
-from derive.documents.model import (Chain, Document, Figure, M, P, Paragraph,
-                                    Plot, Section, Table)
-from derive.documents.printing import (DEFAULT_DIGITS, latex, shown,
-                                       with_numbers)
+from derive.documents.model import Chain, Document, Figure, M, P, Paragraph, Plot, Section, Table
+from derive.documents.printing import DEFAULT_DIGITS, latex, shown, with_numbers
 
 #: terms per displayed line in a long weighted sum, so that no line runs off the page
 TERMS_PER_LINE = 3

@@ -29,8 +29,7 @@ from derive.grading import mistakes as mk
 from derive.grading.answers import Answer, from_data
 from derive.grading.answers import load as load_answers
 from derive.grading.answers import parse as parse_answers
-from derive.grading.rounding import (agrees, hand_places, tolerance,
-                                     written_places)
+from derive.grading.rounding import agrees, hand_places, tolerance, written_places
 from derive.io.export import dumps
 
 RIGHT, CONSISTENT, WRONG = "right", "consistent", "wrong"

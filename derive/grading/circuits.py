@@ -25,18 +25,15 @@ from typing import Callable
 
 from derive.core import circuit as engine
 from derive.core.circuit import _binary
-from derive.core.circuit_sweep import (BRANCH, VALUE, Undefined, exact_values,
-                                       parents, quantities, sweep)
+from derive.core.circuit_sweep import BRANCH, VALUE, Undefined, exact_values, parents, quantities, sweep
 from derive.core.circuit_versions import load as load_circuit
 from derive.core.numeric import to_float
 from derive.documents import circuit_steps
 from derive.documents.printing import shown
 from derive.errors import DeriveError
-from derive.grading.answers import (Answer, _add, _number, normal,
-                                    read_document, read_text)
+from derive.grading.answers import Answer, _add, _number, normal, read_document, read_text
 from derive.grading.check import CONSISTENT, RIGHT, WRONG, Diagnosis, Result
-from derive.grading.rounding import (agrees, hand_places, tolerance,
-                                     written_places)
+from derive.grading.rounding import agrees, hand_places, tolerance, written_places
 from derive.io.export import dumps
 
 DIGITS = 9
