@@ -8,8 +8,20 @@ accepted (``derive check mazur@42-07 answers.toml``).
 Numbers are drawn on a grid a student can work with (weights and inputs in steps of
 0.05, targets on the output activation's grid: sigmoid outputs in steps of 0.01) and a
 draw is kept only when the numbers are good to work by hand: no saturated sigmoid or
-tanh (|net| <= 2.5), no ReLU net input within 0.1 of its kink, no gradient that rounds
-to zero at the sheet's precision, and no two versions alike.
+tanh (|net| <= 2.5), no ReLU net input within 0.1 of its kink, every blank meaningful at
+the sheet's precision, and no two versions alike.
+
+Meaningful precision: the sheet asks every answer to the same ``places`` decimals, which
+suits values of order 0.1 to 10. A draw is kept only when every loss term, derivative,
+delta and gradient keeps at least two significant figures at that precision
+(``|v| >= 10**-(places - 1)``, 0.001 at 4 decimals; one figure when ``places`` < 3),
+or is exactly 0 where 0 is a right answer that tests something (the cross-entropy's
+terms for a target of 0; a gradient is never 0). This rule was chosen over asking small
+values in scientific notation or in units of 10^-k because it keeps one instruction
+("every answer to 4 decimals, rounding half away from zero, and use your rounded
+answers"): the key, the quizzes and ``derive check`` then judge every blank by the same
+rounding rule, and the calculation that rounds every step to the sheet's decimals stays
+the one the student does. A blank of one significant figure (-0.0007) tests nothing.
 """
 
 from __future__ import annotations
@@ -77,12 +89,28 @@ def problems(spec: NetworkSpec, places: int) -> list[str]:
                     found.append(f"saturated {act.name} (net {z:.2f})")
                 if act.kink and abs(z) < KINK:
                     found.append(f"{act.name} net input {z:.3f} near its kink at 0")
-    smallest = 1 / (2 * 10**places)
+    smallest = smallest_meaningful(places)
     for l in range(1, spec.layers + 1):
         grads = [float(g) for row in result.grad_W[l] for g in row] + [float(g) for g in result.grad_b[l]]
         if any(abs(g) < smallest for g in grads):
-            found.append(f"a gradient of layer {l} rounds to 0 at {places} decimals")
+            found.append(f"a gradient of layer {l} keeps fewer than {figures(places)} significant figures "
+                         f"at {places} decimals")
+        local = [result.dE_dout[l], result.dout_dnet[l], result.delta[l]]
+        if l == spec.layers:
+            local.append(result.errors)
+        if any(0 < abs(float(v)) < smallest for values in local for sample in values for v in sample):
+            found.append(f"a derivative of layer {l} keeps fewer than {figures(places)} significant figures")
     return found
+
+
+def figures(places: int) -> int:
+    """The significant figures every blank keeps at ``places`` decimals: 2 (1 when places < 3)."""
+    return 2 if places >= 3 else 1
+
+
+def smallest_meaningful(places: int) -> float:
+    """The smallest size of a value that keeps ``figures(places)`` significant figures at ``places`` decimals."""
+    return 10.0 ** -(places - figures(places) + 1)
 
 
 def versions(spec: NetworkSpec, count: int, seed: int, places: int = 4) -> list[NetworkSpec]:

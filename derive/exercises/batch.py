@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,7 +18,7 @@ from derive.core.versions import versions
 from derive.errors import DeriveError
 from derive.exercises.moodle import moodle_xml
 from derive.exercises.qti import package
-from derive.exercises.worksheet import context, exercise
+from derive.exercises.worksheet import context, exercise, marks_scheme
 from derive.formats.latex import compile_pdf
 from derive.formats.pictures import diagram_svg
 from derive.formats.render import render
@@ -26,14 +27,16 @@ from derive.io.export import dumps, in_layout
 FORMATS = ("pdf", "tex", "md", "moodle", "qti", "json")
 
 
-def exercises(spec, variants: int | None, seed: int, blanks: str, places: int, formulas: bool, progress=None):
+def exercises(spec, variants: int | None, seed: int, blanks: str, places: int, formulas: bool, progress=None,
+              marks: str | None = None):
     """The exercises of a run: the spec itself, or ``variants`` versions of it drawn from ``seed``."""
 
+    scheme = marks_scheme(marks)
     specs = versions(spec, variants, seed, places) if variants else [spec]
     made = []
     for k, version in enumerate(specs, start=1):
         ident = version.name.split("@", 1)[1] if "@" in version.name else spec.name
-        made.append(exercise(solve(version), blanks, places, formulas, ident))
+        made.append(exercise(solve(version), blanks, places, formulas, ident, scheme))
         if progress:
             progress(k, len(specs), "preparing")
     return made
@@ -42,20 +45,16 @@ def exercises(spec, variants: int | None, seed: int, blanks: str, places: int, f
 def files(exercises: list, formats, progress=None) -> dict:
     """Every file of a batch, rendered in memory; PDFs compiled in parallel on every core."""
 
-
     out = {}
     # each version's context is built once: its sheet, its key (the same context, filled in) and the quizzes share it
     sheets = {ex.ident: context(ex, False) for ex in exercises}
-    both = {(ex.ident, key): {**sheets[ex.ident], "key": key} for ex in exercises for key in (False, True)}
-    tex = {f"{'key' if key else 'sheet'}-{ident}": render("tex/worksheet.tex.j2", sheets=[c])
-           for (ident, key), c in both.items()} if {"tex", "pdf"} & set(formats) else {}
-    if "tex" in formats:
-        out.update({f"{stem}.tex": text for stem, text in tex.items()})
+    both = {f"{'key' if key else 'sheet'}-{ex.ident}": [{**sheets[ex.ident], "key": key}]
+            for ex in exercises for key in (False, True)}
     if "md" in formats:
         for ex in exercises:
             for key in (False, True):
-                out[f"{'key' if key else 'sheet'}-{ex.ident}.md"] = render("md/worksheet.md.j2",
-                                                                           sheets=[both[(ex.ident, key)]])
+                stem = f"{'key' if key else 'sheet'}-{ex.ident}"
+                out[f"{stem}.md"] = render("md/worksheet.md.j2", sheets=both[stem])
             out[f"network-{ex.ident}.svg"] = diagram_svg(sheets[ex.ident]["diagram"])
     if "moodle" in formats:
         out["moodle.xml"] = moodle_xml(exercises, exercises[0].title, sheets)
@@ -63,14 +62,23 @@ def files(exercises: list, formats, progress=None) -> dict:
         out["canvas-qti.zip"] = package(exercises, sheets)
     if "json" in formats:
         out["worksheets.json"] = to_json(exercises)
-    if "pdf" in formats:
-        out.update(typeset(tex, [ex.ident for ex in exercises], progress))
+    if {"tex", "pdf"} & set(formats):
+        tex, pdfs = typeset_numbered({stem: lambda pages, s=stem: render("tex/worksheet.tex.j2", sheets=both[s],
+                                                                         pages=pages)
+                                      for stem in both}, "pdf" in formats, progress)
+        if "tex" in formats:
+            out.update({f"{stem}.tex": text for stem, text in tex.items()})
+        out.update({f"{stem}.pdf": pdf for stem, pdf in pdfs.items()})
+        if "pdf" in formats and len(exercises) > 1:
+            out["sheets.pdf"] = unite([pdfs[f"sheet-{ex.ident}"] for ex in exercises])
+            out["keys.pdf"] = unite([pdfs[f"key-{ex.ident}"] for ex in exercises])
     return out
 
 
 def typeset(tex: dict, idents: list, progress=None) -> dict:
     """``sheet-ID.pdf`` and ``key-ID.pdf`` from their TeX (compiled in parallel on every core), and with
-    several versions ``sheets.pdf`` and ``keys.pdf`` for printing."""
+    several versions ``sheets.pdf`` and ``keys.pdf`` for printing (TeX that is already final; the
+    worksheets themselves use :func:`typeset_numbered`, which writes their page counts in)."""
     done = []
 
     def build(stem):
@@ -87,6 +95,49 @@ def typeset(tex: dict, idents: list, progress=None) -> dict:
         out["sheets.pdf"] = unite([pdfs[f"sheet-{ident}"] for ident in idents])
         out["keys.pdf"] = unite([pdfs[f"key-{ident}"] for ident in idents])
     return out
+
+
+_PAGES = re.compile(r"Output written on .*?\((\d+) pages?", re.S)
+
+
+def typeset_numbered(sources: dict, pdf: bool, progress=None) -> tuple[dict, dict]:
+    """LaTeX and PDFs of one-document sources that print "page k of n" (``sources``: stem -> f(pages) -> TeX).
+
+    ``f([n])`` writes the total as a number, ``f(None)`` as a reference to the last page,
+    which costs LaTeX a second run. The first document of each kind (sheet-, key-, ...)
+    is typeset with the reference; the others, which almost always have as many pages,
+    with that number and are compiled once, or again when their page count differs.
+    Without PDFs the LaTeX keeps the reference (the user's latexmk runs twice).
+    """
+
+    if not pdf:
+        return {stem: make(None) for stem, make in sources.items()}, {}
+    tex, pdfs, learned, done = {}, {}, {}, []
+
+    def build(stem, pages):
+        text = sources[stem]([pages] if pages is not None else None)
+        made, log = compile_pdf(text, f"{stem}.tex", quick=True)
+        count = int(_PAGES.findall(log)[-1]) if _PAGES.findall(log) else None
+        if pages is not None and count is not None and count != pages:
+            text = sources[stem]([count])
+            made, log = compile_pdf(text, f"{stem}.tex", quick=True)
+        done.append(stem)
+        if progress:
+            progress(len(done), len(sources), "typesetting")
+        return stem, text, made, count
+
+    kinds = {}
+    for stem in sorted(sources):
+        kinds.setdefault(stem.split("-", 1)[0], []).append(stem)
+    firsts = [stems[0] for stems in kinds.values()]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for stem, text, made, count in pool.map(lambda s: build(s, None), firsts):
+            tex[stem], pdfs[stem] = sources[stem]([count]) if count else text, made
+            learned[stem] = count
+        rest = [(stem, learned[stems[0]]) for stems in kinds.values() for stem in stems[1:]]
+        for stem, text, made, _ in pool.map(lambda item: build(*item), rest):
+            tex[stem], pdfs[stem] = text, made
+    return tex, pdfs
 
 
 def unite(pdfs: list[bytes]) -> bytes:

@@ -5,6 +5,17 @@ template; the key is the same exercise for another audience). The key is compute
 the way the sheet tells the student to work -- every result rounded to ``places``
 decimals and reused -- by the check engine's rounded calculation
 (:func:`derive.grading.rounding.answer_key`), so a careful student's numbers match it.
+
+A fair key: every blank also carries every other value the verdict rule of ``derive
+check`` accepts at the sheet's decimals, each with its reason
+(:func:`derive.grading.rounding.accepted_answers`: the exact value rounded, or a
+calculation that rounds every step to more decimals). The printed key, the Moodle and
+Canvas quizzes and ``derive check NAME@ID`` all accept exactly that set.
+
+The blanks come in the order a student computes them: the forward pass unit by unit,
+the loss, the backward pass one unit at a time (its dE/dout, dout/dnet, delta, then the
+gradients of the weights into it), then the update. Each blank is worth marks
+(``--marks``: 1 by default, a number per stage to override).
 """
 
 from __future__ import annotations
@@ -18,12 +29,14 @@ import sympy as sp
 from derive.core import functions as fn
 from derive.core.numeric import round_decimal
 from derive.core.steps import Steps
+from derive.core.versions import figures, smallest_meaningful
 from derive.documents.diagram import build as diagram
-from derive.documents.printing import latex, shown, with_numbers
+from derive.documents.printing import DerivePrinter, latex, shown
 from derive.documents.scalar import Writer
 from derive.errors import DeriveError, suggestion
+from derive.exercises.distractors import distractors
 from derive.formats.render import render
-from derive.grading.rounding import answer_key, plain
+from derive.grading.rounding import accepted_answers, answer_key, plain
 
 #: blanks by level: which kinds of steps the student fills in
 LEVELS = {
@@ -36,9 +49,11 @@ LEVELS = {
 STAGES = {
     "forward": ("net", "out"),
     "loss": ("error", "sample_loss", "loss"),
-    "backward": ("dE_dout", "dout_dnet", "jacobian", "delta", "gradient"),
+    "backward": ("dE_dout", "dout_dnet", "jacobian", "delta", "path", "dnet_dp", "contribution", "gradient"),
     "update": ("updated",),
 }
+#: the largest number of marks one blank can be worth
+MOST_MARKS = 100
 STAGE_TITLES = (("forward", "Forward pass"), ("loss", "Loss"), ("backward", "Backward pass"), ("update", "Update"))
 
 
@@ -51,9 +66,17 @@ class Blank:
     stage: str
     key: str  # the key's value as written to the sheet's decimals
     step: tuple  # the worked step: rows (lhs, relation, rhs) with the rounded numbers put in
-    exact: str  # the exact value, for the teacher
+    exact: str  # the exact value, for the teacher (LaTeX)
     tolerance: str  # half a unit of the last decimal
-    accepted: tuple  # what a quiz accepts (each within the tolerance): the key's value, and the exact value rounded
+    accepted: tuple  # Accepted: every value the verdict rule accepts at the sheet's decimals, the key's first
+    distractors: tuple = ()  # Distractor: what the commonest named mistakes give here
+    marks: int = 1
+    group: tuple = ()  # the blanks a student works out together (a layer's forward pass, a unit's backward pass)
+
+    @property
+    def values(self) -> tuple:
+        """The accepted values as written (fixed decimals)."""
+        return tuple(plain(a.value) for a in self.accepted)
 
 
 @dataclass(frozen=True)
@@ -67,6 +90,11 @@ class Exercise:
     formulas: bool
 
     @property
+    def marks(self) -> int:
+        """The total of the marks of every blank."""
+        return sum(b.marks for b in self.blanks)
+
+    @property
     def title(self) -> str:
         """The network's title without the version (the sheet prints the version itself)."""
         title = self.solution.spec.title
@@ -76,6 +104,37 @@ class Exercise:
 
 def stage_of(kind: str) -> str:
     return next(stage for stage, kinds in STAGES.items() if kind in kinds)
+
+
+def marks_scheme(text: str | None) -> dict:
+    """``--marks``: '2' (every blank), 'backward=2,update=1' or '1,backward=3' -> {stage or '': marks}."""
+    scheme = {"": 1}
+    for word in (w.strip() for w in (text or "").split(",") if w.strip()):
+        stage, _, number = word.rpartition("=")
+        stage = stage.strip()
+        if stage and stage not in STAGES:
+            raise DeriveError("--marks", f"unknown stage '{stage}'{suggestion(stage, list(STAGES))}; "
+                              f"stages: {', '.join(STAGES)}")
+        if not number.strip().isdigit() or int(number) > MOST_MARKS:
+            raise DeriveError("--marks", f"expected a whole number of marks from 0 to {MOST_MARKS} in '{word}' "
+                              "(quizzes weigh their fields in whole marks)")
+        scheme[stage] = int(number)
+    return scheme
+
+
+def unit_order(step, steps, order: dict) -> tuple:
+    """Where a step comes when a student works one unit at a time: stage, then (backward pass) unit, then reading order."""
+    stage = list(STAGES).index(stage_of(step.kind))
+    if stage_of(step.kind) != "backward":
+        return (stage, 0, 0, order[step.name])
+    key = step.key
+    if key[0] in ("dE_dout", "dout_dnet", "delta"):
+        l, j = key[1], key[3]
+    elif key[0] in ("jacobian", "path"):
+        l, j = key[1], key[4] if key[0] == "jacobian" else key[3]
+    else:  # gradient, dnet_dp, contribution: (kind, "W"|"b", l, j, ...)
+        l, j = key[2], key[3]
+    return (stage, -l, j, order[step.name])
 
 
 def choose(steps, blanks: str) -> list:
@@ -120,29 +179,92 @@ def _layer(step) -> int | None:
     return None
 
 
-def exercise(solution, blanks: str, places: int, formulas: bool, ident: str) -> Exercise:
-    """The exercise of one version: its blanks with the key of a calculation rounding to ``places``."""
+def group_of(step) -> tuple:
+    """The blanks worked out together: a sample's layer (forward), the loss, a unit (backward), a layer (update)."""
+    stage = stage_of(step.kind)
+    if stage == "forward":
+        return (stage, step.key[2], step.key[1])
+    if stage == "backward":
+        return (stage,) + unit_order(step, None, {step.name: 0})[1:3]
+    if stage == "update":
+        return (stage, step.key[2])
+    return (stage,)
+
+
+def exercise(solution, blanks: str, places: int, formulas: bool, ident: str, marks: dict | None = None) -> Exercise:
+    """The exercise of one version: its blanks in working order, with the key of a calculation rounding to ``places``."""
 
     steps = Steps(solution)
     steps.verify()
-    chosen = choose(steps, blanks)
+    scheme = marks if marks is not None else marks_scheme(None)
+    order = {name: k for k, name in enumerate(steps.steps)}
+    chosen = sorted(choose(steps, blanks), key=lambda s: unit_order(s, steps, order))
     key = answer_key(steps, places)
     world = steps.world(places=places)
+    accepted = accepted_answers(steps, places, [s.name for s in chosen])
+    tolerance = Decimal(5).scaleb(-(places + 1))
+    wrong = distractors(steps, chosen, places, accepted, tolerance)
     made = []
     for step in chosen:
         rounded, exact = key[step.name]
-        values = {steps[p].symbol: world.used(p) for p in steps.parents(step.formula)}
-        general = latex(step.formula, steps.latex)
-        filled = with_numbers(step.formula, steps.latex, values, 12)
-        rows = [(step.latex, "=", general)]
-        if filled != general:
-            rows.append(("", "=", filled))
-        raw = world.evaluate(world.formula(step))  # before this step's own rounding
-        rows.append(("", "=" if Fraction(rounded) == raw else r"\approx", plain(rounded)))
-        accepted = tuple(dict.fromkeys((plain(rounded), plain(round_decimal(exact, places)))))
-        made.append(Blank(step.name, step.latex, stage_of(step.kind), plain(rounded), tuple(rows),
-                          shown(exact, 9).text, plain(Decimal(5).scaleb(-(places + 1))), accepted))
+        made.append(Blank(step.name, step.latex, stage_of(step.kind), plain(rounded),
+                          worked(steps, world, step, places, rounded), shown(exact, 9).latex, plain(tolerance),
+                          accepted[step.name], wrong[step.name],
+                          scheme.get(stage_of(step.kind), scheme[""]), group_of(step)))
     return Exercise(ident, solution, tuple(made), places, formulas)
+
+
+def worked(steps, world, step, places: int, rounded) -> tuple:
+    """The worked step as rows (lhs, relation, rhs): the formula, the numbers put in, the value.
+
+    Numbers the student computed are put in as they wrote them, to the sheet's decimals
+    (0.2450, not 0.245); given numbers as given.
+    """
+    numbers = {steps[p].symbol: _put_in(steps, world, p, places) for p in steps.parents(step.formula)}
+    general = latex(step.formula, steps.latex)
+    filled = DerivePrinter(steps.latex, numbers).doprint(step.formula)
+    rows = [(step.latex, "=", general)]
+    if filled != general:
+        rows.append(("", "=", filled))
+    raw = world.evaluate(world.formula(step))  # before this step's own rounding
+    rows.append(("", "=" if Fraction(rounded) == raw else r"\approx", plain(rounded)))
+    return tuple(rows)
+
+
+def _put_in(steps, world, name: str, places: int) -> str:
+    """A number as the worked step puts it in: given numbers as given, computed ones to the sheet's decimals.
+
+    A step that only names another number (dnet/dw = the input w multiplies, dnet/db = 1)
+    is written as that number.
+    """
+    step = steps[name]
+    while not step.given and isinstance(step.formula, sp.Symbol):
+        step = steps.by_symbol[step.formula]
+    if step.given:
+        return shown(world.used(step.name), 12).latex
+    if step.formula.is_number:
+        return shown(world.used(step.name), 12).latex
+    return plain(round_decimal(world.used(step.name), places))
+
+
+def thin(ex: Exercise) -> list[str]:
+    """The blanks of the loss and backward pass that keep fewer significant figures than a sheet needs.
+
+    Drawn versions never have them (:mod:`derive.core.versions`); a spec used as it is may.
+    """
+    smallest = smallest_meaningful(ex.places)
+    return [b.name for b in ex.blanks
+            if b.stage in ("loss", "backward") and b.exact != "0" and abs(float(b.key)) < smallest]
+
+
+def thin_note(ex: Exercise) -> str:
+    """A note for the teacher about thin blanks ('' when there are none)."""
+    names = thin(ex)
+    if not names:
+        return ""
+    return (f"{len(names)} blank{'s' if len(names) > 1 else ''} of {ex.title} keep fewer than {figures(ex.places)} "
+            f"significant figures at {ex.places} decimals ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''}): "
+            f"ask for more decimals (--places {ex.places + 1}) or draw versions (--variants N), whose numbers avoid it")
 
 
 def by_stage(ex: Exercise) -> list[tuple[str, list]]:
@@ -151,9 +273,41 @@ def by_stage(ex: Exercise) -> list[tuple[str, list]]:
             if any(b.stage == stage for b in ex.blanks)]
 
 
-def pairs(blanks: list) -> list[tuple]:
-    """Blanks two to a row, so that a sheet stays short."""
-    return [tuple(blanks[k:k + 2]) for k in range(0, len(blanks), 2)]
+#: the most rows in one block of answers (a block is never split across pages)
+BLOCK_ROWS = 10
+
+
+def blocks(blanks: list) -> list[list]:
+    """The blanks of a stage in blocks worked out together (see Blank.group), none longer than BLOCK_ROWS."""
+    found: list[list] = []
+    for b in blanks:
+        if found and found[-1][-1].group == b.group and len(found[-1]) < BLOCK_ROWS:
+            found[-1].append(b)
+        else:
+            found.append([b])
+    return found
+
+
+def _activation_words(name: str) -> str:
+    """An activation's name in words: 'sigmoid', 'ReLU', 'leaky ReLU (slope 0.2)', 'linear'."""
+    if name.startswith("leaky_relu"):
+        slope = name[len("leaky_relu("):-1] if "(" in name else fn.LEAKY_SLOPE
+        return f"leaky ReLU (slope {slope})"
+    return {"relu": "ReLU", "identity": "linear"}.get(name, name)
+
+
+def network_words(spec) -> str:
+    """The network in words: 'The network has 2 inputs, a hidden layer of 2 sigmoid units and 2 sigmoid output units.'"""
+    plural = lambda n, word: f"{n} {word}{'s' if n != 1 else ''}"  # noqa: E731
+    hidden = spec.sizes[1:-1]
+    parts = [plural(spec.sizes[0], "input")]
+    for l, n in enumerate(hidden, start=1):
+        which = "a hidden layer" if len(hidden) == 1 else f"hidden layer {l}"
+        parts.append(f"{which} of {plural(n, _activation_words(spec.activations[l - 1]) + ' unit')}")
+    parts.append(plural(spec.sizes[-1], _activation_words(spec.activations[-1]) + " output unit"))
+    text = ", ".join(parts[:-1]) + " and " + parts[-1]
+    samples = f", and is trained on {spec.batch} samples at once" if spec.batch > 1 else ""
+    return f"The network has {text}{samples}."
 
 
 def context(ex: Exercise, key: bool) -> dict:
@@ -170,15 +324,25 @@ def context(ex: Exercise, key: bool) -> dict:
             derivative = act.identity.xreplace({fn.a: sp.Symbol("out"), fn.z: sp.Symbol(net)})
             formulas.append(act.equation_latex(net, out) + rf", \quad {act.derivative_latex.format(net)} = "
                             + latex(derivative, {}).replace("out", r"\mathrm{out}"))
-        formulas.append(w._loss_formula())
         formulas.append(r"\delta = \frac{\partial E}{\partial \mathrm{out}} \cdot \frac{\partial \mathrm{out}}{\partial \mathrm{net}}, \quad \frac{\partial E}{\partial w} = \delta \cdot (\text{the input } w \text{ multiplies})")
         formulas.append(r"\frac{\partial E}{\partial \mathrm{out}_{h}} = \sum_{k} \delta_{k} \, w_{k h}, \qquad w^{+} = w - \eta \, \frac{\partial E}{\partial w}")
+    numbers = {b.name: k for k, b in enumerate(ex.blanks, start=1)}
+    stages = [(title, group, sum(b.marks for b in group), blocks(group)) for title, group in by_stage(ex)]
     return {
-        "ex": ex, "key": key, "stages": by_stage(ex), "pairs": pairs,
+        "ex": ex, "key": key, "stages": stages, "numbers": numbers, "total": ex.marks,
+        "network": network_words(spec), "loss": fn.LOSSES[spec.loss].title, "loss_formula": w._loss_formula(),
         "parameters": w.parameter_table(), "data": w.data_table(),
         "eta": w.num(spec.learning_rate), "update_biases": spec.update_biases,
         "diagram": diagram(ex.solution, "weights", digits=6), "formulas": formulas,
+        "example": rounding_example(ex.places),
     }
+
+
+def rounding_example(places: int) -> tuple[str, str]:
+    """An example of rounding half away from zero at ``places`` decimals: ('-0.12345', '-0.1235') at 4."""
+    digits = "123456789"[:places] + "5"
+    value = Decimal("-0." + digits) if places > 0 else Decimal("-2.5")
+    return plain(value), plain(round_decimal(value, places))
 
 
 def givens_html(ex: Exercise, sheet: dict, math) -> str:

@@ -38,7 +38,9 @@ differs by 0.65 units of the last decimal from the exact value and by more from 
 
 from __future__ import annotations
 
+import math
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
@@ -111,6 +113,73 @@ def answer_key(steps, places: int) -> dict:
         value = world.computed(step.name)
         key[step.name] = (round_decimal(value, places), steps.exact(step.name))
     return key
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An answer written to the sheet's decimals that the verdict rule accepts, and why."""
+
+    value: Decimal
+    roundings: tuple  # the hand calculations it comes from: None (no rounding) or K (every step to K decimals)
+
+    @property
+    def text(self) -> str:
+        """The value as written, every decimal kept."""
+        return plain(self.value)
+
+    def reason(self) -> str:
+        """A few words: 'rounding every step to 4 or 5 decimals', 'from unrounded values'."""
+        Ks = sorted(K for K in self.roundings if K is not None)
+        rounding = f"rounding every step to {_span(Ks)} decimals" if Ks else ""
+        if None in self.roundings:
+            return "from unrounded values" + (f" (or {rounding})" if rounding else "")
+        return rounding
+
+
+def _span(numbers: list[int]) -> str:
+    """'4', '4 or 5', '5 to 10', '4, 6 to 10': runs of consecutive numbers."""
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    words = [str(r[0]) if len(r) == 1 else f"{r[0]} or {r[1]}" if len(r) == 2 else f"{r[0]} to {r[-1]}" for r in runs]
+    return ", ".join(words)
+
+
+def within(value, places: int) -> list[Decimal]:
+    """Every number written to ``places`` decimals within half a unit of its last decimal of ``value``.
+
+    One number, or two when the value lies exactly half-way (0.65035 accepts 0.6503 and 0.6504).
+    """
+    x = Fraction(value) if is_exact(value) else Fraction(to_decimal(value, 60))
+    scale = Fraction(10) ** places
+    half = Fraction(1, 2)
+    low, high = math.ceil((x - half / scale) * scale), math.floor((x + half / scale) * scale)
+    return [Decimal(k).scaleb(-places) for k in range(low, high + 1)]
+
+
+def accepted_answers(steps, places: int, names) -> dict:
+    """For each step in ``names``, every answer written to ``places`` decimals the verdict rule calls right.
+
+    The answers of :func:`derive.grading.check.check` for an answer judged alone: within half a
+    unit of its last decimal of the exact value or of a hand calculation rounding every step to
+    K = places ... places + EXTRA_PLACES decimals (:func:`hand_places`). The value of the sheet's
+    own calculation (every step to ``places``) comes first, then the exact value rounded.
+    Returns name -> tuple of :class:`Accepted`.
+    """
+    family = hand_places(places)
+    order = [places, None] + [K for K in family if K not in (places, None)]
+    worlds = {K: steps.world(places=K) for K in order}
+    found = {}
+    for name in names:
+        by_value: dict = {}
+        for K in order:
+            for value in within(worlds[K].computed(name), places):
+                by_value.setdefault(value, []).append(K)
+        found[name] = tuple(Accepted(v, tuple(Ks)) for v, Ks in by_value.items())
+    return found
 
 
 def toml_key(name: str) -> str:

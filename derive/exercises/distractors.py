@@ -1,0 +1,87 @@
+"""The wrong answers a quiz recognises: what the commonest named mistakes give at each blank.
+
+A distractor is the value a blank takes when a student makes one named mistake
+(:mod:`derive.grading.mistakes`) and otherwise works as the sheet asks, rounding every
+step to the sheet's decimals (and, where it differs, without rounding). The value is
+recomputed by the mistake catalogue (:meth:`derive.core.steps.Steps.world`), never written
+down by hand. A quiz lists it at 0 % with feedback that names the mistake and gives the
+right step, so a student learns which mistake they made from the quiz alone.
+
+Only values that differ from every accepted answer by more than the tolerance are kept
+(the same tolerance both ways: a d-decimal answer matches at most one of them), and at
+most :data:`MOST` mistakes per blank, those whose mistake is made at the blank itself
+first, then those made at an earlier step, in the order of :data:`COMMON`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from derive.grading import mistakes as mk
+from derive.grading.check import Checker
+from derive.grading.rounding import within
+
+#: the mistakes students make most, most common first (a kind the network cannot have is skipped)
+COMMON = ("sign_flipped", "derivative_at_out", "half_dropped", "no_learning_rate", "update_plus",
+          "derivative_left_out", "updated_weights", "identity_at_net", "factor_two_forgotten", "one_path",
+          "output_mean_dropped", "batch_mean_dropped", "relu_mask_on_output", "softmax_diagonal")
+#: at most this many mistakes per blank
+MOST = 4
+
+
+@dataclass(frozen=True)
+class Distractor:
+    """A wrong value a named mistake produces at a blank."""
+
+    values: tuple  # Decimals to the sheet's decimals: rounding every step, then (if different) unrounded
+    kind: str
+    title: str  # 'sign of (t - out) flipped'
+    sentence: str  # what went wrong where the mistake enters, with the right formula and numbers
+    entry: str  # the step where the mistake enters
+    here: bool  # the mistake is made at this blank itself
+
+
+def candidates(spec) -> list:
+    """The mistakes considered, in the order of COMMON; for each kind its variants (every layer first)."""
+    found = mk.variants(spec)
+    return [m for kind in COMMON for m in found if m.kind == kind]
+
+
+def distractors(steps, blanks, places: int, accepted: dict, tolerance: Decimal) -> dict:
+    """name -> tuple of :class:`Distractor` for each blank step in ``blanks``."""
+
+    mistakes = candidates(steps.spec)
+    checker = Checker(steps, [])  # where a mistake enters, as derive check says it
+    worlds = {}
+
+    def world(m, K):
+        if (m, K) not in worlds:
+            worlds[m, K] = steps.world(m, places=K)
+        return worlds[m, K]
+
+    tol = Fraction(tolerance)
+    found = {}
+    for step in blanks:
+        taken = [Fraction(a.value) for a in accepted[step.name]]
+        own, earlier, kinds = [], [], set()
+        for m in mistakes:
+            if m.kind in kinds:
+                continue
+            values = []
+            for K in (places, None):
+                for v in within(world(m, K).computed(step.name), places):
+                    if all(abs(Fraction(v) - t) > tol for t in taken) and v not in values:
+                        values.append(v)
+            if not values:
+                continue
+            entry = checker.entry(step.name, m, False)
+            made = Distractor(tuple(values), m.kind, m.title(steps), m.explain(steps[entry], steps), entry,
+                              entry == step.name)
+            taken += [Fraction(v) for v in values]
+            kinds.add(m.kind)
+            (own if made.here else earlier).append(made)
+        found[step.name] = tuple((own + earlier)[:MOST])
+    return found
+
