@@ -30,6 +30,7 @@ from derive.documents.slides import deck
 from derive.errors import DeriveError, suggestion
 from derive.exercises import batch
 from derive.exercises import circuits as circuit_sheets
+from derive.exercises.worksheet import thin_note
 from derive.formats.circuit import circuit_files
 from derive.formats.html import slides_html
 from derive.formats.latex import INSTALL_HINT, available
@@ -202,19 +203,33 @@ def cmd_worksheet(args) -> int:
         raise DeriveError("--places", f"expected a number of decimals from 0 to 12, got {args.places}")
     if args.variants is not None and not 1 <= args.variants <= 1000:
         raise DeriveError("--variants", f"expected from 1 to 1000 versions, got {args.variants}")
-    if circuit_versions.is_circuit(args.spec):  # a formula spec: the students fill in its circuit
-        spec = circuit_versions.load(args.spec, composite=args.composite)
+    if len(args.spec) > 1 and not args.exam:
+        raise DeriveError("worksheet", f"{len(args.spec)} specs were given: several networks make an exam paper, "
+                          "add --exam (or give one spec)")
+    if circuit_versions.is_circuit(args.spec[0]) and len(args.spec) == 1 and not args.exam:
+        # a formula spec: the students fill in its circuit
+        spec = circuit_versions.load(args.spec[0], composite=args.composite)
         made = circuit_sheets.exercises(spec, args.variants, args.seed, args.blanks, args.places, _progress)
         for path in write_files(_out(args, spec), circuit_sheets.files(made, formats, _progress)):
             print(path)
         return 0
-    spec = load(args.spec)
+    specs = [load(source) for source in args.spec]
     if args.convention:  # the versions are made from the spec: they speak its convention
-        spec = replace(spec, convention=args.convention)
-    _small_enough(spec, args.max_parameters, "worksheet")
-    made = batch.exercises(spec, args.variants, args.seed, args.blanks, args.places, args.formulas, _progress)
-    out = _out(args, spec)
-    for path in write_files(out, batch.files(made, formats, _progress)):
+        specs = [replace(spec, convention=args.convention) for spec in specs]
+    for spec in specs:
+        _small_enough(spec, args.max_parameters, "worksheet")
+    options = (args.variants, args.seed, args.blanks, args.places, args.formulas, _progress, args.marks)
+    if args.exam:
+        made = batch.exams(specs, *options)
+        files = batch.exam_files(made, formats, _progress)
+        name = ("exam-" + "-".join(s.name for s in specs))[:80]
+        out = _out(args, specs[0]) if args.out is not None else Path("outputs") / name
+    else:
+        made = batch.exercises(specs[0], *options)
+        for note in dict.fromkeys(thin_note(ex) for ex in made if thin_note(ex)):
+            _note(note)
+        files, out = batch.files(made, formats, _progress), _out(args, specs[0])
+    for path in write_files(out, files):
         print(path)
     return 0
 
@@ -356,7 +371,12 @@ def parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("worksheet", help="printable worksheets and answer keys, a version per student, "
                         "Moodle and Canvas quizzes")
-    sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
+    sp.add_argument("spec", metavar="SPEC|PRESET", nargs="+",
+                    help="a TOML or JSON spec file, or a built-in example (several with --exam)")
+    sp.add_argument("--exam", action="store_true",
+                    help="an exam paper: every spec a numbered question, with a cover page and a marks table")
+    sp.add_argument("--marks", help="marks per blank: a number for every blank and/or STAGE=N for the stages "
+                    "forward, loss, backward, update (default 1 each), e.g. 1,backward=2")
     sp.add_argument("--blanks", default="full",
                     help="what students fill in, comma-separated: levels forward | output | full, stages forward | "
                     "loss | backward | update, or quantity names (out_o1, dE_total/dw5); default full")

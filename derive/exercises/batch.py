@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from derive.core.numeric import to_float
@@ -94,6 +95,61 @@ def typeset(tex: dict, idents: list, progress=None) -> dict:
     if len(idents) > 1:
         out["sheets.pdf"] = unite([pdfs[f"sheet-{ident}"] for ident in idents])
         out["keys.pdf"] = unite([pdfs[f"key-{ident}"] for ident in idents])
+    return out
+
+
+def exams(specs: list, variants: int | None, seed: int, blanks: str, places: int, formulas: bool, progress=None,
+          marks: str | None = None) -> list[tuple[str, list]]:
+    """The versions of an exam as (name, questions): version n of an exam asks version n of every spec.
+
+    A version is named like the worksheets' (``7-01``); the specs as they are make one exam, ``exam``.
+    """
+
+    per_spec = [exercises(spec, variants, seed, blanks, places, formulas, progress, marks) for spec in specs]
+    return [(questions[0].ident if variants else "exam", list(questions)) for questions in zip(*per_spec)]
+
+
+def exam_context(ident: str, questions: list, key: bool) -> dict:
+    """What tex/exam.tex.j2 needs: the cover (rules, marks table) and each question's sheet, numbered."""
+    sheets = [{**context(ex, key), "number": n} for n, ex in enumerate(questions, start=1)]
+    titles = list(dict.fromkeys(ex.title for ex in questions))
+    title = titles[0] if len(titles) == 1 else "Backpropagation by hand"
+    return {"exam": {"ident": ident, "key": key, "title": title, "questions": sheets,
+                     "total": sum(ex.marks for ex in questions), "places": questions[0].places,
+                     "example": sheets[0]["example"]}}
+
+
+def exam_files(versions: list[tuple[str, list]], formats, progress=None) -> dict:
+    """Every file of an exam: a paper and a key per version (PDF, TeX, Markdown), and the quizzes of its questions.
+
+    In the quizzes and the JSON, question n of exam version V is the version named ``V-qn``.
+    """
+    out = {}
+    versions = [(ident, [replace(ex, ident=f"{ident}-q{n}") for n, ex in enumerate(qs, start=1)])
+                for ident, qs in versions]
+    contexts = {f"{'key' if key else 'exam'}-{ident}": exam_context(ident, qs, key)
+                for ident, qs in versions for key in (False, True)}
+    flat = [ex for _, qs in versions for ex in qs]
+    if "md" in formats:
+        for stem, c in contexts.items():
+            out[f"{stem}.md"] = render("md/worksheet.md.j2", sheets=c["exam"]["questions"])
+        for ex in flat:
+            out[f"network-{ex.ident}.svg"] = diagram_svg(context(ex, False)["diagram"])
+    if "moodle" in formats:
+        out["moodle.xml"] = moodle_xml(flat, "Exam")
+    if "qti" in formats:
+        out["canvas-qti.zip"] = package(flat)
+    if "json" in formats:
+        out["worksheets.json"] = to_json(flat)
+    if {"tex", "pdf"} & set(formats):
+        tex, pdfs = typeset_numbered({stem: lambda pages, c=c: render("tex/exam.tex.j2", pages=pages, **c)
+                                      for stem, c in contexts.items()}, "pdf" in formats, progress)
+        if "tex" in formats:
+            out.update({f"{stem}.tex": text for stem, text in tex.items()})
+        out.update({f"{stem}.pdf": pdf for stem, pdf in pdfs.items()})
+        if "pdf" in formats and len(versions) > 1:
+            out["exams.pdf"] = unite([pdfs[f"exam-{ident}"] for ident, _ in versions])
+            out["keys.pdf"] = unite([pdfs[f"key-{ident}"] for ident, _ in versions])
     return out
 
 

@@ -2,7 +2,7 @@
 
 A distractor is the value a blank takes when a student makes one named mistake
 (:mod:`derive.grading.mistakes`) and otherwise works as the sheet asks, rounding every
-step to the sheet's decimals (and, where it differs, without rounding). The value is
+step to the sheet's decimals and reusing the rounded numbers. The value is
 recomputed by the mistake catalogue (:meth:`derive.core.steps.Steps.world`), never written
 down by hand. A quiz lists it at 0 % with feedback that names the mistake and gives the
 right step, so a student learns which mistake they made from the quiz alone.
@@ -35,8 +35,8 @@ MOST = 4
 class Distractor:
     """A wrong value a named mistake produces at a blank."""
 
-    values: tuple  # Decimals to the sheet's decimals: rounding every step, then (if different) unrounded
-    kind: str
+    value: Decimal  # to the sheet's decimals
+    mistake: mk.Mistake
     title: str  # 'sign of (t - out) flipped'
     sentence: str  # what went wrong where the mistake enters, with the right formula and numbers
     entry: str  # the step where the mistake enters
@@ -54,12 +54,11 @@ def distractors(steps, blanks, places: int, accepted: dict, tolerance: Decimal) 
 
     mistakes = candidates(steps.spec)
     checker = Checker(steps, [])  # where a mistake enters, as derive check says it
-    worlds = {}
+    worlds = {m: steps.world(m, places=places) for m in mistakes}
 
-    def world(m, K):
-        if (m, K) not in worlds:
-            worlds[m, K] = steps.world(m, places=K)
-        return worlds[m, K]
+    def mistaken(m, name):
+        """The value of ``name`` with mistake ``m``, every step rounded to ``places`` (one Decimal)."""
+        return within(worlds[m].computed(name), places)[0]
 
     tol = Fraction(tolerance)
     found = {}
@@ -67,19 +66,17 @@ def distractors(steps, blanks, places: int, accepted: dict, tolerance: Decimal) 
         taken = [Fraction(a.value) for a in accepted[step.name]]
         own, earlier, kinds = [], [], set()
         for m in mistakes:
-            if m.kind in kinds:
+            if m.kind in kinds:  # one value per kind of mistake: its most general variant that changes the blank
                 continue
-            values = []
-            for K in (places, None):
-                for v in within(world(m, K).computed(step.name), places):
-                    if all(abs(Fraction(v) - t) > tol for t in taken) and v not in values:
-                        values.append(v)
-            if not values:
+            value = mistaken(m, step.name)
+            if not all(abs(Fraction(value) - t) > tol for t in taken):
                 continue
             entry = checker.entry(step.name, m, False)
-            made = Distractor(tuple(values), m.kind, m.title(steps), m.explain(steps[entry], steps), entry,
+            if m.formula(steps[entry], steps) is None:
+                continue  # the mistake changes nothing on the way here: the value differs by rounding alone
+            made = Distractor(value, m, m.title(steps), m.explain(steps[entry], steps), entry,
                               entry == step.name)
-            taken += [Fraction(v) for v in values]
+            taken.append(Fraction(value))
             kinds.add(m.kind)
             (own if made.here else earlier).append(made)
         found[step.name] = tuple((own + earlier)[:MOST])

@@ -8,14 +8,24 @@ and ``derive check NAME@SEED-NN`` checks the same numbers. (Question groups cann
 version together: Canvas draws every group on its own, so a student would be asked
 ``out_h1`` of one version after ``net_h1`` of another.)
 
-Each question is a ``numerical_question`` worth one point. Its text asks for one quantity
-and gives the version's numbers (the same givens as the Moodle question, from the same
-template); it accepts every value the Moodle export accepts (the key's value, and the
-exact value rounded where that differs), each within half a unit of the last decimal
-asked for, in the form Canvas itself exports: ``varequal`` or ``vargte``/``varlte``, which
-Canvas reads back as an exact answer with that margin. The worked step is the question's
-general feedback. Mathematics is written as plain HTML (:mod:`derive.formats.plainmath`): Canvas
-keeps ``<sub>``/``<sup>`` everywhere, while LaTeX shows as source wherever Canvas does not
+Each question is a ``numerical_question`` worth the blank's marks. Its text asks for one
+quantity and gives the version's numbers (the same givens as the Moodle question, from
+the same template); it accepts every value the printed key and the Moodle export accept
+(the key's value, and every other value the verdict rule of ``derive check`` accepts at
+the sheet's decimals), each within half a unit of the last decimal asked for, in the
+form Canvas itself exports: ``varequal`` or ``vargte``/``varlte``, which Canvas reads
+back as an exact answer with that margin.
+
+What Canvas allows for the named-mistake diagnosis: every answer of a Canvas numerical
+question is a *correct* answer (there is no answer worth 0 % with its own feedback, as
+Moodle's cloze has), and a question has three comments: general (``general_fb``, shown
+after every submission), correct (``correct_fb``) and incorrect (``general_incorrect_fb``,
+shown when the answer is not accepted). So the worked step and why each accepted value
+is right are the general comment, and the values the commonest named mistakes give at
+the blank, each with the mistake named and explained, are the incorrect-answer comment:
+a student whose answer is wrong reads which mistake gives which value and finds theirs.
+Mathematics is written as plain HTML (:mod:`derive.formats.plainmath`): Canvas keeps
+``<sub>``/``<sup>`` everywhere, while LaTeX shows as source wherever Canvas does not
 typeset it.
 
 The package is an IMS content package: ``imsmanifest.xml`` and one ``quiz-ID.xml`` per
@@ -39,13 +49,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from derive.errors import DeriveError
-from derive.exercises.worksheet import STAGE_TITLES, by_stage, context, givens_html
+from derive.exercises.worksheet import STAGE_TITLES, by_stage, context, givens_html, true_minus
 from derive.formats.plainmath import html_math
 from derive.formats.render import escape_xml, render
 from derive.grading.rounding import plain
 
-#: points per question: every blank counts the same, as on the sheet
-POINTS = 1
 #: Canvas replaces a question text longer than this with a notice that it was too long
 MAX_QUESTION_TEXT = 16384
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -68,7 +76,9 @@ class Item:
     title: str  # the quantity's name, as answers files write it
     html: str  # the question: which quantity, then the version's given numbers
     answers: tuple
-    feedback: str  # HTML: the worked step with the rounded numbers put in
+    feedback: str  # HTML: the worked step with the rounded numbers put in, and why each accepted value is right
+    points: int = 1  # the blank's marks
+    mistakes: str = ""  # HTML: the values the commonest named mistakes give here, each with the mistake explained
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ def answers(blank) -> tuple:
     """The blank's accepted values, each with [value - tolerance, value + tolerance]."""
 
     tolerance = Decimal(blank.tolerance)
-    return tuple(Answer(v, plain(Decimal(v) - tolerance), plain(Decimal(v) + tolerance)) for v in blank.accepted)
+    return tuple(Answer(v, plain(Decimal(v) - tolerance), plain(Decimal(v) + tolerance)) for v in blank.values)
 
 
 def _safe(text: str) -> str:
@@ -104,7 +114,7 @@ def quiz(ex, sheet: dict) -> Quiz:
 
     givens = givens_html(ex, sheet, inline)
     title = f"{ex.title} (version {ex.ident})"
-    content = repr((title, ex.places, givens, [(b.name, b.accepted) for b in ex.blanks]))
+    content = repr((title, ex.places, givens, [(b.name, b.values, b.marks) for b in ex.blanks]))
     ident = f"derive_{_safe(ex.ident)}_{hashlib.sha256(content.encode()).hexdigest()[:12]}"
     titles = dict(STAGE_TITLES)
     in_order = [b for _, group in by_stage(ex) for b in group]
@@ -116,9 +126,30 @@ def quiz(ex, sheet: dict) -> Quiz:
             raise DeriveError("--format qti", f"the question text of {b.name} is {len(html)} characters, and Canvas "
                               f"replaces one longer than {MAX_QUESTION_TEXT}: the network's numbers do not fit; "
                               "use the Moodle quiz or the printed sheets")
-        items.append(Item(f"{ident}_q{k:03d}", b.name, html, answers(b),
-                          html_math(" ".join(f"{lhs} {rel} {rhs}" for lhs, rel, rhs in b.step))))
+        items.append(Item(f"{ident}_q{k:03d}", b.name, html, answers(b), general(b), b.marks, mistakes(b)))
     return Quiz(ident, title, f"quiz-{_safe(ex.ident)}.xml", tuple(items))
+
+
+def general(blank) -> str:
+    """The general comment: the worked step, and the calculation behind each accepted value when there are several."""
+    step = html_math(" ".join(f"{lhs} {rel} {rhs}" for lhs, rel, rhs in blank.step))
+    text = f"<p>Worked step: {step}</p>"
+    if len(blank.accepted) > 1:
+        text += "<p>Accepted: " + "; ".join(f"{escape_xml(true_minus(a.text))} ({escape_xml(a.reason())})"
+                                            for a in blank.accepted) + ".</p>"
+    return text
+
+
+def mistakes(blank) -> str:
+    """The incorrect-answer comment: each named mistake's value at this blank, the mistake, and why."""
+    if not blank.distractors:
+        return ""
+    rows = []
+    for d in blank.distractors:
+        where = "" if d.here else f" (made at an earlier step, {d.entry})"
+        rows.append(f"<li><b>{escape_xml(true_minus(plain(d.value)))}</b>: {escape_xml(true_minus(d.title))}"
+                    f"{escape_xml(where)}. {escape_xml(true_minus(d.sentence))}</li>")
+    return "<p>Common mistakes give these values here:</p><ul>" + "".join(rows) + "</ul>"
 
 
 def package(exercises: list, sheets: dict | None = None) -> bytes:
@@ -134,7 +165,7 @@ def bundle(quizzes: list, title: str) -> bytes:
     digest = hashlib.sha256("".join(q.ident for q in quizzes).encode()).hexdigest()[:12]
     files = [("imsmanifest.xml", render("md/qti-manifest.xml.j2", ident=f"derive_{digest}", title=title,
                                         quizzes=quizzes))]
-    files += [(q.path, render("md/qti-assessment.xml.j2", quiz=q, points=POINTS)) for q in quizzes]
+    files += [(q.path, render("md/qti-assessment.xml.j2", quiz=q)) for q in quizzes]
     return zip_bytes(files)
 
 

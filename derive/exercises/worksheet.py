@@ -20,6 +20,7 @@ gradients of the weights into it), then the update. Each blank is worth marks
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -97,9 +98,7 @@ class Exercise:
     @property
     def title(self) -> str:
         """The network's title without the version (the sheet prints the version itself)."""
-        title = self.solution.spec.title
-        suffix = f" (version {self.ident})"
-        return title[: -len(suffix)] if title.endswith(suffix) else title
+        return re.sub(r" \(version \d+-\d+\)$", "", self.solution.spec.title)
 
 
 def stage_of(kind: str) -> str:
@@ -345,6 +344,12 @@ def rounding_example(places: int) -> tuple[str, str]:
     return plain(value), plain(round_decimal(value, places))
 
 
+def true_minus(text: str) -> str:
+    """Prose with true minus signs and arrows: '(t - out)', '-0.0425', 'i2 -> h1' as '(t − out)', '−0.0425', 'i2 → h1'."""
+    text = text.replace("->", "\u2192").replace(" - ", " \u2212 ")
+    return re.sub(r"(?<![\w)\]])-(?=[\w.(])", "\u2212", text)
+
+
 def givens_html(ex: Exercise, sheet: dict, math) -> str:
     """The numbers a quiz question gives, as HTML: the network, learning rate, rounding rule and tables.
 
@@ -352,5 +357,5 @@ def givens_html(ex: Exercise, sheet: dict, math) -> str:
     platform shows mathematics (Moodle: MathJax delimiters; Canvas: plain HTML).
     """
 
-    return render("md/givens.html.j2", ex=ex, spec=ex.solution.spec, eta=r"\eta = " + sheet["eta"],
+    return render("md/givens.html.j2", ex=ex, sheet=sheet, spec=ex.solution.spec, eta=r"\eta = " + sheet["eta"],
                   tables=(sheet["parameters"], sheet["data"]), math=math).rstrip("\n")
