@@ -127,14 +127,14 @@ def test_moodle_quiz_has_the_structure_moodle_imports():
     assert len(cloze) == 3
     for q, ex in zip(cloze, made):
         assert q.find("name/text").text.endswith(f"(version {ex.ident})")
-        fields = re.findall(r"\{1:NUMERICAL:=([-\d.]+):([\d.]+)((?:~%100%[-\d.]+:[\d.]+)*)\}",
-                            q.find("questiontext/text").text)
+        # each field: its marks, then the key's value first, at 100 % (tests/test_fair_marking.py parses the rest)
+        fields = re.findall(r"\{(\d+):NUMERICAL:=([-\d.]+):([\d.]+)#", q.find("questiontext/text").text)
         from derive.exercises.worksheet import by_stage
 
         in_order = [b for _, group in by_stage(ex) for b in group]
         assert len(fields) == len(in_order) == len(ex.blanks)
-        for (value, tolerance, _), blank in zip(fields, in_order):
-            assert value == blank.key and Decimal(tolerance) == Decimal("0.00005")
+        for (marks, value, tolerance), blank in zip(fields, in_order):
+            assert value == blank.key and Decimal(tolerance) == Decimal("0.00005") and int(marks) == blank.marks
 
 
 @needs_tex

@@ -24,8 +24,8 @@ from derive.grading.check import Checker
 from derive.grading.rounding import within
 
 #: the mistakes students make most, most common first (a kind the network cannot have is skipped)
-COMMON = ("sign_flipped", "derivative_at_out", "half_dropped", "no_learning_rate", "update_plus",
-          "derivative_left_out", "updated_weights", "identity_at_net", "factor_two_forgotten", "one_path",
+COMMON = ("sign_flipped", "derivative_at_out", "half_dropped", "updated_weights", "no_learning_rate", "update_plus",
+          "derivative_left_out", "identity_at_net", "factor_two_forgotten", "one_path",
           "output_mean_dropped", "batch_mean_dropped", "relu_mask_on_output", "softmax_diagonal")
 #: at most this many mistakes per blank
 MOST = 4
@@ -40,7 +40,7 @@ class Distractor:
     title: str  # 'sign of (t - out) flipped'
     sentence: str  # what went wrong where the mistake enters, with the right formula and numbers
     entry: str  # the step where the mistake enters
-    here: bool  # the mistake is made at this blank itself
+    here: bool  # the mistake is made at this blank itself (or at an unasked step that feeds it)
 
 
 def candidates(spec) -> list:
@@ -61,6 +61,7 @@ def distractors(steps, blanks, places: int, accepted: dict, tolerance: Decimal) 
         return within(worlds[m].computed(name), places)[0]
 
     tol = Fraction(tolerance)
+    asked = {step.name for step in blanks}
     found = {}
     for step in blanks:
         taken = [Fraction(a.value) for a in accepted[step.name]]
@@ -74,8 +75,9 @@ def distractors(steps, blanks, places: int, accepted: dict, tolerance: Decimal) 
             entry = checker.entry(step.name, m, False)
             if m.formula(steps[entry], steps) is None:
                 continue  # the mistake changes nothing on the way here: the value differs by rounding alone
-            made = Distractor(value, m, m.title(steps), m.explain(steps[entry], steps), entry,
-                              entry == step.name)
+            # made here: at the blank itself, or at a step the sheet does not ask that feeds it (a path)
+            here = entry == step.name or (entry not in asked and entry in steps.parents(step.formula))
+            made = Distractor(value, m, m.title(steps), m.explain(steps[entry], steps), entry, here)
             taken.append(Fraction(value))
             kinds.add(m.kind)
             (own if made.here else earlier).append(made)

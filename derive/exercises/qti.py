@@ -146,7 +146,7 @@ def mistakes(blank) -> str:
         return ""
     rows = []
     for d in blank.distractors:
-        where = "" if d.here else f" (made at an earlier step, {d.entry})"
+        where = "" if d.here or d.entry == blank.name else f" (made at an earlier step, {d.entry})"
         rows.append(f"<li><b>{escape_xml(true_minus(plain(d.value)))}</b>: {escape_xml(true_minus(d.title))}"
                     f"{escape_xml(where)}. {escape_xml(true_minus(d.sentence))}</li>")
     return "<p>Common mistakes give these values here:</p><ul>" + "".join(rows) + "</ul>"
