@@ -127,6 +127,7 @@ class Activation:
         """True when the taught derivative is written in the output (sigma' = out (1 - out))."""
         return a in self.identity.free_symbols
 
+    @lru_cache(maxsize=None)  # a few registry entries, kept for the program's life: SymPy's diff is slow
     def derivative(self) -> sp.Expr:
         """SymPy's own derivative of the definition, in z."""
         return sp.diff(self.definition, z)

@@ -65,22 +65,26 @@ def distractors(steps, blanks, places: int, accepted: dict, tolerance: Decimal) 
     found = {}
     for step in blanks:
         taken = [Fraction(a.value) for a in accepted[step.name]]
-        own, earlier, kinds = [], [], set()
+        # the steps a mistake made "here" changes: the blank, and the unasked steps that feed it (a path)
+        local = [step] + [steps[p] for p in steps.parents(step.formula) if p not in asked and not steps[p].given]
+        candidates_here, kinds = [], set()
         for m in mistakes:
-            if m.kind in kinds:  # one value per kind of mistake: its most general variant that changes the blank
+            if m.kind in kinds or not checker.changes(m, step.name, False):
                 continue
             value = mistaken(m, step.name)
             if not all(abs(Fraction(value) - t) > tol for t in taken):
                 continue
-            entry = checker.entry(step.name, m, False)
-            if m.formula(steps[entry], steps) is None:
-                continue  # the mistake changes nothing on the way here: the value differs by rounding alone
-            # made here: at the blank itself, or at a step the sheet does not ask that feeds it (a path)
-            here = entry == step.name or (entry not in asked and entry in steps.parents(step.formula))
-            made = Distractor(value, m, m.title(steps), m.explain(steps[entry], steps), entry, here)
+            here = next((s.name for s in local if m.formula(s, steps) is not None), None)
+            candidates_here.append((here is None, len(candidates_here), m, value, here))
             taken.append(Fraction(value))
             kinds.add(m.kind)
-            (own if made.here else earlier).append(made)
-        found[step.name] = tuple((own + earlier)[:MOST])
+        made = []
+        for _, _, m, value, here in sorted(candidates_here):
+            entry = here or checker.entry(step.name, m, False)
+            if m.formula(steps[entry], steps) is None:
+                continue  # the mistake changes nothing on the way here: the value differs by rounding alone
+            made.append(Distractor(value, m, m.title(steps), m.explain(steps[entry], steps), entry, here is not None))
+            if len(made) == MOST:
+                break
+        found[step.name] = tuple(made)
     return found
-

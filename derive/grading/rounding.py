@@ -149,14 +149,20 @@ def _span(numbers: list[int]) -> str:
 
 
 def within(value, places: int) -> list[Decimal]:
-    """Every number written to ``places`` decimals within half a unit of its last decimal of ``value``.
+    """Every number written to ``places`` decimals that :func:`agrees` with ``value`` at ``places`` decimals.
 
-    One number, or two when the value lies exactly half-way (0.65035 accepts 0.6503 and 0.6504).
+    One number, or two when the value lies exactly half-way (0.65035 accepts 0.6503 and 0.6504;
+    a 60-digit value within 1e-40 of a tie, as :func:`agrees` allows, counts as one).
     """
-    x = Fraction(value) if is_exact(value) else Fraction(to_decimal(value, 60))
-    scale = Fraction(10) ** places
-    half = Fraction(1, 2)
-    low, high = math.ceil((x - half / scale) * scale), math.floor((x + half / scale) * scale)
+    scale = 10**places
+    half = Fraction(1, 2 * scale)
+    if is_exact(value):
+        x, slack = Fraction(value), Fraction(0)
+    else:  # the binary value exactly, with agrees' relative slack
+        sign, man, exp, _ = to_mp(value)._mpf_
+        x = (-1) ** sign * Fraction(man) * Fraction(2) ** exp if man else Fraction(0)
+        slack = half * Fraction(1, 10**40)
+    low, high = math.ceil((x - half - slack) * scale), math.floor((x + half + slack) * scale)
     return [Decimal(k).scaleb(-places) for k in range(low, high + 1)]
 
 
