@@ -37,7 +37,7 @@ from derive.documents.scalar import Writer
 from derive.errors import DeriveError, suggestion
 from derive.exercises.distractors import distractors
 from derive.formats.render import render
-from derive.grading.rounding import accepted_answers, answer_key, plain
+from derive.grading.rounding import accepted_answers, agrees, answer_key, plain
 
 #: blanks by level: which kinds of steps the student fills in
 LEVELS = {
@@ -226,7 +226,8 @@ def worked(steps, world, step, places: int, rounded) -> tuple:
     if filled != general:
         rows.append(("", "=", filled))
     raw = world.evaluate(world.formula(step))  # before this step's own rounding
-    rows.append(("", "=" if Fraction(rounded) == raw else r"\approx", plain(rounded)))
+    # '=' when the value has no more decimals than written (a 60-digit float within 1e-30 units of it counts)
+    rows.append(("", "=" if agrees(raw, Fraction(rounded), places + 30) else r"\approx", plain(rounded)))
     return tuple(rows)
 
 
