@@ -30,7 +30,7 @@ from derive.exercises.worksheet import STAGE_TITLES, Blank, Exercise, by_stage
 from derive.formats.pictures import circuit_svg
 from derive.formats.plainmath import html_math
 from derive.formats.render import escape_xml, render
-from derive.grading.rounding import plain
+from derive.grading.rounding import Accepted, plain
 from derive.io.export import dumps
 
 #: blanks by level: which quantities the students fill in
@@ -98,7 +98,10 @@ def exercise(circuit, blanks: str, places: int, ident: str) -> Exercise:
         text = answer_text(rounded, exact[q.name])
         step = circuit_steps.rows(world.circuit, q, 15, world.raw[q.name], world.local_raw.get((q.gate, q.slot)),
                                   final=text)
-        accepted = tuple(dict.fromkeys((plain(rounded), plain(round_decimal(exact[q.name], places)))))
+        found: dict = {}  # the key's value (every step rounded) and the exact value rounded, with why each is right
+        for value, rounding in ((rounded, places), (round_decimal(exact[q.name], places), None)):
+            found.setdefault(value, []).append(rounding)
+        accepted = tuple(Accepted(value, tuple(roundings)) for value, roundings in found.items())
         made.append(Blank(q.name, quantity_latex(circuit, q), q.stage, text, tuple(step), shown(exact[q.name], 9).text,
                           plain(Decimal(5).scaleb(-(places + 1))), accepted))
     return Exercise(ident, circuit, tuple(made), places, False)
@@ -214,7 +217,7 @@ def quiz(ex: Exercise, sheet: dict) -> Quiz:
     """One version as a Canvas quiz: a numerical question per blank, in the sheet's order."""
     givens = _givens(ex, sheet, inline)
     title = f"{ex.title} (version {ex.ident})"
-    content = repr((title, ex.places, givens, [(b.name, b.accepted) for b in ex.blanks]))
+    content = repr((title, ex.places, givens, [(b.name, b.values) for b in ex.blanks]))
     ident = f"derive_{_safe(ex.ident)}_{hashlib.sha256(content.encode()).hexdigest()[:12]}"
     titles = dict(STAGE_TITLES)
     in_order = [b for _, group in by_stage(ex) for b in group]
