@@ -104,7 +104,7 @@ def test_the_key_of_the_sigmoid_neuron_is_a_hand_calculation():
     ex = sheets.exercise(solved("circuit-sigmoid-neuron"), "f,df/du7,df/dx0", 4, "x")
     key = {b.name: b for b in ex.blanks}
     assert (key["f"].key, key["df/du7"].key, key["df/dx0"].key) == ("0.7310", "-0.5344", "0.3932")
-    assert key["f"].accepted == ("0.7310", "0.7311")  # the key's value and the exact value rounded
+    assert key["f"].values == ("0.7310", "0.7311")  # the key's value and the exact value rounded
     # the worked step puts in the rounded numbers before it
     assert "1.3679" in " ".join(rhs for _, _, rhs in key["df/du7"].step)
 
