@@ -10,7 +10,9 @@ right step, so a student learns which mistake they made from the quiz alone.
 Only values that differ from every accepted answer by more than the tolerance are kept
 (the same tolerance both ways: a d-decimal answer matches at most one of them), and at
 most :data:`MOST` mistakes per blank, those whose mistake is made at the blank itself
-first, then those made at an earlier step, in the order of :data:`COMMON`.
+first, then those made at an earlier step, in the order of :data:`COMMON`; where two mistakes give
+the same value (w + eta*g from an update with + or from a flipped sign), the one made at
+the blank names it.
 """
 
 from __future__ import annotations
@@ -64,26 +66,29 @@ def distractors(steps, blanks, places: int, accepted: dict, tolerance: Decimal) 
     asked = {step.name for step in blanks}
     found = {}
     for step in blanks:
-        taken = [Fraction(a.value) for a in accepted[step.name]]
+        accepted_here = [Fraction(a.value) for a in accepted[step.name]]
         # the steps a mistake made "here" changes: the blank, and the unasked steps that feed it (a path)
         local = [step] + [steps[p] for p in steps.parents(step.formula) if p not in asked and not steps[p].given]
-        candidates_here, kinds = [], set()
+        ranked = []
         for m in mistakes:
-            if m.kind in kinds or not checker.changes(m, step.name, False):
+            if checker.changes(m, step.name, False):
+                here = next((s.name for s in local if m.formula(s, steps) is not None), None)
+                ranked.append((here is None, len(ranked), m, here))
+        # mistakes made here first: where two give the same value (w + eta*g from an update with + or from a
+        # flipped sign), the one made at this step names it
+        made, taken, kinds = [], list(accepted_here), set()
+        for _, _, m, here in sorted(ranked):
+            if m.kind in kinds:
                 continue
             value = mistaken(m, step.name)
             if not all(abs(Fraction(value) - t) > tol for t in taken):
                 continue
-            here = next((s.name for s in local if m.formula(s, steps) is not None), None)
-            candidates_here.append((here is None, len(candidates_here), m, value, here))
-            taken.append(Fraction(value))
-            kinds.add(m.kind)
-        made = []
-        for _, _, m, value, here in sorted(candidates_here):
             entry = here or checker.entry(step.name, m, False)
             if m.formula(steps[entry], steps) is None:
                 continue  # the mistake changes nothing on the way here: the value differs by rounding alone
             made.append(Distractor(value, m, m.title(steps), m.explain(steps[entry], steps), entry, here is not None))
+            taken.append(Fraction(value))
+            kinds.add(m.kind)
             if len(made) == MOST:
                 break
         found[step.name] = tuple(made)
