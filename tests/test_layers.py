@@ -18,7 +18,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "derive"
 LAYERS = ("derive", "exercises", "grading", "formats", "documents", "io", "core", "errors")
 
 #: imports that may stay inside a function: optional or heavy dependencies that most runs never need
-OPTIONAL = ("torch", "numpy", "IPython")
+#: (latex2mathml, for HTML slides and Canvas quizzes only, pulls in urllib, http.client, ssl and email)
+OPTIONAL = ("torch", "numpy", "IPython", "latex2mathml")
 
 
 def _module(path: Path) -> str:
