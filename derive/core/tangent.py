@@ -159,6 +159,9 @@ class _Lists:
     def dot(self, xs, ys):
         return sum((x * y for x, y in zip(xs, ys)), Fraction(0))
 
+    def dots(self, rows, ys):
+        return [self.dot(row, ys) for row in rows]
+
     def value(self, x):
         return x
 
@@ -202,10 +205,10 @@ class _Flint:
             return Fraction(int(x.p), int(x.q))
         return to_mp(_mid(x))
 
-    def dot(self, xs, ys):
-        xs, ys = list(xs), list(ys)
-        row = self.mat(1, len(xs), [self.number(x) for x in xs])
-        return (row * self.mat(len(ys), 1, [self.number(y) for y in ys])).entries()[0]
+    def dots(self, rows, ys):
+        """Each row's dot product with ``ys`` (one matrix product)."""
+        column = self.mat(len(ys), 1, [self.number(y) for y in ys])
+        return (self.matrix(rows) * column).entries()
 
 
 def unit_columns(spec, keys):
@@ -291,18 +294,20 @@ def swept(spec, run, keys, dirs, backend):
     """The sweep's values of the same derivatives: gradients, and their sums along each direction."""
     values = [run.grad_W[l][j][i] if kind == "W" else run.grad_b[l][j] for kind, l, j, i in keys]
     mats = run.matrices if isinstance(backend, _Flint) and backend.exact else None
-    for RW, Rb in dirs:
-        total = Fraction(0)
-        for l in range(1, spec.layers + 1):
-            if RW[l] is None:
-                continue
-            if mats is not None:
-                grads = mats.grad_W[l].entries() + mats.grad_b[l].entries()
-            else:
-                grads = [g for row in run.grad_W[l] for g in row] + list(run.grad_b[l])
-            total = total + backend.value(backend.dot([r for row in RW[l] for r in row] + Rb[l], grads))
-        values.append(total)
-    return values
+    totals = [Fraction(0)] * len(dirs)
+    for l in range(1, spec.layers + 1):
+        through = [d for d, (RW, _) in enumerate(dirs) if RW[l] is not None]
+        if not through:
+            continue
+        if mats is not None:
+            grads = mats.grad_W[l].entries() + mats.grad_b[l].entries()
+        else:
+            grads = [g for row in run.grad_W[l] for g in row] + list(run.grad_b[l])
+        # every direction through this layer against its gradients at once: they are converted once
+        rows = [[r for row in dirs[d][0][l] for r in row] + dirs[d][1][l] for d in through]
+        for d, along in zip(through, backend.dots(rows, grads)):
+            totals[d] = totals[d] + backend.value(along)
+    return values + totals
 
 
 def check_forward(spec, rules, run, keys, dirs) -> None:
