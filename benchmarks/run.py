@@ -56,6 +56,8 @@ import specs  # noqa: E402
 
 PY = sys.executable
 GB = 1 << 30
+#: the children's environment; main() gives them a bytecode cache unless --no-bytecode-cache
+CHILD_ENV = dict(os.environ)
 
 
 @dataclass
@@ -69,7 +71,8 @@ class Command:
     def run(self) -> None:
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             start = time.perf_counter()
-            child = subprocess.Popen(self.argv, cwd=ROOT, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            child = subprocess.Popen(self.argv, cwd=ROOT, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                     env=CHILD_ENV)
             _, status, usage = os.wait4(child.pid, 0)
             seconds = time.perf_counter() - start
             child.returncode = os.waitstatus_to_exitcode(status)
@@ -103,7 +106,7 @@ def derive(*args) -> list:
 def probe_rendered_formats(tmp: Path) -> tuple[bool, str]:
     """Whether `derive solve` accepts --format md,tex: judged by its exit code (2 = bad input)."""
     result = subprocess.run(derive("solve", "mlp-relu", "--format", "md,tex,json", "--out", tmp / "probe"),
-                            cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+                            cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=CHILD_ENV)
     if result.returncode == 0:
         return True, ""
     if result.returncode == 2:
@@ -165,11 +168,21 @@ def main(argv=None) -> int:
                    help="time only these commands (comma-separated keys, e.g. mazur_json,mazur_all,big_sigmoid; "
                         "the floor is always timed; the others' rows are left out and not judged); "
                         "--naive-repeat 0 --subs-sample 0 --step-repeat 0 --worksheet-repeat 0 skip the rest")
+    p.add_argument("--no-bytecode-cache", dest="bytecode_cache", action="store_false",
+                   help="run derive as the environment says (with PYTHONDONTWRITEBYTECODE set, every run compiles "
+                        "derive's modules from source); by default the children share a bytecode cache of their own, "
+                        "as an installed package has, like sympy's and jinja2's in the floor")
     p.add_argument("--json", help="write the figures to this JSON file as well")
     args = p.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="derive-bench-") as tmp_name:
         tmp = Path(tmp_name)
+        if args.bytecode_cache:
+            # pip compiles a package's modules when it installs them, as it did sympy's and jinja2's, which
+            # the floor loads compiled; a checkout run with PYTHONDONTWRITEBYTECODE=1 would instead compile
+            # every derive module on every run. The cache is filled by the probe run, before any timing.
+            CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+            CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
         batch4 = tmp / "mlp-relu-batch4.toml"
         batch4.write_text(specs.mlp_relu_batch4_toml(), encoding="utf-8")
         big = {act: tmp / f"784-32-10-{act}.toml" for act in ("relu", "sigmoid")}
@@ -394,6 +407,10 @@ def main(argv=None) -> int:
               f"depths {', '.join(map(str, depths))}; {'linear or better' if k <= 1.1 else 'FASTER THAN LINEAR'})")
         if k > 1.1:
             failures.append(f"depth exponent ({act})")
+    print("derive's modules loaded from a bytecode cache (filled before the timed rounds), as after pip install"
+          if args.bytecode_cache else
+          f"bytecode cache: as the environment says (PYTHONDONTWRITEBYTECODE="
+          f"{os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}: derive's modules compiled from source on every run)")
     print(f"Load average (1, 5, 15 min) before the rounds: {' '.join(f'{x:.2f}' for x in load_before)}, "
           f"after: {' '.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores).")
     print(f"Reproduce: cd {ROOT} && python3 benchmarks/run.py")
