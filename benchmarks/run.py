@@ -66,6 +66,7 @@ class Command:
     label: str
     argv: list
     runs: list = field(default_factory=list)  # (seconds, max RSS bytes)
+    cpu: list = field(default_factory=list)  # user + system seconds of each run (less swayed by other load)
     output: Path | None = None  # the JSON file the command writes, checked after every run
 
     def run(self) -> None:
@@ -81,6 +82,7 @@ class Command:
                 raise SystemExit(f"benchmark: `{' '.join(map(str, self.argv))}` failed with exit code "
                                  f"{child.returncode}:\n{err.read().decode(errors='replace')[-2000:]}")
         self.runs.append((seconds, usage.ru_maxrss * 1024))  # ru_maxrss is in KiB on Linux
+        self.cpu.append(usage.ru_utime + usage.ru_stime)
 
     @property
     def times(self):
@@ -323,8 +325,9 @@ def main(argv=None) -> int:
         verdict = "" if ok is None else ("ok" if ok else "MISSED")
         if ok is False:
             failures.append(label)
+        cpu_ratio = f"{min(c.cpu) / min(floor.cpu):.2f}x" if c.cpu and ratio is None else ""
         rows.append([label, f"{c.median:.2f}", f"{c.best:.2f}", f"{best_ratio:.2f}x", f"{median_ratio:.2f}x",
-                     f"{c.rss / 2**20:.0f} MB", target or "", verdict, note])
+                     cpu_ratio, f"{c.rss / 2**20:.0f} MB", target or "", verdict, note])
 
     def within(factor, seconds=None, memory=None):
         """The verdict of a target: at most ``factor`` times the floor (and under ``seconds``, ``memory``)."""
@@ -382,7 +385,7 @@ def main(argv=None) -> int:
         row("derive worksheet mazur --variants 40 --format pdf", worksheets, "< 60 s", worksheets.best < 60,
             note="sheets and keys: 80 PDFs compiled on every core, and the two combined PDFs")
 
-    header = ["measurement", "median s", "min s", "ratio (min)", "ratio (median)", "peak RSS", "target", "result",
+    header = ["measurement", "median s", "min s", "ratio (min)", "ratio (median)", "CPU ratio (min)", "peak RSS", "target", "result",
               "note"]
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     line = lambda cells: "| " + " | ".join(str(x).ljust(w) for x, w in zip(cells, widths)) + " |"  # noqa: E731
@@ -392,7 +395,8 @@ def main(argv=None) -> int:
         print(line(r))
     print()
     print(f"Ratios are to the start-up floor unless noted; min = best of {args.repeat} "
-          f"(naive: {args.naive_repeat}), judged on the min.")
+          f"(naive: {args.naive_repeat}), judged on the min. The CPU ratio (user + system time, best of the runs) "
+          "is shown beside them: on a loaded machine it moves less than wall clock, but it is not what is judged.")
     if not naive.runs:
         print("naive script: skipped (--naive-repeat 0); its target is not measured.")
     if not rendered:
@@ -418,6 +422,7 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps({
             "rows": [dict(zip(header, r)) for r in rows],
             "runs": {c.key: c.runs for c in commands + [naive, worksheets]},
+            "cpu": {c.key: c.cpu for c in commands + [naive, worksheets]},
             "exact_step": step,
             "depth_exponents": exponents,
             "rendered_formats": rendered,
