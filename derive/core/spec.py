@@ -25,6 +25,7 @@ from derive.core import expressions
 from derive.core.conventions import CONVENTIONS
 from derive.core.functions import ACTIVATIONS, LOSSES
 from derive.core.numeric import from_constant
+from derive.core.optimizers import HYPER_KEYS, OPTIMIZERS, Training, settings
 from derive.errors import DeriveError, printable, suggestion
 
 PRESET_DIR = Path(__file__).parent.parent / "presets"
@@ -86,6 +87,7 @@ class NetworkSpec:
 
         return (all(rational(W) for W in self.weights) and rational(self.biases) and rational(self.inputs)
                 and rational(self.targets) and type(self.learning_rate) is Fraction)
+    training: Training = Training()  # the optimizer, L2 penalty, mini-batches (default: plain gradient descent)
 
     @property
     def layers(self) -> int:
@@ -397,7 +399,9 @@ SECTION_CONTENTS = {
 }
 NETWORK_KEYS = ("sizes", "activations", "loss", "weight_layout", "notation")
 DATA_KEYS = ("inputs", "targets")
-TRAINING_KEYS = ("learning_rate", "update_biases", "steps")
+TRAINING_KEYS = ("learning_rate", "update_biases", "steps", "optimizer", *HYPER_KEYS, "form", "l2",
+                 "decay_biases", "batch_size", "order", "mode")
+MODES = ("batch", "online")
 DOCUMENT_KEYS = ("convention",)
 _HOME = {key: section for section, keys in
          (("network", NETWORK_KEYS), ("data", DATA_KEYS), ("training", TRAINING_KEYS), ("document", DOCUMENT_KEYS))
@@ -707,6 +711,7 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
         r.fail("training.steps", f"expected a whole number of at least 1{_no_point(steps)}, got {_kind(steps)}")
     if steps > MAX_STEPS:
         r.fail("training.steps", f"{steps} steps is more than derive runs (at most {MAX_STEPS})")
+    plan = _training(r, training, len(samples["inputs"]), eta)
 
     convention = ""
     if "document" in document:
@@ -735,6 +740,7 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
         steps=steps,
         convention=convention,
         written=tuple((_canonical(key, layout), text) for key, text in r.written.items()),
+        training=plan,
     )
 
 
@@ -747,6 +753,87 @@ def _canonical(key: str, layout: str) -> str:
     if weight and layout == "in_out":
         return f"W{weight[1]}[{weight[3]}][{weight[2]}]"
     return key.split(".", 1)[-1]
+
+
+def _training(r: _Reader, training: dict, samples: int, eta: Fraction) -> Training:
+    """The optimizer and its hyper-parameters, the L2 penalty, the mini-batches and the mode of [training]."""
+    name = training.get("optimizer", "sgd")
+    if not isinstance(name, str):
+        r.fail("training.optimizer", f"expected an optimizer name ({', '.join(OPTIMIZERS)}), got {_kind(name)}")
+    if name not in OPTIMIZERS:
+        r.fail("training.optimizer", _unknown("optimizer", name, OPTIMIZERS))
+    entry = OPTIMIZERS[name]
+    given = {}
+    for key in HYPER_KEYS:
+        if key not in training:
+            continue
+        where = f"training.{key}"
+        takers = [o for o in OPTIMIZERS if key in OPTIMIZERS[o].keys()]
+        if key not in entry.keys():
+            r.fail(where, f"the optimizer {name} takes no {key} (it is a setting of {', '.join(takers)}); "
+                   f"{name} takes: {', '.join(entry.keys()) or 'only the learning rate'}")
+        hyper = next(h for h in entry.hyper if h.key == key)
+        value = training[key]
+        if hyper.kind == "bool":
+            if not isinstance(value, bool):
+                r.fail(where, f"expected true or false, got {_kind(value)}")
+            given[key] = value
+            continue
+        number = r.number(value, where)
+        shown = _kind(value).removeprefix("the number ")
+        if number < 0:
+            r.fail(where, f"must not be negative ({hyper.words}), got {shown}")
+        if hyper.kind == "unit" and number >= 1:
+            r.fail(where, f"must be at least 0 and less than 1 ({hyper.words}), got {shown}")
+        given[key] = number
+    if name == "nesterov" and given.get("momentum", 1) == 0:
+        r.fail("training.momentum", "Nesterov momentum needs a momentum above 0 (with 0 it is plain sgd)")
+    mode = training.get("mode", "batch")
+    if not isinstance(mode, str):
+        r.fail("training.mode", f"expected {' or '.join(MODES)}, got {_kind(mode)}")
+    if mode not in MODES:
+        r.fail("training.mode", _unknown("mode", mode, MODES))
+    default_form = "mitchell" if mode == "online" and "mitchell" in entry.forms else entry.forms[0]
+    form = training.get("form", default_form)
+    if not isinstance(form, str):
+        r.fail("training.form", f"expected a form name ({', '.join(entry.forms)}), got {_kind(form)}")
+    if form not in entry.forms:
+        r.fail("training.form", _unknown(f"form of {name}", form, entry.forms))
+    if form == "mitchell" and given.get("dampening"):
+        r.fail("training.dampening", "Mitchell's momentum has no dampening; leave it out or use form = \"pytorch\"")
+    l2 = r.number(training.get("l2", 0), "training.l2")
+    if l2 < 0:
+        r.fail("training.l2", f"must not be negative (the lambda of the penalty lambda/2 sum w^2), got {_fraction(l2)}")
+    decay_biases = training.get("decay_biases", True)
+    if not isinstance(decay_biases, bool):
+        r.fail("training.decay_biases", f"expected true or false, got {_kind(decay_biases)}")
+    size = training.get("batch_size", 0)
+    if "batch_size" in training:
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= samples:
+            r.fail("training.batch_size", f"expected a whole number of samples from 1 to {samples}"
+                   f"{_no_point(size)}, got {_kind(size)}")
+        if mode == "online" and size != 1:
+            r.fail("training.batch_size", f"online mode updates after every sample (batch_size 1), got {size}")
+    if mode == "online":
+        size = 1
+    if size == samples:
+        size = 0
+    order = training.get("order", [])
+    if "order" in training:
+        if not isinstance(order, list) or not order:
+            r.fail("training.order", f"expected a list of the sample numbers 1 to {samples} in the order the "
+                   f"steps take them, got {_kind(order)}")
+        for k, number in enumerate(order):
+            if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= samples:
+                r.fail(f"training.order[{k}]", f"expected a sample number from 1 to {samples}, got {_kind(number)}")
+        if sorted(order) != list(range(1, samples + 1)):
+            missing = sorted(set(range(1, samples + 1)) - set(order))
+            problem = (f"sample {missing[0]} is missing" if missing else
+                       f"sample {next(n for n in order if order.count(n) > 1)} appears twice")
+            r.fail("training.order", f"expected every sample number from 1 to {samples} once; {problem}")
+        if order == sorted(order):
+            order = []
+    return Training(settings(name, eta, given, form), l2, decay_biases, size, tuple(n - 1 for n in order), mode)
 
 
 def _check_probabilities(r, loss, targets, rows: bool):
