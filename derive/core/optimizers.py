@@ -34,6 +34,16 @@ def sqrt(x):
     return MP.sqrt(to_mp(x))
 
 
+def minus(a, b):
+    """a - b for values of either domain (Fraction - mpf is not defined; a + (-b) is, with the same value)."""
+    return a + (-b)
+
+
+def over(a, b):
+    """a / b for values of either domain (exact when both are rational)."""
+    return a * (1 / b)
+
+
 def maximum(a, b):
     """The larger of two values of either domain (Fraction and mpf do not compare directly)."""
     if is_exact(a) and is_exact(b):
@@ -139,7 +149,7 @@ def _coupled_decay(lines, g, p, decay):
 
 def _sgd(s, p, g, state, t, decay, lines):
     g = _coupled_decay(lines, g, p, decay)
-    return line(lines, "p", p - s.lr * g, p, s.lr, g)
+    return line(lines, "p", minus(p, s.lr * g), p, s.lr, g)
 
 
 def _momentum_state(s):
@@ -157,8 +167,8 @@ def _momentum(s, p, g, state, t, decay, lines):
     b = _buffer(s, g, state, t, lines)
     if s.optimizer == "nesterov":
         g = line(lines, "nesterov", g + mu * b, g, mu, b)
-        return line(lines, "p", p - s.lr * g, p, s.lr, g)
-    return line(lines, "p_b", p - s.lr * b, p, s.lr, b)
+        return line(lines, "p", minus(p, s.lr * g), p, s.lr, g)
+    return line(lines, "p_b", minus(p, s.lr * b), p, s.lr, b)
 
 
 def _buffer(s, g, state, t, lines):
@@ -188,12 +198,12 @@ def _rmsprop(s, p, g, state, t, decay, lines):
     vt = v
     if s["centered"]:
         gbar = state["gbar"] = line(lines, "gbar", alpha * state["gbar"] + (1 - alpha) * g, alpha, state["gbar"], g)
-        vt = line(lines, "v_centered", v - gbar * gbar, v, gbar)
+        vt = line(lines, "v_centered", minus(v, gbar * gbar), v, gbar)
     root = line(lines, "root_v", sqrt(vt), vt)
     if mu:
-        b = state["b"] = line(lines, "b_rms", mu * state["b"] + g / (root + eps), mu, state["b"], g, root, eps)
-        return line(lines, "p_b", p - s.lr * b, p, s.lr, b)
-    return line(lines, "p_rms", p - s.lr * g / (root + eps), p, s.lr, g, root, eps)
+        b = state["b"] = line(lines, "b_rms", mu * state["b"] + over(g, root + eps), mu, state["b"], g, root, eps)
+        return line(lines, "p_b", minus(p, s.lr * b), p, s.lr, b)
+    return line(lines, "p_rms", minus(p, s.lr * over(g, root + eps)), p, s.lr, g, root, eps)
 
 
 def _adam_state(s):
@@ -204,28 +214,28 @@ def _adam(s, p, g, state, t, decay, lines):
     if s.optimizer == "adamw":
         # decoupled: the parameter shrinks before the step and the gradient is left alone
         if decay:
-            p = line(lines, "decoupled", p - s.lr * decay * p, p, s.lr, decay)
+            p = line(lines, "decoupled", minus(p, s.lr * decay * p), p, s.lr, decay)
     else:
         g = _coupled_decay(lines, g, p, decay)
     b1, b2, eps = s["beta1"], s["beta2"], s["eps"]
     m = state["m"] = line(lines, "m", b1 * state["m"] + (1 - b1) * g, b1, state["m"], g)
     v = state["v"] = line(lines, "v", b2 * state["v"] + (1 - b2) * g * g, b2, state["v"], g)
-    m_hat = line(lines, "m_hat", m / (1 - b1**t), m, b1, t)
+    m_hat = line(lines, "m_hat", over(m, 1 - b1**t), m, b1, t)
     if s["amsgrad"]:
         v = state["vmax"] = line(lines, "vmax", maximum(state["vmax"], v), state["vmax"], v)
-    v_hat = line(lines, "v_hat", v / (1 - b2**t), v, b2, t)
+    v_hat = line(lines, "v_hat", over(v, 1 - b2**t), v, b2, t)
     root = line(lines, "root_v_hat", sqrt(v_hat), v_hat)
-    return line(lines, "p_adam", p - s.lr * m_hat / (root + eps), p, s.lr, m_hat, root, eps)
+    return line(lines, "p_adam", minus(p, s.lr * over(m_hat, root + eps)), p, s.lr, m_hat, root, eps)
 
 
 def _adagrad(s, p, g, state, t, decay, lines):
     g = _coupled_decay(lines, g, p, decay)
     rate = s.lr
     if s["lr_decay"]:
-        rate = line(lines, "lr_decay", s.lr / (1 + (t - 1) * s["lr_decay"]), s.lr, t, s["lr_decay"])
+        rate = line(lines, "lr_decay", over(s.lr, 1 + (t - 1) * s["lr_decay"]), s.lr, t, s["lr_decay"])
     total = state["s"] = line(lines, "sum", state["s"] + g * g, state["s"], g)
     root = line(lines, "root_s", sqrt(total), total)
-    return line(lines, "p_adagrad", p - rate * g / (root + s["eps"]), p, rate, g, root, s["eps"])
+    return line(lines, "p_adagrad", minus(p, rate * over(g, root + s["eps"])), p, rate, g, root, s["eps"])
 
 
 _D = Fraction

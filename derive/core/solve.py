@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from derive.core import backprop, verify
+from derive.core import backprop, training, verify
 from derive.core.backprop import Pass, Rules
 from derive.core.conventions import get as get_convention
 from derive.core.derivation import Derivation
@@ -43,6 +43,8 @@ class Solution:
     document_notation: str = ""  # '' for the naming scheme of the data
     #: the textbook convention the documents speak (derive.core.conventions); '' for derive's own names
     convention: str = ""
+    #: what the optimizer did (derive.core.training.Trajectory), or None for plain gradient descent on the batch
+    trajectory: object = None
 
     @cached_property
     def graph(self) -> Graph:
@@ -127,22 +129,29 @@ def solve(spec, notation: str | None = None, progress=None, verify_symbolic: boo
     if convention is not None:
         get_convention(convention, "--convention")
     convention = spec.convention if convention is None else convention
-    rules = Rules.for_spec(spec)
-    first = backprop.run(spec, rules)
-    history = [first.loss]
-    weights, biases = first.new_weights, first.new_biases
-    for step in range(2, spec.steps + 1):
-        current = backprop.run(spec, rules, weights, biases, certify=False)
-        history.append(current.loss)
-        weights, biases = current.new_weights, current.new_biases
-        if progress:
-            progress(step, spec.steps)
-    *_, final_loss = backprop.forward(spec, rules, weights, biases)
-    history.append(final_loss)
+    trajectory = None
+    if spec.training.plain:
+        rules = Rules.for_spec(spec)
+        first = backprop.run(spec, rules)
+        history = [first.loss]
+        weights, biases = first.new_weights, first.new_biases
+        for step in range(2, spec.steps + 1):
+            current = backprop.run(spec, rules, weights, biases, certify=False)
+            history.append(current.loss)
+            weights, biases = current.new_weights, current.new_biases
+            if progress:
+                progress(step, spec.steps)
+        *_, final_loss = backprop.forward(spec, rules, weights, biases)
+        history.append(final_loss)
+    else:
+        # another optimizer, a penalty or mini-batches: the first step's worked solution is its mini-batch's
+        trained = training.train(spec, progress)
+        spec, rules, first, history = trained.spec, trained.rules, trained.first, trained.history
+        weights, biases, trajectory = trained.final_weights, trained.final_biases, trained.trajectory
     derivation = Derivation(Graph(spec, names), first, rules.lift(spec.targets)) if verify_symbolic else None
     checked = verify.check(spec, rules, first, derivation)
     solution = Solution(spec, names, rules, first, tuple(history), weights, biases, checked, documents,
-                        "" if convention == "blog" and names.units else convention)
+                        "" if convention == "blog" and names.units else convention, trajectory)
     if derivation is not None:
         # keep the records already built by the symbolic check
         object.__setattr__(solution, "graph", derivation.graph)
