@@ -80,6 +80,7 @@ class Update:
     lines: tuple
     old: object
     new: object
+    gradient: object = None  # the data loss's gradient the step was given
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,12 @@ class Optimizer:
         """
         state = dict(before)
         lines = []
+        gradient = g
         if l2:
             g = line(lines, "l2", g + l2 * p, g, l2, p)
         new = self.rule(settings, p, g, state, t, decay, lines)
         state = {k: tame(v) for k, v in state.items()}
-        return Update(dict(before), state, tuple(lines), p, tame(new))
+        return Update(dict(before), state, tuple(lines), p, tame(new), gradient)
 
 
 @dataclass(frozen=True)

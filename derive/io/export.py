@@ -60,8 +60,33 @@ def document(solution: Solution) -> dict:
     }
     if s.steps > 1:
         doc["final"] = _parameters(solution.final_weights, solution.final_biases, s)
+    if solution.trajectory is not None:
+        doc["training"] = training(solution)
     doc["quantities"] = {name: to_float(v) for name, v in quantities(solution).items()}
     return doc
+
+
+def training(solution: Solution) -> dict:
+    """The optimizer, its settings, the mini-batches, each step's loss and every parameter's final state."""
+    trajectory, n = solution.trajectory, solution.notation
+    plan = trajectory.training
+    settings = plan.settings
+    final = {}
+    for (kind, l, j, i), state in trajectory.final_state.items():
+        name = (n.weight(l, j, i) if kind == "W" else n.bias(l, j)).text
+        for key, value in state.items():
+            final[f"{key}_{name}"] = to_float(value)
+    return {
+        "optimizer": settings.optimizer,
+        "form": settings.form,
+        "hyper_parameters": {k: v if isinstance(v, bool) else to_float(v) for k, v in settings.values},
+        "l2": to_float(plan.l2),
+        "decay_biases": plan.decay_biases,
+        "mode": plan.mode,
+        "batches": [[s + 1 for s in batch] for batch in trajectory.batches],
+        "batch_losses": _floats(trajectory.batch_losses),
+        "final_state": final,
+    }
 
 
 #: json.dumps(value, ensure_ascii=False) without making a new encoder for every value
