@@ -28,15 +28,17 @@ __version__ = "0.1.0"
 
 
 
-def from_torch(model, inputs, targets, loss="mse", lr=0.1, update_biases: bool = True, steps: int = 1,
-               title: str = "A PyTorch model") -> NetworkSpec:
-    """A spec from a PyTorch nn.Sequential of Linear layers and activations (see derive.io.torchio)."""
-    return torchio.from_torch(model, inputs, targets, loss, lr, update_biases, steps, title)
+def from_torch(model, inputs, targets, loss="mse", lr=None, update_biases: bool = True, steps: int = 1,
+               title: str = "A PyTorch model", optimizer=None, training: dict | None = None) -> NetworkSpec:
+    """A spec from a PyTorch nn.Sequential of Linear layers and activations, and optionally its
+    torch.optim optimizer (``optimizer=torch.optim.Adam(model.parameters(), lr=0.1)``); see derive.io.torchio."""
+    return torchio.from_torch(model, inputs, targets, loss, lr, update_biases, steps, title, optimizer, training)
 
 
-def to_torch(spec, dtype=None):
-    """The spec (a NetworkSpec, file or preset) as (nn.Sequential, inputs, targets, loss), float64 by default."""
-    return torchio.to_torch(spec if isinstance(spec, NetworkSpec) else load(spec), dtype)
+def to_torch(spec, dtype=None, optimizer: bool = False):
+    """The spec (a NetworkSpec, file or preset) as (nn.Sequential, inputs, targets, loss), float64 by default;
+    with ``optimizer=True`` also the spec's torch.optim optimizer over the model's parameters."""
+    return torchio.to_torch(spec if isinstance(spec, NetworkSpec) else load(spec), dtype, optimizer)
 
 
 def check(spec, answers):

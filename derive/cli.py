@@ -175,6 +175,47 @@ def cmd_check(args) -> int:
     return report.exit_code
 
 
+#: import-torch's optimizer options -> [training] keys (numbers as the decimal text given)
+TRAINING_OPTIONS = ("momentum", "dampening", "eps", "weight_decay", "alpha", "lr_decay", "initial_accumulator_value",
+                    "l2", "batch_size")
+
+
+def _training_options(args) -> dict:
+    """The [training] keys of import-torch's optimizer options, each checked when the spec text is read."""
+    keys = {}
+    if args.optimizer:
+        keys["optimizer"] = args.optimizer
+    if args.betas:
+        parts = [p.strip() for p in args.betas.split(",")]
+        if len(parts) != 2:
+            raise DeriveError("--betas", f"expected two numbers separated by a comma (0.9,0.999), got {args.betas!r}")
+        for key, text in zip(("beta1", "beta2"), parts):
+            keys[key] = _decimal_option(text, "--betas")
+    for key in TRAINING_OPTIONS:
+        value = getattr(args, key)
+        if value is not None:
+            option = "--" + key.replace("_", "-")
+            if key == "batch_size" and not value.strip().isdigit():
+                raise DeriveError(option, f"expected a whole number of samples, got {value!r}")
+            keys[key] = int(value) if key == "batch_size" else _decimal_option(value, option)
+    for key in ("centered", "amsgrad"):
+        if getattr(args, key):
+            keys[key] = True
+    if args.no_decay_biases:
+        keys["decay_biases"] = False
+    return keys
+
+
+def _decimal_option(text: str, option: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise DeriveError(option, f"expected a number, got {text!r}") from None
+    if not value.is_finite():
+        raise DeriveError(option, f"expected a finite number, got {text!r}")
+    return value
+
+
 def cmd_import_torch(args) -> int:
 
 
@@ -189,7 +230,7 @@ def cmd_import_torch(args) -> int:
 
     activations = [a.strip() for a in args.activations.split(",") if a.strip()]
     text = from_state_dict(args.model, activations, rows(args.inputs, "--inputs"), rows(args.targets, "--targets"),
-                           args.loss, args.lr, not args.fixed_biases, args.steps, args.title)
+                           args.loss, args.lr, not args.fixed_biases, args.steps, args.title, _training_options(args))
     out = Path(args.out)
     for path in write_files(out.parent if str(out.parent) else Path("."), {out.name: text}):
         print(path)
@@ -365,6 +406,15 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--lr", default="0.1", help="learning rate (default 0.1)")
     sp.add_argument("--steps", type=int, default=1)
     sp.add_argument("--fixed-biases", action="store_true", help="do not update the biases")
+    sp.add_argument("--optimizer", help="sgd, momentum, nesterov, rmsprop, adam, adamw or adagrad (default sgd)")
+    sp.add_argument("--betas", help="Adam's beta1,beta2 (default 0.9,0.999)")
+    for key in TRAINING_OPTIONS:
+        sp.add_argument("--" + key.replace("_", "-"), help=f"the optimizer's {key} (see the README)" if key not in
+                        ("l2", "batch_size") else {"l2": "lambda of an L2 penalty lambda/2 sum w^2 in the loss",
+                                                   "batch_size": "samples per step (mini-batches in order)"}[key])
+    sp.add_argument("--centered", action="store_true", help="RMSprop: centered")
+    sp.add_argument("--amsgrad", action="store_true", help="Adam, AdamW: AMSGrad")
+    sp.add_argument("--no-decay-biases", action="store_true", help="no weight decay or L2 penalty on the biases")
     sp.add_argument("--title", help="the spec's title")
     sp.add_argument("--out", default="model.toml", help="the spec file to write (default model.toml)")
     sp.set_defaults(run=cmd_import_torch)

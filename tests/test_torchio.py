@@ -119,3 +119,74 @@ def test_import_torch_errors_are_clean(tmp_path, capsys):
                  "--targets", "[[1]]", "--out", str(tmp_path / "s.toml")]) == 2
     assert "not a PyTorch state dict" in capsys.readouterr().err
     assert not (tmp_path / "s.toml").exists()
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda p: torch.optim.Adam(p, lr=0.1), {"optimizer": "adam", "beta1": Fraction(9, 10), "beta2": Fraction(999, 1000),
+                                            "eps": Fraction(1, 10**8), "amsgrad": False}),
+    (lambda p: torch.optim.AdamW(p, lr=0.01, betas=(0.8, 0.99), weight_decay=0.05, amsgrad=True),
+     {"optimizer": "adamw", "beta1": Fraction(4, 5), "weight_decay": Fraction(1, 20), "amsgrad": True}),
+    (lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.9, dampening=0.1),
+     {"optimizer": "momentum", "momentum": Fraction(9, 10), "dampening": Fraction(1, 10)}),
+    (lambda p: torch.optim.SGD(p, lr=0.5, momentum=0.5, nesterov=True), {"optimizer": "nesterov", "momentum": Fraction(1, 2)}),
+    (lambda p: torch.optim.RMSprop(p, lr=0.01, centered=True, momentum=0.3),
+     {"optimizer": "rmsprop", "alpha": Fraction(99, 100), "centered": True, "momentum": Fraction(3, 10)}),
+    (lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01), {"optimizer": "adagrad", "lr_decay": Fraction(1, 100)}),
+])
+def test_from_torch_reads_the_optimizer_and_to_torch_gives_it_back(make, expected):
+    model = mazur_model()
+    optimizer = make(model.parameters())
+    spec = derive.from_torch(model, [[0.05, 0.10]], [[0.01, 0.99]], loss="half_sse", optimizer=optimizer, steps=3)
+    settings = spec.training.settings
+    assert settings.optimizer == expected.pop("optimizer")
+    for key, value in expected.items():
+        assert settings[key] == value, key
+    assert spec.learning_rate == Fraction(str(optimizer.param_groups[0]["lr"]))
+    back = derive.to_torch(spec, optimizer=True)
+    assert len(back) == 5 and len(derive.to_torch(spec)) == 4  # the four-item form still works
+    model64, x, t, loss, again = back
+    assert type(again) is type(optimizer)
+    for key in ("lr", "weight_decay", "momentum", "betas", "eps", "amsgrad", "centered", "lr_decay", "dampening"):
+        if key in optimizer.param_groups[0]:
+            assert again.param_groups[0][key] == pytest.approx(optimizer.param_groups[0][key]), key
+    # the optimizer it returns trains the model as derive does
+    ours = derive.solve(spec)
+    for _ in range(spec.steps):
+        again.zero_grad()
+        loss(model64(x), t).backward()
+        again.step()
+    assert model64[2].weight[0, 0].item() == pytest.approx(float(ours.final_weights[2][0][0]), rel=1e-12)
+
+
+def test_from_torch_reads_biases_without_decay_and_biases_left_out():
+    model = mazur_model()
+    weights = [p for n, p in model.named_parameters() if n.endswith("weight")]
+    biases = [p for n, p in model.named_parameters() if n.endswith("bias")]
+    adamw = torch.optim.AdamW([{"params": weights}, {"params": biases, "weight_decay": 0.0}], lr=0.1)
+    spec = derive.from_torch(model, [[0.05, 0.10]], [[0.01, 0.99]], optimizer=adamw)
+    assert spec.training.decay_biases is False and spec.update_biases
+    spec = derive.from_torch(model, [[0.05, 0.10]], [[0.01, 0.99]], optimizer=torch.optim.Adam(weights, lr=0.1))
+    assert spec.update_biases is False
+    with pytest.raises(DeriveError, match="maximize"):
+        derive.from_torch(model, [[0.05, 0.10]], [[0.01, 0.99]], optimizer=torch.optim.Adam(weights, maximize=True))
+    with pytest.raises(DeriveError, match="cannot express LBFGS"):
+        derive.from_torch(model, [[0.05, 0.10]], [[0.01, 0.99]], optimizer=torch.optim.LBFGS(weights))
+
+
+def test_import_torch_reads_the_optimizer_options(tmp_path, capsys):
+    path = tmp_path / "m.pt"
+    torch.save(mazur_model().state_dict(), path)
+    out = tmp_path / "spec.toml"
+    code = main(["import-torch", str(path), "--activations", "sigmoid,sigmoid", "--inputs", "[[0.05, 0.1]]",
+                 "--targets", "[[0.01, 0.99]]", "--lr", "0.1", "--optimizer", "adam", "--betas", "0.8,0.99",
+                 "--eps", "1e-6", "--steps", "2", "--out", str(out)])
+    assert code == 0
+    spec = derive.load(str(out))
+    s = spec.training.settings
+    assert (s.optimizer, s["beta1"], s["beta2"], s["eps"]) == ("adam", Fraction(4, 5), Fraction(99, 100), Fraction(1, 10**6))
+    code = main(["import-torch", str(path), "--activations", "sigmoid,sigmoid", "--inputs", "[[0.05, 0.1]]",
+                 "--targets", "[[0.01, 0.99]]", "--optimizer", "adam", "--betas", "0.9", "--out", str(out)])
+    assert code == 2 and "--betas" in capsys.readouterr().err
+    code = main(["import-torch", str(path), "--activations", "sigmoid,sigmoid", "--inputs", "[[0.05, 0.1]]",
+                 "--targets", "[[0.01, 0.99]]", "--optimizer", "sgd", "--betas", "0.9,0.99", "--out", str(out)])
+    assert code == 2 and "takes no beta1" in capsys.readouterr().err

@@ -124,7 +124,8 @@ def _raw(value):
     return Decimal(value)
 
 
-def spec_dict(layers, inputs, targets, loss: str, lr, update_biases: bool, steps: int, title: str) -> dict:
+def spec_dict(layers, inputs, targets, loss: str, lr, update_biases: bool, steps: int, title: str,
+              training: dict | None = None) -> dict:
     """The spec as plain data (decimal texts), from (weight rows, bias, activation) per layer."""
     parameters = {}
     sizes = [len(layers[0][0][0])]
@@ -137,18 +138,114 @@ def spec_dict(layers, inputs, targets, loss: str, lr, update_biases: bool, steps
         "network": {"sizes": sizes, "activations": [a for _, _, a in layers], "loss": loss, "weight_layout": "out_in"},
         "parameters": parameters,
         "data": {"inputs": _raw(inputs), "targets": _raw(targets)},
-        "training": {"learning_rate": Decimal(str(lr)), "update_biases": update_biases, "steps": steps},
+        "training": {"learning_rate": Decimal(str(lr)), "update_biases": update_biases, "steps": steps,
+                     **(training or {})},
     }
 
 
-def from_torch(model, inputs, targets, loss="mse", lr=0.1, update_biases: bool = True, steps: int = 1,
-               title: str = "A PyTorch model") -> NetworkSpec:
+#: torch.optim's class -> how its param_groups' settings become [training] keys
+_TORCH_OPTIMIZERS = {
+    "SGD": ("momentum", "dampening", "weight_decay"),
+    "Adam": ("betas", "eps", "weight_decay", "amsgrad"),
+    "AdamW": ("betas", "eps", "weight_decay", "amsgrad"),
+    "RMSprop": ("alpha", "eps", "weight_decay", "momentum", "centered"),
+    "Adagrad": ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"),
+}
+
+
+def _number(value) -> Decimal:
+    return Decimal(shortest(value, "float64"))
+
+
+def optimizer_settings(optimizer, model=None) -> tuple:
+    """(learning rate, [training] keys, update_biases) of a torch.optim optimizer over a model's parameters.
+
+    Several parameter groups are read when they differ only in weight decay, and only as the spec can
+    say it: the biases without decay (decay_biases = false), or the biases not updated at all.
+    """
+    kind = type(optimizer).__name__
+    if kind not in _TORCH_OPTIMIZERS:
+        raise DeriveError("optimizer", f"derive cannot express {kind}; supported: {', '.join(_TORCH_OPTIMIZERS)}")
+    groups = optimizer.param_groups
+    first = groups[0]
+    for group in groups:
+        if group.get("maximize"):
+            raise DeriveError("optimizer", f"{kind} with maximize=True: derive descends the loss")
+        if kind == "Adam" and group.get("decoupled_weight_decay"):
+            raise DeriveError("optimizer", "Adam with decoupled_weight_decay=True is AdamW: pass torch.optim.AdamW")
+        for key, value in group.items():
+            if key not in ("params", "weight_decay", "initial_lr") and key in first and first[key] != value:
+                raise DeriveError("optimizer", f"the parameter groups differ in {key}; derive takes one setting "
+                                  "for every parameter (groups may differ in weight_decay between weights and biases)")
+    keys = {}
+    if kind == "SGD":
+        name = "sgd" if not first["momentum"] else "nesterov" if first["nesterov"] else "momentum"
+    else:
+        name = kind.lower()
+    for setting in _TORCH_OPTIMIZERS[kind]:
+        value = first[setting]
+        if setting == "betas":
+            keys["beta1"], keys["beta2"] = _number(value[0]), _number(value[1])
+        elif setting in ("momentum", "dampening") and name in ("sgd", "nesterov"):
+            if setting == "dampening" and value:
+                raise DeriveError("optimizer", "SGD with nesterov=True takes no dampening")
+            if name == "nesterov" and setting == "momentum":
+                keys["momentum"] = _number(value)
+        elif isinstance(value, bool):
+            keys[setting] = value
+        elif setting != "weight_decay":
+            keys[setting] = _number(value)
+    update_biases, decay_biases, decay = _groups(groups, model)
+    if decay:
+        keys["weight_decay"] = _number(decay)
+    elif name == "adamw":
+        keys["weight_decay"] = Decimal(0)
+    if decay and not decay_biases:
+        keys["decay_biases"] = False
+    return first["lr"], {"optimizer": name, **keys}, update_biases
+
+
+def _groups(groups, model):
+    """(biases updated, biases decayed, the weights' weight decay) from the parameter groups."""
+    biases = {id(p) for name, p in model.named_parameters() if name.endswith("bias")} if model is not None else set()
+    weight_decays, bias_decays = set(), set()
+    for group in groups:
+        for p in group["params"]:
+            (bias_decays if id(p) in biases else weight_decays).add(group["weight_decay"])
+    if len(weight_decays) > 1 or len(bias_decays) > 1:
+        raise DeriveError("optimizer", "the weights (or the biases) are in groups of different weight decay; "
+                          "derive takes one for the weights and the same or none for the biases")
+    decay = next(iter(weight_decays), 0)
+    if model is not None and not bias_decays and not weight_decays:
+        raise DeriveError("optimizer", "the optimizer holds none of the model's parameters")
+    update_biases = bool(bias_decays) or model is None
+    bias_decay = next(iter(bias_decays), decay)
+    if bias_decay not in (0, decay):
+        raise DeriveError("optimizer", f"the biases' weight decay {bias_decay} is neither the weights' ({decay}) nor 0")
+    return update_biases, bias_decay == decay, decay
+
+
+def from_torch(model, inputs, targets, loss="mse", lr=None, update_biases: bool = True, steps: int = 1,
+               title: str = "A PyTorch model", optimizer=None, training: dict | None = None) -> NetworkSpec:
     """A spec from a PyTorch model whose children are Linear layers and supported activations.
 
     ``inputs`` and ``targets`` are tensors or nested lists (one row per sample);
     ``loss`` is a derive loss name or a torch loss module (nn.MSELoss()); ``lr`` the
-    learning rate of plain SGD. Raises DeriveError for a layer derive cannot express.
+    learning rate of plain SGD (default 0.1). ``optimizer`` a torch.optim optimizer over the
+    model's parameters (SGD, Adam, AdamW, RMSprop, Adagrad): its class and settings become the
+    spec's optimizer, learning rate and hyper-parameters (biases left out of it are not updated;
+    biases in a group without weight decay get none). ``training`` adds [training] keys
+    (``{"batch_size": 2, "l2": "0.01"}``). Raises DeriveError for what derive cannot express.
     """
+    extra = {}
+    if optimizer is not None:
+        torch_lr, extra, in_optimizer = optimizer_settings(optimizer, model)
+        if lr is not None and float(lr) != torch_lr:
+            raise DeriveError("lr", f"{lr} differs from the optimizer's learning rate {torch_lr}; give one of them")
+        lr, update_biases = shortest(torch_lr, "float64"), update_biases and in_optimizer
+    lr = 0.1 if lr is None else lr
+    extra.update({k: (Decimal(v) if isinstance(v, str) and k not in ("optimizer", "form", "mode") else v)
+                  for k, v in (training or {}).items()})
     if not isinstance(loss, str):
         loss = _loss_name(loss)
     if loss not in LOSSES:
@@ -167,7 +264,7 @@ def from_torch(model, inputs, targets, loss="mse", lr=0.1, update_biases: bool =
         bias = _decimals(linear.bias) if linear.bias is not None else ["0"] * linear.out_features
         layers.append((_decimals(linear.weight), bias, activation))
     rows = lambda data: _decimals(data) if hasattr(data, "detach") else [[str(v) for v in row] for row in data]
-    document = spec_dict(layers, rows(inputs), rows(targets), loss, lr, update_biases, steps, title)
+    document = spec_dict(layers, rows(inputs), rows(targets), loss, lr, update_biases, steps, title, extra)
     return parse(to_toml(document), "model", "toml", name="model")
 
 
@@ -208,12 +305,16 @@ def _class_probabilities(targets, classes: int):
     return targets
 
 
-def to_torch(spec: NetworkSpec, dtype=None):
+def to_torch(spec: NetworkSpec, dtype=None, optimizer: bool = False):
     """The spec as PyTorch objects: (model, inputs, targets, loss function), in float64 unless ``dtype`` says.
 
     ``model`` is an nn.Sequential of Linear layers and activations holding the spec's
-    starting parameters; ``loss(model(inputs), targets)`` is derive's loss. With the
-    cross-entropy the model ends in the logits (no Softmax), as CrossEntropyLoss expects.
+    starting parameters; ``loss(model(inputs), targets)`` is derive's loss (with the spec's L2
+    penalty over the model's parameters added, when it has one). With the cross-entropy the
+    model ends in the logits (no Softmax), as CrossEntropyLoss expects. With ``optimizer`` true a
+    fifth item is the spec's torch.optim optimizer over the model's parameters (the biases in a
+    group of their own without weight decay, or left out, as the spec says); Mitchell's momentum
+    is PyTorch's SGD momentum. Mini-batches are the caller's loop (``spec.training.batches``).
     """
     import torch
     from torch import nn
@@ -234,7 +335,16 @@ def to_torch(spec: NetworkSpec, dtype=None):
     rows = lambda data: torch.tensor([[float(v) for v in row] for row in data], dtype=dtype)
     module = getattr(nn, rule.torch.name)(reduction=rule.torch.reduction, **dict(rule.torch.settings))
     loss = module if rule.torch.scale == 1 else _scaled(module, float(rule.torch.scale))
-    return nn.Sequential(*modules), rows(spec.inputs), rows(spec.targets), loss
+    model = nn.Sequential(*modules)
+    training = spec.training
+    if training.l2:
+        data_loss, l2 = loss, float(training.l2)
+        regular = [p for name, p in model.named_parameters() if name.endswith("weight") or training.decay_biases]
+
+        def loss(out, t):
+            return data_loss(out, t) + l2 / 2 * sum((p ** 2).sum() for p in regular)
+    made = (model, rows(spec.inputs), rows(spec.targets), loss)
+    return (*made, torch_optimizer(spec, model)) if optimizer else made
 
 
 def _scaled(module, scale: float):
@@ -242,8 +352,32 @@ def _scaled(module, scale: float):
     return lambda out, t: scale * module(out, t)
 
 
+def torch_optimizer(spec: NetworkSpec, model):
+    """The spec's optimizer as torch.optim builds it, over the model's parameters."""
+    import torch
+
+    s, lr = spec.training.settings, float(spec.learning_rate)
+    values = {k: (v if isinstance(v, bool) else float(v)) for k, v in s.values}
+    decay = values.pop("weight_decay", 0.0)
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
+    groups = [{"params": weights, "weight_decay": decay}]
+    if spec.update_biases:
+        groups.append({"params": biases, "weight_decay": decay if spec.training.decay_biases else 0.0})
+    if s.optimizer in ("sgd", "momentum", "nesterov"):
+        return torch.optim.SGD(groups, lr=lr, momentum=values.get("momentum", 0.0),
+                               dampening=values.get("dampening", 0.0), nesterov=s.optimizer == "nesterov")
+    if s.optimizer in ("adam", "adamw"):
+        betas = (values.pop("beta1"), values.pop("beta2"))
+        kind = torch.optim.Adam if s.optimizer == "adam" else torch.optim.AdamW
+        return kind(groups, lr=lr, betas=betas, **values)
+    kind = {"rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad}[s.optimizer]
+    return kind(groups, lr=lr, **values)
+
+
 def from_state_dict(path: str, activations: list[str], inputs, targets, loss: str = "mse", lr="0.1",
-                    update_biases: bool = True, steps: int = 1, title: str | None = None) -> str:
+                    update_biases: bool = True, steps: int = 1, title: str | None = None,
+                    training: dict | None = None) -> str:
     """Spec text from a saved state dict (weights only; PyTorch's safe loader) and the architecture named."""
     try:
         import torch
@@ -266,10 +400,11 @@ def from_state_dict(path: str, activations: list[str], inputs, targets, loss: st
         w = state[key]
         bias = _decimals(state[bias_key]) if bias_key in state else ["0"] * w.shape[0]
         layers.append((_decimals(w), bias, activation))
-    document = spec_dict(layers, inputs, targets, loss, lr, update_biases, steps, title or f"The model in {path}")
+    document = spec_dict(layers, inputs, targets, loss, lr, update_biases, steps, title or f"The model in {path}",
+                         training)
     text = to_toml(document)
     parse(text, path, "toml")  # every problem is reported now, naming the file
     return text
 
 
-__all__ = ["from_torch", "from_state_dict", "to_torch", "to_toml", "shortest", "Fraction"]
+__all__ = ["from_torch", "from_state_dict", "to_torch", "to_toml", "shortest", "optimizer_settings", "Fraction"]
