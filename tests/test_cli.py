@@ -20,7 +20,7 @@ needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live
 def test_presets_lists_the_built_in_examples(capsys):
     assert main(["presets"]) == 0
     names = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
-    assert names == ["mazur", "mazur-torch", "mlp-relu", "softmax-ce", "circuit-add-mul", "circuit-fan-out",
+    assert names == ["mazur", "mazur-adam", "mazur-torch", "mlp-relu", "softmax-ce", "circuit-add-mul", "circuit-fan-out",
                      "circuit-sigmoid-neuron"]
 
 

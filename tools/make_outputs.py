@@ -25,7 +25,7 @@ from derive.core.spec import preset_names  # noqa: E402
 def commands(out: Path) -> list[list[str]]:
     """The derive command lines that make outputs/, each writing under ``out``."""
     lines = [["solve", name, "--out", str(out / name)] for name in preset_names()]
-    lines += [["slides", name, "--out", str(out / name)] for name in ("mazur", "mlp-relu", "softmax-ce")]
+    lines += [["slides", name, "--out", str(out / name)] for name in ("mazur", "mazur-adam", "mlp-relu", "softmax-ce")]
     lines.append(["solve", "mazur", "--notation", "matrix", "--format", "md,tex,pdf", "--out", str(out / "mazur-matrix")])
     lines.append(["worksheet", "mazur", "--variants", "2", "--seed", "42", "--formulas", "--blanks", "full",
                   "--format", "pdf,md,moodle,qti,json", "--out", str(out / "mazur-worksheets")])

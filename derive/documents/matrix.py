@@ -21,6 +21,7 @@ import sympy as sp
 
 from derive.core import functions as fn
 from derive.core.numeric import MP, to_mp
+from derive.documents import optimizer
 from derive.documents.model import Chain, M, P, Section, Table
 from derive.documents.printing import DerivePrinter
 from derive.errors import DeriveError, suggestion
@@ -1014,6 +1015,8 @@ class VectorWriter:
         return Section("Selected derivations in full", 1, tuple(blocks), "details")
 
     def update(self) -> Section:
+        if optimizer.active(self.w.s):  # another optimizer: its own lines (derive.documents.optimizer)
+            return optimizer.update_section(self.w)
         spec = self.spec
         blocks = [P("Each parameter moves against its gradient: ",
                     M(r"W^{+} = W - \eta\, \partial E/\partial W"), ", with ",

@@ -16,6 +16,7 @@ from derive.core import functions as fn
 from derive.core.expressions import latex as written_latex
 from derive.core.graph import product, total
 from derive.core.solve import Solution
+from derive.documents import optimizer
 from derive.documents.diagram import build as diagram
 from derive.documents.matrix import VectorWriter, width
 from derive.documents.model import Chain, Document, Figure, M, P, Paragraph, Plot, Section, Table
@@ -142,6 +143,7 @@ class Writer:
         sections.append(self.summary_section())
         if self.spec.steps > 1:
             sections.append(self.history_section())
+        sections = optimizer.sections(self, sections)  # another optimizer's update and loss history
         subtitle = (
             f"{'-'.join(map(str, self.spec.sizes))} network, {' / '.join(self.spec.activations)} activations, "
             f"{fn.LOSSES[self.spec.loss].title}, learning rate {self.num(self.spec.learning_rate)}"
@@ -238,6 +240,8 @@ class Writer:
 
     def rate_sentence(self) -> Paragraph:
         """The learning rate, and whether the biases are updated."""
+        if optimizer.active(self.s):
+            return optimizer.rate_sentence(self)
         rule = "biases are updated too" if self.spec.update_biases else "biases are not updated"
         return P("One step of gradient descent with learning rate ", M(rf"{self.eta} = " + self.num(self.spec.learning_rate)),
                  f"; {rule}.")
@@ -652,6 +656,8 @@ class Writer:
 
     def update_chains(self) -> list[Chain]:
         """p+ = p - eta dE/dp for every parameter that is updated, from the output layer back."""
+        if optimizer.active(self.s):
+            return optimizer.update_chains(self)
         spec, chains = self.spec, []
         for l in range(spec.layers, 0, -1):
             for j in range(spec.sizes[l]):
