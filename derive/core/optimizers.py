@@ -20,13 +20,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
 
+import sympy as sp
+
 from derive.core.numeric import MP, is_exact, tame, to_mp
 
 ZERO, ONE = Fraction(0), Fraction(1)
 
 
 def sqrt(x):
-    """The square root: exact when ``x`` is the square of a rational, else 200-bit."""
+    """The square root: exact when ``x`` is the square of a rational, else 200-bit (SymPy's for a formula)."""
+    if isinstance(x, sp.Basic):
+        return sp.sqrt(x)
     if isinstance(x, Fraction) and x >= 0:
         p, q = math.isqrt(x.numerator), math.isqrt(x.denominator)
         if p * p == x.numerator and q * q == x.denominator:
@@ -46,6 +50,8 @@ def over(a, b):
 
 def maximum(a, b):
     """The larger of two values of either domain (Fraction and mpf do not compare directly)."""
+    if isinstance(a, sp.Basic) or isinstance(b, sp.Basic):
+        return sp.Max(a, b)
     if is_exact(a) and is_exact(b):
         return a if a >= b else b
     return a if to_mp(a) >= to_mp(b) else b
@@ -99,14 +105,16 @@ class Optimizer:
     def keys(self) -> tuple:
         return tuple(h.key for h in self.hyper)
 
-    def step(self, settings: "Settings", p, g, before: dict, t: int, decay, l2=ZERO) -> Update:
+    def step(self, settings: "Settings", p, g, before: dict, t: int, decay, l2=ZERO, lines=None) -> Update:
         """One update of the scalar parameter ``p`` with gradient ``g`` of the data loss at step ``t`` (from 1).
 
         ``decay`` is this parameter's weight decay (0 for a bias the spec excludes), ``l2`` its
-        coefficient of the L2 penalty in the loss (its own term of the gradient).
+        coefficient of the L2 penalty in the loss (its own term of the gradient). The values may be
+        SymPy expressions: ``lines`` with a ``named(key, value)`` method then turns each named line into
+        a step of its own (derive.core.steps).
         """
         state = dict(before)
-        lines = []
+        lines = [] if lines is None else lines
         gradient = g
         if l2:
             g = line(lines, "l2", g + l2 * p, g, l2, p)
@@ -123,6 +131,8 @@ class Settings:
     lr: Fraction = Fraction(1, 10)  # the spec's learning rate (derive.core.training sets it from the spec)
     values: tuple = (("weight_decay", ZERO),)  # ((key, value), ...) in the registry's order
     form: str = "pytorch"
+    #: a named mistake the rules make on purpose (derive.grading's optimizer mistakes), '' for none
+    mistake: str = ""
 
     def __getitem__(self, key):
         return dict(self.values)[key]
@@ -139,9 +149,10 @@ class Settings:
 
 
 def line(lines: list, key: str, value, *args):
-    """Append a Line and return its value."""
+    """Append a Line and return its value (or, building formulas, the symbol of its step)."""
     lines.append(Line(key, value, args))
-    return value
+    named = getattr(lines, "named", None)
+    return named(key, value) if named is not None else value
 
 
 def _coupled_decay(lines, g, p, decay):
@@ -163,7 +174,7 @@ def _momentum(s, p, g, state, t, decay, lines):
     mu = s["momentum"]
     if s.form == "mitchell":
         # Mitchell: Δw(n) = η δ x + α Δw(n-1) with δ x = -∂E/∂w; the same parameters as PyTorch's form
-        delta = line(lines, "mitchell", -s.lr * g + mu * state["Delta"], s.lr, g, mu, state["Delta"])
+        delta = line(lines, "mitchell", -s.lr * g + _sign(s) * mu * state["Delta"], s.lr, g, mu, state["Delta"])
         state["Delta"] = delta
         return line(lines, "p_plus", p + delta, p, delta)
     b = _buffer(s, g, state, t, lines)
@@ -179,7 +190,7 @@ def _buffer(s, g, state, t, lines):
     if t == 1:
         b = line(lines, "b1", g, g)
     else:
-        b = line(lines, "b", mu * state["b"] + (1 - tau) * g, mu, state["b"], tau, g)
+        b = line(lines, "b", _sign(s) * mu * state["b"] + (1 - tau) * g, mu, state["b"], tau, g)
     state["b"] = b
     return b
 
@@ -196,16 +207,23 @@ def _rmsprop_state(s):
 def _rmsprop(s, p, g, state, t, decay, lines):
     g = _coupled_decay(lines, g, p, decay)
     alpha, eps, mu = s["alpha"], s["eps"], s["momentum"]
-    v = state["v"] = line(lines, "v_rms", alpha * state["v"] + (1 - alpha) * g * g, alpha, state["v"], g)
+    keep, new = (alpha, 1 - alpha) if s.mistake != "beta_swapped" else (1 - alpha, alpha)
+    v = state["v"] = line(lines, "v_rms", keep * state["v"] + new * g * g, alpha, state["v"], g)
     vt = v
     if s["centered"]:
-        gbar = state["gbar"] = line(lines, "gbar", alpha * state["gbar"] + (1 - alpha) * g, alpha, state["gbar"], g)
+        gbar = state["gbar"] = line(lines, "gbar", keep * state["gbar"] + new * g, alpha, state["gbar"], g)
         vt = line(lines, "v_centered", minus(v, gbar * gbar), v, gbar)
-    root = line(lines, "root_v", sqrt(vt), vt)
+    root = line(lines, "root_v", _root(s, vt, eps), vt)
     if mu:
-        b = state["b"] = line(lines, "b_rms", mu * state["b"] + over(g, root + eps), mu, state["b"], g, root, eps)
+        b = state["b"] = line(lines, "b_rms", _sign(s) * mu * state["b"] + over(g, _plus_eps(s, root, eps)),
+                              mu, state["b"], g, root, eps)
         return line(lines, "p_b", minus(p, s.lr * b), p, s.lr, b)
-    return line(lines, "p_rms", minus(p, s.lr * over(g, root + eps)), p, s.lr, g, root, eps)
+    return line(lines, "p_rms", minus(p, s.lr * over(g, _plus_eps(s, root, eps))), p, s.lr, g, root, eps)
+
+
+def _sign(s) -> int:
+    """+1, or -1 for the mistake of adding the momentum term with the wrong sign."""
+    return -1 if s.mistake == "momentum_sign" else 1
 
 
 def _adam_state(s):
@@ -213,21 +231,39 @@ def _adam_state(s):
 
 
 def _adam(s, p, g, state, t, decay, lines):
-    if s.optimizer == "adamw":
+    decoupled = s.optimizer == "adamw"
+    if s.mistake == "decay_confused":  # L2 in the gradient taken for decoupled decay, or the other way round
+        decoupled = not decoupled
+    if decoupled:
         # decoupled: the parameter shrinks before the step and the gradient is left alone
         if decay:
             p = line(lines, "decoupled", minus(p, s.lr * decay * p), p, s.lr, decay)
     else:
         g = _coupled_decay(lines, g, p, decay)
     b1, b2, eps = s["beta1"], s["beta2"], s["eps"]
-    m = state["m"] = line(lines, "m", b1 * state["m"] + (1 - b1) * g, b1, state["m"], g)
-    v = state["v"] = line(lines, "v", b2 * state["v"] + (1 - b2) * g * g, b2, state["v"], g)
-    m_hat = line(lines, "m_hat", over(m, 1 - b1**t), m, b1, t)
+    (keep1, new1), (keep2, new2) = (b1, 1 - b1), (b2, 1 - b2)
+    if s.mistake == "beta_swapped":
+        (keep1, new1), (keep2, new2) = (new1, keep1), (new2, keep2)
+    m = state["m"] = line(lines, "m", keep1 * state["m"] + new1 * g, b1, state["m"], g)
+    v = state["v"] = line(lines, "v", keep2 * state["v"] + new2 * g * g, b2, state["v"], g)
+    # the bias correction at step t (a count from 0 corrects with t - 1, and not at all where that is 0)
+    tc = t - 1 if s.mistake == "t_from_zero" else t
+    corrected = tc > 0 and s.mistake != "no_bias_correction"
+    m_hat = line(lines, "m_hat", over(m, 1 - b1**tc) if corrected else m, m, b1, t)
     if s["amsgrad"]:
         v = state["vmax"] = line(lines, "vmax", maximum(state["vmax"], v), state["vmax"], v)
-    v_hat = line(lines, "v_hat", over(v, 1 - b2**t), v, b2, t)
-    root = line(lines, "root_v_hat", sqrt(v_hat), v_hat)
-    return line(lines, "p_adam", minus(p, s.lr * over(m_hat, root + eps)), p, s.lr, m_hat, root, eps)
+    v_hat = line(lines, "v_hat", over(v, 1 - b2**tc) if corrected else v, v, b2, t)
+    root = line(lines, "root_v_hat", _root(s, v_hat, eps), v_hat)
+    return line(lines, "p_adam", minus(p, s.lr * over(m_hat, _plus_eps(s, root, eps))), p, s.lr, m_hat, root, eps)
+
+
+def _root(s, x, eps):
+    """sqrt(x), or sqrt(x + eps) for the mistake of putting epsilon inside the root."""
+    return sqrt(x + eps) if s.mistake == "eps_inside_sqrt" else sqrt(x)
+
+
+def _plus_eps(s, root, eps):
+    return root if s.mistake == "eps_inside_sqrt" else root + eps
 
 
 def _adagrad(s, p, g, state, t, decay, lines):
@@ -236,8 +272,8 @@ def _adagrad(s, p, g, state, t, decay, lines):
     if s["lr_decay"]:
         rate = line(lines, "lr_decay", over(s.lr, 1 + (t - 1) * s["lr_decay"]), s.lr, t, s["lr_decay"])
     total = state["s"] = line(lines, "sum", state["s"] + g * g, state["s"], g)
-    root = line(lines, "root_s", sqrt(total), total)
-    return line(lines, "p_adagrad", minus(p, rate * over(g, root + s["eps"])), p, rate, g, root, s["eps"])
+    root = line(lines, "root_s", _root(s, total, s["eps"]), total)
+    return line(lines, "p_adagrad", minus(p, rate * over(g, _plus_eps(s, root, s["eps"]))), p, rate, g, root, s["eps"])
 
 
 _D = Fraction
@@ -345,6 +381,13 @@ FORMULAS = {
     "p_adagrad": (r"{p}^{+}", r"{p} - \tilde\eta_{t} \, g_{t} / (\sqrt{s_{t}} + \varepsilon)",
                   r"{0} - {1} \cdot {2} / ({3} + {4})"),
 }
+
+#: a line whose value is a named quantity -> the prefix of its name (``m_w5[2]``); the parameter lines
+#: (``p``, ``p_adam``, ...) are ``w5[2]``, the other lines are parts of a formula
+LINE_QUANTITY = {"l2": "gtotal", "decay": "g", "nesterov": "g_nesterov", "m_hat": "m_hat", "v_hat": "v_hat",
+                 "m": "m", "v": "v", "vmax": "vmax", "gbar": "gbar", "b1": "b", "b": "b", "b_rms": "b",
+                 "mitchell": "Delta", "v_rms": "v", "sum": "s"}
+PARAMETER_LINES = ("p", "p_b", "p_plus", "p_rms", "p_adam", "p_adagrad")
 
 #: a state variable's name in quantities (``m_w5[2]``) and its symbol in documents
 STATE_NAMES = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from derive.core.optimizers import LINE_QUANTITY, PARAMETER_LINES
+
 
 def quantities(solution) -> dict:
     """Every scalar of the worked solution by its printed name, exact values, in reading order.
@@ -75,33 +77,40 @@ def quantities(solution) -> dict:
     return q
 
 
-#: a line of an update whose value is a named quantity: its prefix in ``m_hat_w5[1]``
-LINE_NAMES = {"l2": "g", "decay": "g", "nesterov": "g_nesterov", "m_hat": "m_hat", "v_hat": "v_hat"}
-
-
 def optimizer_quantities(solution) -> dict:
-    """Each recorded step's optimizer values by name: ``g_w5[2]`` (the gradient the step uses, with the
-    L2 term or the weight decay added), the state after the step (``m_w5[2]``, ``v_w5[2]``), the bias-corrected
-    moments (``m_hat_w5[2]``) and the parameter after the step (``w5[2]``); ``w5[0]`` is the starting value.
+    """Each recorded step's optimizer values by name: ``dE_dw5[2]`` (the mini-batch's gradient), ``gtotal_w5[2]``
+    (with the L2 penalty's term), ``g_w5[2]`` (with the weight decay added), the state after the step
+    (``m_w5[2]``, ``v_w5[2]``, ``b_w5[2]``, ...), the bias-corrected moments (``m_hat_w5[2]``) and the
+    parameter after the step (``w5[2]``); ``w5[0]`` is the starting value. The names of
+    :data:`derive.core.optimizers.LINE_QUANTITY`.
     """
     n, trajectory = solution.notation, solution.trajectory
     q = {}
     names = {}
-    for key in next(iter(trajectory.steps)).updates if trajectory.steps else ():
+    for key, update in (trajectory.steps[0].updates.items() if trajectory.steps else ()):
         kind, l, j, i = key
         names[key] = (n.weight(l, j, i) if kind == "W" else n.bias(l, j)).text
-        q[f"{names[key]}[0]"] = next(iter(trajectory.steps)).updates[key].old
+        q[f"{names[key]}[0]"] = update.old
     for step in trajectory.steps:
         t = step.t
         for key, update in step.updates.items():
             p = names[key]
             q[f"dE_d{p}[{t}]"] = update.gradient
             for line in update.lines:
-                name = LINE_NAMES.get(line.key)
-                if name:
-                    q[f"{name}_{p}[{t}]"] = line.value
-            for state, value in update.after.items():
-                q[f"{state}_{p}[{t}]"] = value
-            q[f"{p}[{t}]"] = update.new
+                if line.key in LINE_QUANTITY:
+                    q[f"{LINE_QUANTITY[line.key]}_{p}[{t}]"] = line.value
+                elif line.key in PARAMETER_LINES:
+                    q[f"{p}[{t}]"] = line.value
     return q
 
+
+def _softmax_quantities(q: dict, n, r, l: int, smp: int, K: int):
+    """A softmax layer's backward step: each dE/dout, the Jacobian d out_k/d net_j, each delta."""
+    top = n.sample_loss(smp)
+    for k in range(K):
+        q[n.derivative(top, n.out(l, smp, k)).text] = r.dE_dout[l][smp][k]
+    for j in range(K):
+        for k in range(K):
+            q[n.derivative(n.out(l, smp, k), n.net(l, smp, j)).text] = r.jacobian[l][smp][k][j]
+    for j in range(K):
+        q[n.delta(l, smp, j).text] = r.delta[l][smp][j]
