@@ -23,7 +23,7 @@ A :class:`World` evaluates the graph with changes a hand calculation makes:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import sympy as sp
@@ -34,7 +34,49 @@ from derive.core.derivation import ChainRuleMismatch, _same
 from derive.core.graph import product, total
 from derive.core.notation import Name
 from derive.core.numeric import evaluate, lift, round_decimal
+from derive.core.optimizers import LINE_QUANTITY, PARAMETER_LINES, STATE_NAMES, initial_state
 from derive.core.quantities import quantities
+
+
+def solution_trajectory(solution):
+    """The optimizer's record of a solution, or None for plain gradient descent."""
+    return getattr(solution, "trajectory", None)
+
+
+def _named(text: str, latex: str) -> Name:
+    return Name(text, latex)
+
+
+#: the symbol a named optimizer quantity is written with
+_SYMBOLS = {"m_hat": r"\hat m", "v_hat": r"\hat v", "gtotal": r"g^{\mathrm{total}}", "g_nesterov": "g'",
+            **{key: latex for key, (_, latex) in STATE_NAMES.items()}}
+
+
+class _Named(list):
+    """The lines of one optimizer update, made into steps: each named line is a step and its symbol is used on."""
+
+    def __init__(self, steps, key, pname, t, formulas, mistake):
+        super().__init__()
+        self.steps, self.key, self.pname, self.t, self.formulas, self.mistake = steps, key, pname, t, formulas, mistake
+
+    def named(self, line_key, value):
+        p, t = self.pname, self.t
+        if line_key in LINE_QUANTITY:
+            prefix = LINE_QUANTITY[line_key]
+            text = f"{prefix}_{p.text}[{t}]"
+            symbol = _SYMBOLS.get(prefix, prefix)
+            latex = rf"{symbol}_{{{t}}}({p.latex})"
+        elif line_key in PARAMETER_LINES:
+            text, latex = f"{p.text}[{t}]", rf"{p.latex}^{{({t})}}"
+        else:
+            return value  # a part of a formula (a root, a shrunk parameter): written inside the next one
+        step_key = ("opt", t, text.split("[")[0].removesuffix("_" + p.text) if line_key not in PARAMETER_LINES
+                    else "p", *self.key)
+        self.formulas[step_key] = value
+        if self.mistake:
+            # a line the right calculation has too is its step; one only the mistake makes is written inside
+            return self.steps.symbol(*step_key) if step_key in self.steps.by_key else value
+        return self.steps._add(step_key, Name(text, latex), value)
 
 
 @dataclass(frozen=True)
@@ -183,8 +225,63 @@ class Steps:
                     if g.batch_weight != 1:
                         gradient = product(g.batch_weight, gradient)
                     grad = self._add(("gradient", *p), n.derivative(n.loss(), pname), gradient)
-                    if i is not None or spec.update_biases:
+                    if (i is not None or spec.update_biases) and solution_trajectory(self.solution) is None:
                         self._add(("updated", *p), n.updated(pname), psym - product(eta, grad))
+        if solution_trajectory(self.solution) is not None:
+            self._optimizer_steps()
+
+    # -- the optimizer ---------------------------------------------------------------
+    def _optimizer_steps(self, mistake: str = ""):
+        """Each recorded step's optimizer lines as steps: ``m_w5[1] = beta1*m_w5[0] + (1 - beta1)*dE_dw5[1]``.
+
+        The first step's gradient is the backward pass's; a later step's is given (its forward and backward
+        passes are not written out). ``w5_new`` is ``w5[1]``. With ``mistake`` the formulas are those the
+        optimizer's rules give with that mistake (:meth:`optimizer_formulas`), and no step is added.
+        """
+        trajectory, n = self.solution.trajectory, self.notation
+        plan = trajectory.training
+        settings = replace(plan.settings, lr=self.spec.learning_rate, mistake=mistake)
+        entry = settings.entry
+        decay = settings.get("weight_decay", Fraction(0))
+        formulas = {}
+        previous = {}
+        for step in trajectory.steps:
+            t = step.t
+            for key, update in step.updates.items():
+                kind, l, j, i = key
+                pname = n.weight(l, j, i) if kind == "W" else n.bias(l, j)
+                p_key = ("W", l, j, i) if kind == "W" else ("b", l, j)
+                if t == 1:
+                    start = (("opt", 0, "p", *key), _named(f"{pname.text}[0]", rf"{pname.latex}^{{(0)}}"))
+                    if not mistake:
+                        self._add(start[0], start[1], self.symbol(*p_key))
+                    p_sym = self.symbol(*start[0])
+                    state = initial_state(settings)
+                else:
+                    p_sym, state = previous[key]
+                g_key = ("opt", t, "dE_d", *key)
+                if not mistake:
+                    g_name = _named(f"dE_d{pname.text}[{t}]", rf"\partial E/\partial {pname.latex}^{{({t - 1})}}")
+                    if t == 1:
+                        self._add(g_key, g_name, self.symbol("gradient", *(p_key if kind == "W" else (*p_key, None))))
+                    else:
+                        self._add(g_key, g_name, None, value=update.gradient)
+                g_sym = self.symbol(*g_key)
+                regular = plan.decay_for(kind) or mistake == "decay_on_biases"
+                lines = _Named(self, key, pname, t, formulas, mistake)
+                made = entry.step(settings, p_sym, g_sym, state, t, decay if regular else 0,
+                                  plan.l2 if regular else 0, lines)
+                previous[key] = (made.new, made.after)
+                if t == 1 and not mistake and (kind == "W" or self.spec.update_biases):
+                    self._add(("updated", *(p_key if kind == "W" else (*p_key, None))), n.updated(pname), made.new)
+        return formulas
+
+    def optimizer_formulas(self, mistake: str) -> dict:
+        """The optimizer steps' formulas (by key) as its rules compute them with a named mistake."""
+        cache = self.__dict__.setdefault("_mistaken", {})
+        if mistake not in cache:
+            cache[mistake] = self._optimizer_steps(mistake)
+        return cache[mistake]
 
     def _softmax_steps(self, l: int, s: int):
         """A softmax layer: every output's dE/dout, the Jacobian, then each delta as the sum over the outputs.

@@ -280,9 +280,107 @@ class SoftmaxDiagonal(Kind):
                 + (f", which reduces to out - t for the {_loss_words(spec)}." if _delta_is_error(spec) else "."))
 
 
+# -- optimizer mistakes: the optimizer's rules replayed with the mistake (derive.core.optimizers) ----------
+
+_ADAM = ("adam", "adamw")
+_ROOTED = ("adam", "adamw", "rmsprop", "adagrad")
+
+
+class OptimizerKind(Kind):
+    """A mistake in an optimizer's lines: the steps' formulas are the optimizer's rules made with it."""
+
+    rule = ""  # the sentence: the rule that was broken
+
+    def change(self, m, step, steps):
+        if step.kind != "opt":
+            return None
+        return steps.optimizer_formulas(self.id).get(step.key)
+
+    def explain(self, m, e, w):
+        return f"{self.rule}; {e.name} = {w.value(*e.key)}."
+
+
+def _optimizer(spec) -> str:
+    return spec.training.settings.optimizer
+
+
+@named
+class NoBiasCorrection(OptimizerKind):
+    id, words = "no_bias_correction", "bias correction forgotten"
+    rule = ("The bias correction was left out: m and v start at 0, so Adam divides them by 1 - beta1^t and "
+            "1 - beta2^t before the step")
+
+    def applies(self, spec):
+        return _optimizer(spec) in _ADAM
+
+
+@named
+class EpsInsideSqrt(OptimizerKind):
+    id, words = "eps_inside_sqrt", "epsilon added inside the square root"
+    rule = "Epsilon goes outside the square root: the denominator is sqrt(v) + eps, not sqrt(v + eps)"
+
+    def applies(self, spec):
+        return _optimizer(spec) in _ROOTED
+
+
+@named
+class BetaSwapped(OptimizerKind):
+    id, words = "beta_swapped", "beta and 1 - beta swapped"
+    rule = ("beta and 1 - beta are swapped: the running mean keeps beta of the old value and adds 1 - beta of "
+            "the new one")
+
+    def applies(self, spec):
+        return _optimizer(spec) in ("adam", "adamw", "rmsprop")
+
+
+@named
+class TFromZero(OptimizerKind):
+    id, words = "t_from_zero", "step counter t started at 0"
+    rule = "The step counter starts at 1: the first step corrects with 1 - beta^1, the second with 1 - beta^2"
+
+    def applies(self, spec):
+        return _optimizer(spec) in _ADAM
+
+
+@named
+class MomentumSign(OptimizerKind):
+    id, words = "momentum_sign", "momentum added with the wrong sign"
+    rule = ("The momentum term is added, not subtracted: the velocity is mu times the previous velocity plus the "
+            "new gradient")
+
+    def applies(self, spec):
+        s = spec.training.settings
+        return spec.steps > 1 and (s.optimizer in ("momentum", "nesterov")
+                                   or (s.optimizer == "rmsprop" and bool(s["momentum"])))
+
+
+@named
+class DecayOnBiases(OptimizerKind):
+    id, words = "decay_on_biases", "weight decay applied to the biases"
+    rule = "The biases are not decayed here: the penalty and the weight decay apply to the weights only"
+
+    def applies(self, spec):
+        training = spec.training
+        return (spec.update_biases and not training.decay_biases
+                and bool(training.l2 or training.settings.get("weight_decay")))
+
+
+@named
+class DecayConfused(OptimizerKind):
+    id, words = "decay_confused", "L2 penalty and decoupled weight decay confused"
+    rule = ("Adam adds the weight decay to the gradient (an L2 penalty, divided by sqrt(v) with the rest), AdamW "
+            "shrinks the parameter itself by eta lambda p before the step")
+
+    def applies(self, spec):
+        return _optimizer(spec) in _ADAM and bool(spec.training.settings.get("weight_decay"))
+
+
 @named
 class UpdatePlus(Kind):
     id, words = "update_plus", "update with + instead of -"
+
+    def applies(self, spec):
+        return spec.training.plain  # another optimizer's update has its own lines and mistakes
 
     def change(self, m, step, steps):
         return _update(True, step, steps)
@@ -300,7 +398,7 @@ class NoLearningRate(Kind):
     id, words = "no_learning_rate", "learning rate not applied"
 
     def applies(self, spec):
-        return spec.learning_rate != 1
+        return spec.learning_rate != 1 and spec.training.plain
 
     def change(self, m, step, steps):
         return _update(False, step, steps)
