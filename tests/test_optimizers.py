@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 from randomnet import spec_text
 
+from derive.core import training
 from derive.core.optimizers import OPTIMIZERS, Training
 from derive.core.solve import solve
 from derive.core.spec import parse
@@ -272,3 +273,28 @@ def test_bad_training_keys_are_one_clear_error(training, key, message):
         parse(MAZUR_HEAD + training + "\n", "net.toml")
     assert caught.value.where == f"net.toml: {key}"
     assert message in caught.value.problem
+
+
+@pytest.mark.parametrize("optimizer, extra", [("adam", {}), ("momentum", {"weight_decay": "0.01"}),
+                                              ("rmsprop", {"centered": "true", "l2": "0.1"}),
+                                              ("adagrad", {}), ("adamw", {"batch_size": "2"})])
+def test_long_runs_on_flint_agree_with_the_mpmath_path(optimizer, extra, monkeypatch):
+    """After the recorded steps a long run continues on FLINT arb numbers: the same values to 50 digits."""
+    keys = training_text(optimizer, 45, True, False, dict(extra))
+    spec = spec_of(910, keys, activations=["sigmoid", "tanh"], depth=1, batch=3)
+    fast = solve(spec, verify_symbolic=False)
+    monkeypatch.setattr(training, "FAST_AFTER", 10**9)
+    slow = solve(spec, verify_symbolic=False)
+    for a, b in zip(fast.history + fast.trajectory.batch_losses, slow.history + slow.trajectory.batch_losses):
+        assert abs(a - b) <= abs(b) * 1e-50
+    for l in range(1, spec.layers + 1):
+        for a, b in zip(fast.final_weights[l][0], slow.final_weights[l][0]):
+            assert abs(a - b) <= abs(b) * 1e-50
+    for key, state in fast.trajectory.final_state.items():
+        for name, value in state.items():
+            assert abs(value - slow.trajectory.final_state[key][name]) <= abs(value) * 1e-50 + 1e-100
+
+
+def test_a_long_adam_run_matches_torch():
+    keys = training_text("adam", 60, True, True, {})
+    compare(spec_of(920, keys, activations=["sigmoid", "sigmoid"], depth=1))

@@ -15,6 +15,7 @@ numbers into the formula the registry gives (:data:`FORMULAS`), and the mistakes
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -31,6 +32,8 @@ def sqrt(x):
     """The square root: exact when ``x`` is the square of a rational, else 200-bit (SymPy's for a formula)."""
     if isinstance(x, sp.Basic):
         return sp.sqrt(x)
+    if type(x).__name__ == "arb":  # a FLINT ball (derive.core.fastrun)
+        return x.sqrt()
     if isinstance(x, Fraction) and x >= 0:
         p, q = math.isqrt(x.numerator), math.isqrt(x.denominator)
         if p * p == x.numerator and q * q == x.denominator:
@@ -40,18 +43,26 @@ def sqrt(x):
 
 def minus(a, b):
     """a - b for values of either domain (Fraction - mpf is not defined; a + (-b) is, with the same value)."""
-    return a + (-b)
+    try:
+        return a - b
+    except TypeError:
+        return a + (-b)
 
 
 def over(a, b):
     """a / b for values of either domain (exact when both are rational)."""
-    return a * (1 / b)
+    try:
+        return a / b
+    except TypeError:
+        return a * (1 / b)
 
 
 def maximum(a, b):
     """The larger of two values of either domain (Fraction and mpf do not compare directly)."""
     if isinstance(a, sp.Basic) or isinstance(b, sp.Basic):
         return sp.Max(a, b)
+    if type(a).__name__ == "arb":  # FLINT balls: by their midpoints
+        return a if a.mid() >= b.mid() else b
     if is_exact(a) and is_exact(b):
         return a if a >= b else b
     return a if to_mp(a) >= to_mp(b) else b
@@ -120,6 +131,8 @@ class Optimizer:
             g = line(lines, "l2", g + l2 * p, g, l2, p)
         new = self.rule(settings, p, g, state, t, decay, lines)
         state = {k: tame(v) for k, v in state.items()}
+        if lines is DISCARD:
+            return Update(before, state, (), p, tame(new), gradient)
         return Update(dict(before), state, tuple(lines), p, tame(new), gradient)
 
 
@@ -134,11 +147,15 @@ class Settings:
     #: a named mistake the rules make on purpose (derive.grading's optimizer mistakes), '' for none
     mistake: str = ""
 
+    @functools.cached_property
+    def _by_key(self) -> dict:
+        return dict(self.values)
+
     def __getitem__(self, key):
-        return dict(self.values)[key]
+        return self._by_key[key]
 
     def get(self, key, default=None):
-        return dict(self.values).get(key, default)
+        return self._by_key.get(key, default)
 
     @property
     def entry(self) -> Optimizer:
@@ -148,8 +165,18 @@ class Settings:
         return {key: ZERO for key in self.entry.state(self)}
 
 
+class _Discarded(list):
+    """The lines of a step nobody will read (a long run's later steps): none are made."""
+
+
+#: pass as ``lines`` to Optimizer.step to skip making the Line records
+DISCARD = _Discarded()
+
+
 def line(lines: list, key: str, value, *args):
     """Append a Line and return its value (or, building formulas, the symbol of its step)."""
+    if lines is DISCARD:
+        return value
     lines.append(Line(key, value, args))
     named = getattr(lines, "named", None)
     return named(key, value) if named is not None else value
@@ -249,12 +276,24 @@ def _adam(s, p, g, state, t, decay, lines):
     # the bias correction at step t (a count from 0 corrects with t - 1, and not at all where that is 0)
     tc = t - 1 if s.mistake == "t_from_zero" else t
     corrected = tc > 0 and s.mistake != "no_bias_correction"
-    m_hat = line(lines, "m_hat", over(m, 1 - b1**tc) if corrected else m, m, b1, t)
+    m_hat = line(lines, "m_hat", over(m, _correction(b1, tc)) if corrected else m, m, b1, t)
     if s["amsgrad"]:
         v = state["vmax"] = line(lines, "vmax", maximum(state["vmax"], v), state["vmax"], v)
-    v_hat = line(lines, "v_hat", over(v, 1 - b2**tc) if corrected else v, v, b2, t)
+    v_hat = line(lines, "v_hat", over(v, _correction(b2, tc)) if corrected else v, v, b2, t)
     root = line(lines, "root_v_hat", _root(s, v_hat, eps), v_hat)
     return line(lines, "p_adam", minus(p, s.lr * over(m_hat, _plus_eps(s, root, eps))), p, s.lr, m_hat, root, eps)
+
+
+def _correction(beta, t: int):
+    """1 - beta^t, once per step rather than once per parameter (a power of a 60-digit float is not cheap)."""
+    if type(beta).__name__ == "arb":  # a ball cannot be a key; FLINT's power is cheap anyway
+        return 1 - beta**t
+    return _cached_correction(beta, t)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_correction(beta, t: int):
+    return 1 - beta**t
 
 
 def _root(s, x, eps):

@@ -12,14 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from derive.core import backprop
+from derive.core import backprop, fastrun
 from derive.core.backprop import Pass, Rules
 from derive.core.numeric import to_mp
-from derive.core.optimizers import Settings, Step, Training, initial_state
+from derive.core.optimizers import DISCARD, Settings, Step, Training, initial_state
 from derive.core.spec import NetworkSpec
 
 #: steps whose every update is kept (the documents show the first ones, the check names them all)
 RECORDED_STEPS = 10
+#: a run this many steps longer than the recorded steps does the rest on FLINT (derive.core.fastrun)
+FAST_AFTER = 20
 #: above this many parameters only the first two steps are kept
 RECORDED_PARAMETERS = 1000
 
@@ -98,7 +100,7 @@ def _in_domain(settings: Settings, exact: bool) -> Settings:
     if exact:
         return settings
     values = tuple((k, v if isinstance(v, bool) else to_mp(v)) for k, v in settings.values)
-    return replace(settings, values=values)
+    return replace(settings, values=values, lr=to_mp(settings.lr))
 
 
 def _flat(weights, biases, state):
@@ -138,6 +140,16 @@ def train(spec: NetworkSpec, progress=None) -> Trained:
     history, batch_losses, recorded = [], [], []
     first = None
     for t in range(1, spec.steps + 1):
+        if t > kept and spec.steps - t >= FAST_AFTER and fastrun.supported(spec) and not all(
+                type(x) is Fraction for x in _flat(weights, biases, state)):
+            # the rest of a long run, whose steps only show in the loss history: on FLINT's arb numbers
+            more, more_batches, weights, biases, state = fastrun.run(
+                spec, settings, training, batches, weights, biases, state, keys, t, spec.steps)
+            history += more[:-1]
+            batch_losses += more_batches
+            if progress:
+                progress(spec.steps, spec.steps)
+            break
         batch = batches[(t - 1) % len(batches)]
         sub = subsets[batch]
         run = backprop.run(sub, rules[batch], weights, biases, certify=t == 1)
@@ -155,7 +167,8 @@ def train(spec: NetworkSpec, progress=None) -> Trained:
             regular = training.decay_for(kind)
             p = weights[l][j][i] if kind == "W" else biases[l][j]
             g = run.grad_W[l][j][i] if kind == "W" else run.grad_b[l][j]
-            update = entry.step(settings, p, g, state[key], t, decay if regular else 0, l2 if regular else 0)
+            update = entry.step(settings, p, g, state[key], t, decay if regular else 0, l2 if regular else 0,
+                                None if t <= kept else DISCARD)
             state[key] = update.after
             if t <= kept:
                 updates[key] = update
@@ -176,7 +189,7 @@ def train(spec: NetworkSpec, progress=None) -> Trained:
         if progress and t > 1:
             progress(t, spec.steps)
     *_, final_loss = backprop.forward(spec, full_rules, weights, biases)
-    history.append(final_loss + penalty(training, weights, biases, spec.layers))
+    history.append(final_loss + penalty(training, weights, biases, spec.layers))  # on the mpmath path again
     trajectory = Trajectory(training, settings, spec, batches, tuple(recorded), tuple(batch_losses), state)
     first_batch = batches[0]
     return Trained(subsets[first_batch], rules[first_batch], first, tuple(history), weights, biases, trajectory)
