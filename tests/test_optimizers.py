@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 from randomnet import spec_text
 
+from derive.cli import main
 from derive.core import training
 from derive.core.optimizers import OPTIMIZERS, Training
 from derive.core.solve import solve
@@ -305,3 +306,16 @@ def test_long_runs_on_flint_agree_with_the_mpmath_path(optimizer, extra, monkeyp
 def test_a_long_adam_run_matches_torch():
     keys = training_text("adam", 60, True, True, {})
     compare(spec_of(920, keys, activations=["sigmoid", "sigmoid"], depth=1))
+
+
+def test_check_reads_the_optimizer_quantities_by_name(tmp_path, capsys):
+    answers = tmp_path / "a.toml"
+    answers.write_text('"m_w5[1]" = 0.0082167\n"v_w5[2]" = 0.0000134237\n"w5[2]" = 0.2000144\n"m_hat_w5[2]" = 0.5\n')
+    assert main(["check", "mazur-adam", str(answers)]) == 1
+    out = capsys.readouterr().out
+    assert "3 right" in out and "m_hat_w5[2]" in out
+
+
+def test_worksheets_refuse_what_they_would_ask_wrongly(tmp_path, capsys):
+    assert main(["worksheet", "mazur-adam", "--format", "md", "--out", str(tmp_path / "w")]) == 2
+    assert "plain gradient descent" in capsys.readouterr().err and not (tmp_path / "w").exists()

@@ -31,7 +31,11 @@ FORMATS = ("pdf", "tex", "md", "moodle", "qti", "json")
 def exercises(spec, variants: int | None, seed: int, blanks: str, places: int, formulas: bool, progress=None,
               marks: str | None = None):
     """The exercises of a run: the spec itself, or ``variants`` versions of it drawn from ``seed``."""
-
+    if not spec.training.plain:
+        # the sheets ask for one step of gradient descent on the whole batch: they would ask the wrong question
+        raise DeriveError(f"{spec.source}: training", "worksheets are made for plain gradient descent on the whole "
+                          "batch; this spec trains with another optimizer, a penalty or mini-batches (the worked "
+                          "solution, the slides and derive check cover it)")
     scheme = marks_scheme(marks)
     specs = versions(spec, variants, seed, places) if variants else [spec]
     made = []
