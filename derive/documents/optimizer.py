@@ -157,10 +157,9 @@ def _batches(w) -> list:
 
 
 def _state_line(w, key, state: dict, t: int) -> list:
-    """The state as a list of 'm_{t} = value' (symbol with the parameter as a subscript)."""
+    """The state as a list of 'm_{t} = value' (the parameter is named in the sentence around it)."""
     if not state:
         return []
-    p = _name(w, key).latex
     parts = []
     for name, value in state.items():
         symbol = STATE_NAMES[name][1]
