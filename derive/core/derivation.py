@@ -145,6 +145,7 @@ class Derivation:
         self.notation = graph.notation
         self.values = PassValues(graph, run, targets)
         self._deltas: dict[tuple, UnitDelta] = {}
+        self._gradients: dict[tuple, Gradient] = {}
 
     def _term(self, name: Name, general: sp.Expr, expected) -> Term:
         """A factor whose value is its general form evaluated, checked against the sweep's value."""
@@ -248,7 +249,13 @@ class Derivation:
         return Path(n.path(l, s, j, k), above.delta, dnet_dout, above.delta.value * dnet_dout.value)
 
     def gradient(self, kind: str, l: int, j: int, i: int | None = None) -> Gradient:
-        """dE/dW_ji (kind 'W') or dE/db_j (kind 'b') of layer l, factor by factor."""
+        """dE/dW_ji (kind 'W') or dE/db_j (kind 'b') of layer l, factor by factor (built once, then read)."""
+        key = (kind, l, j, i if kind == "W" else None)
+        if key not in self._gradients:
+            self._gradients[key] = self._gradient(kind, l, j, i)
+        return self._gradients[key]
+
+    def _gradient(self, kind: str, l: int, j: int, i: int | None) -> Gradient:
         g, n, r = self.graph, self.notation, self.run
         symbol = g.W(l, j, i) if kind == "W" else g.b(l, j)
         parameter = self.given(symbol)
