@@ -26,6 +26,7 @@ from derive.core.solve import solve
 from derive.core.spec import preset_names
 from derive.core.versions import load
 from derive.documents.circuit_slides import deck as circuit_deck
+from derive.documents.options import Options
 from derive.documents.slides import deck
 from derive.errors import DeriveError, suggestion
 from derive.exercises import batch
@@ -296,7 +297,7 @@ def cmd_slides(args) -> int:
         spec = load(args.spec)
         _small_enough(spec, args.max_parameters, "set of slides")
         solution = solve(spec, notation=args.notation, progress=_progress, convention=args.convention)
-        slides = deck(solution, digits=args.digits)
+        slides = deck(solution, Options(digits=args.digits))
         out = _out(args, spec)
     files = {}
     if "beamer" in formats:

@@ -25,7 +25,7 @@ from derive import solve
 from derive.core.spec import PRESET_DIR, parse
 from derive.documents.model import Chain, Paragraph, Section
 from derive.documents.printing import shown
-from derive.documents.scalar import build
+from derive.documents.worked import build
 from derive.errors import DeriveError
 from derive.formats.latex import compile_pdf, overfull_boxes
 from derive.formats.render import render

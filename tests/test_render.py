@@ -11,7 +11,8 @@ from randomnet import spec_text
 from derive import solve
 from derive.core.spec import parse, preset_names
 from derive.documents.printing import shown
-from derive.documents.scalar import build
+from derive.documents.options import Options
+from derive.documents.worked import build
 from derive.formats.latex import compile_pdf, first_error, overfull_boxes
 from derive.formats.render import escape_latex, escape_markdown, render
 
@@ -21,7 +22,7 @@ HOSTILE = r"50% & $x$ #1 \input{/etc/passwd} \write18{touch /tmp/pwned} ~^_{} <b
 
 
 def documents(solution, digits=9):
-    doc = build(solution, digits=digits)
+    doc = build(solution, Options(digits=digits))
     return doc, render("md/solution.md.j2", doc=doc), render("tex/solution.tex.j2", doc=doc)
 
 

@@ -1,9 +1,12 @@
 """Lecture slides: one example walked through frame by frame, the diagram highlighting the current quantity.
 
-The frames reuse the worked solution's derivations (derive.worked.Writer); each row
-of a derivation is one overlay step (Beamer ``\\onslide``, HTML fragments), so the
-factors appear one by one. Large networks get vectorised frames instead of one
-frame per parameter.
+The frames are built from the same parts as the worked solution, each asked for by
+name from the document context: the network's description and task
+(derive.documents.network), each unit's forward step, delta and gradients
+(derive.documents.scalar), each layer of the matrix form (derive.documents.matrix).
+Each row of a derivation is one overlay step (Beamer ``\\onslide``, HTML
+fragments), so the factors appear one by one. Large networks get vectorised frames
+instead of one frame per parameter.
 """
 
 from __future__ import annotations
@@ -12,12 +15,26 @@ from dataclasses import dataclass, replace
 
 from derive.core import functions as fn
 from derive.core.solve import Solution
+from derive.documents import network
+from derive.documents.context import Context, is_large
 from derive.documents.diagram import build as diagram
-from derive.documents.matrix import VectorWriter, width
+from derive.documents.layout import width
+from derive.documents.matrix import backward as matrix_backward
+from derive.documents.matrix import forward as matrix_forward
+from derive.documents.matrix import loss as matrix_loss
+from derive.documents.matrix import update as matrix_update
+from derive.documents.matrix.context import MatrixContext
+from derive.documents.matrix.network import layout
 from derive.documents.model import Chain, M, P, Paragraph, Table
-from derive.documents.scalar import Writer, is_large
+from derive.documents.options import Options
+from derive.documents.scalar import backward, deltas, forward, update
+from derive.documents.summary import after_step
+from derive.documents.worked import context
+
 
 UPDATES_PER_FRAME = 2
+
+
 ROWS_PER_TABLE_FRAME = 10
 #: derivation rows that fit one frame at a size legible from the back of a room
 ROWS_PER_FRAME = 9
@@ -86,6 +103,8 @@ def _fits_beside(blocks) -> bool:
 
 #: the widest table of inputs and targets the task frame shows (a wide input is in the diagram and the tables)
 MAX_TASK_COLUMNS = 9
+
+
 MAX_TASK_ROWS = 6
 
 
@@ -101,77 +120,81 @@ def _chains(blocks) -> tuple:
     return tuple(b for b in blocks if isinstance(b, (Chain, Paragraph, Table)))
 
 
-def deck(solution: Solution, digits: int = 6) -> Deck:
-    """The slides of a solved network (6 significant digits by default: legible on a projector)."""
-    w = Writer(solution, digits=digits)
-    w.line_width = BESIDE_WIDTH  # a sum beside the diagram fills that column, then goes on to the next line
+#: the slides' options: 6 significant digits, legible on a projector
+SLIDE_OPTIONS = Options(digits=6)
+
+
+def deck(solution: Solution, options: Options = SLIDE_OPTIONS) -> Deck:
+    """The slides of a solved network."""
+    # a sum beside the diagram fills that column, then goes on to the next line
+    ctx = context(solution, replace(options, line_width=BESIDE_WIDTH))
     spec = solution.spec
     frames = [Frame(spec.title, (), None, "title")]
     # what the network is beside its diagram; what it is asked to do (loss, rate, data) on a frame of its own
-    network = [b for b in w.network_section().blocks if isinstance(b, (Paragraph, Chain))]
-    definition = w.loss_definition()
-    frames.append(Frame("The network", tuple(network[:network.index(definition[0])]), diagram(solution, "weights"),
-                        "network"))
-    data = w.data_table()
+    frames.append(Frame("The network", tuple(network.description(ctx)), diagram(solution, "weights"), "network"))
+    data = network.data_table(ctx)
     fits = len(data.header) <= MAX_TASK_COLUMNS and len(data.rows) <= MAX_TASK_ROWS
-    frames.append(Frame("The task", (*definition, w.rate_sentence(), *([data] if fits else [])), None))
+    frames.append(Frame("The task", (*network.definition(ctx), network.rate_sentence(ctx), *([data] if fits else [])),
+                        None))
     if solution.matrix_form:
-        frames += _matrix_frames(w, solution)
+        frames += _matrix_frames(ctx)
     elif is_large(solution):
-        frames += _vectorised_frames(w, solution)
+        frames += _vectorised_frames(ctx)
     else:
-        frames += [part for frame in _scalar_frames(w, solution) for part in split(frame)]
+        frames += [part for frame in _scalar_frames(ctx) for part in split(frame)]
     final = diagram(solution, "updated")
-    summary = (w.after_step(), P(f"Checked: {solution.verification.method}."))
+    summary = (after_step(ctx), P(f"Checked: {solution.verification.method}."))
     frames.append(Frame("After one step", summary, final, "network"))
-    return Deck(spec.title, _subtitle(w), tuple(frames))
+    return Deck(spec.title, _subtitle(ctx), tuple(frames))
 
 
-def _subtitle(w: Writer) -> str:
-    s = w.spec
+def _subtitle(ctx: Context) -> str:
+    s = ctx.spec
     return f"{'-'.join(map(str, s.sizes))} network, {' / '.join(s.activations)}, {fn.LOSSES[s.loss].title}"
 
 
-def _scalar_frames(w: Writer, solution: Solution) -> list[Frame]:
-    spec, n = solution.spec, w.n  # the names the documents print
+def _scalar_frames(ctx: Context) -> list[Frame]:
+    """A frame for each unit's forward step, the loss, each unit's delta, each parameter's gradient; the updates."""
+    solution, spec, n = ctx.s, ctx.spec, ctx.n  # the names the documents print
     frames = []
     for s in range(spec.batch):
         for l in range(1, spec.layers + 1):
-            coupled = w.g.activation(l).coupled
+            coupled = ctx.g.activation(l).coupled
             for j in range(spec.sizes[l]):
                 edges = {f"{l}:{j}:{i}" for i in range(spec.sizes[l - 1])}
-                title = ("Forward pass: ", n.unit(l, j) if n.units else f"unit {j + 1} of layer {l}", w.sample_note(s))
+                title = ("Forward pass: ", n.unit(l, j) if n.units else f"unit {j + 1} of layer {l}", ctx.sample_note(s))
                 # a softmax output needs every net input of its layer: the outputs get their own frame
-                chains = (w.net_chain(l, s, j),) if coupled else (w.net_chain(l, s, j), w.out_chain(l, s, j))
+                chains = ((forward.net_chain(ctx, l, s, j),) if coupled else
+                          (forward.net_chain(ctx, l, s, j), forward.out_chain(ctx, l, s, j)))
                 frames.append(_titled(title, chains, diagram(solution, "forward", {f"{l}:{j}"} | edges)))
             if coupled:
                 units = {f"{l}:{j}" for j in range(spec.sizes[l])}
-                frames.append(Frame(f"Forward pass: the softmax{w.sample_note(s)}",
-                                    tuple(w.out_chain(l, s, j) for j in range(spec.sizes[l])),
+                frames.append(Frame(f"Forward pass: the softmax{ctx.sample_note(s)}",
+                                    tuple(forward.out_chain(ctx, l, s, j) for j in range(spec.sizes[l])),
                                     diagram(solution, "forward", units)))
-    loss = _chains(w.loss_section().blocks)
+    loss = _chains(forward.loss_blocks(ctx))
     outputs = {f"{spec.layers}:{k}" for k in range(spec.sizes[-1])}
     frames.append(Frame("The loss", loss, diagram(solution, "forward", outputs) if _fits_beside(loss) else None))
     for l in range(spec.layers, 0, -1):
-        if w.g.activation(l).coupled:
+        if ctx.g.activation(l).coupled:
             for s in range(spec.batch):  # the full width of the frame, for the Jacobian as a matrix
-                frames.append(Frame(f"Backward pass: the softmax Jacobian{w.sample_note(s)}",
-                                    tuple(b for b in w.softmax_blocks(l, s) if isinstance(b, Chain))))
+                frames.append(Frame(f"Backward pass: the softmax Jacobian{ctx.sample_note(s)}",
+                                    tuple(b for b in deltas.softmax_blocks(ctx, l, s) if isinstance(b, Chain))))
         for j in range(spec.sizes[l]):
             for s in range(spec.batch):
                 name = n.unit(l, j) if n.units else f"unit {j + 1} of layer {l}"
-                blocks = [b for b in w.unit_blocks(l, s, j) if isinstance(b, Chain)]
+                blocks = [b for b in deltas.unit_blocks(ctx, l, s, j) if isinstance(b, Chain)]
                 above = {f"{l + 1}:{k}:{j}" for k in range(spec.sizes[l + 1])} if l < spec.layers else set()
                 # a long sum (a softmax delta, many samples) takes the full width of the frame, without the diagram
                 figure = diagram(solution, "deltas", {f"{l}:{j}"} | above) if _fits_beside(blocks) else None
-                frames.append(_titled(("Backward pass: the delta of ", name, w.sample_note(s)), tuple(blocks), figure))
+                frames.append(_titled(("Backward pass: the delta of ", name, ctx.sample_note(s)), tuple(blocks), figure))
             for i in list(range(spec.sizes[l - 1])) + [None]:
                 kind = "W" if i is not None else "b"
                 pname = n.weight(l, j, i) if i is not None else n.bias(l, j)
                 highlight = {f"{l}:{j}:{i}"} if i is not None else {f"{l}:{j}"}
-                frames.append(_titled(("The gradient of ", pname), tuple(w.gradient_blocks(kind, l, j, i)),
+                frames.append(_titled(("The gradient of ", pname), tuple(backward.gradient_blocks(ctx, kind, l, j, i)),
                                       diagram(solution, "gradients", highlight)))
-    updates = w.update_chains()
+    updates = update.update_chains(ctx)
     for start in range(0, len(updates), UPDATES_PER_FRAME):
         frames.append(Frame("The update", tuple(updates[start:start + UPDATES_PER_FRAME]), None))
     return frames
@@ -227,44 +250,38 @@ def _matrix_split(title: str, blocks: list) -> list[Frame]:
     return [Frame(title + (" (continued)" if k else ""), tuple(part)) for k, part in enumerate(parts)]
 
 
-def _matrix_frames(w: Writer, solution: Solution) -> list[Frame]:
+def _matrix_frames(m: MatrixContext) -> list[Frame]:
     """The matrix form on slides: each layer's products with their matrices, the loss, the deltas, the update."""
-
-    vw = VectorWriter(w)
-    frames = []
-    layout = tuple(b for b in vw.layout_blocks() if isinstance(b, (Paragraph, Chain)))[:2]
-    frames.append(Frame("The weight layout", layout, None))
-    for section in (b for b in vw.forward().blocks if hasattr(b, "blocks")):
-        blocks = [b for b in section.blocks if isinstance(b, (Chain, Table))]
-        frames += _matrix_split(f"Forward pass: {section.title.lower()}", blocks)
-    loss = [b for b in vw.loss_section().blocks if isinstance(b, (Chain, Table))]
-    frames += _matrix_split("The loss", loss)
-    for section in (b for b in vw.backward().blocks if hasattr(b, "blocks")):
-        blocks = [b for b in section.blocks if isinstance(b, (Chain, Table))]
-        frames += _matrix_split(f"Backward pass: {section.title.lower()}", blocks)
-    update = [b for b in vw.update().blocks if isinstance(b, (Chain, Table))]
-    frames += _matrix_split("The update", update)
+    shown = lambda blocks: [b for b in blocks if isinstance(b, (Chain, Table))]
+    frames = [Frame("The weight layout", tuple(layout(m)), None)]
+    L = m.spec.layers
+    for l in range(1, L + 1):
+        frames += _matrix_split(f"Forward pass: {m.layer_title(l).lower()}", shown(matrix_forward.layer(m, l)))
+    frames += _matrix_split("The loss", shown(matrix_loss.loss_blocks(m)))
+    for l in range(L, 0, -1):
+        frames += _matrix_split(f"Backward pass: {m.layer_title(l).lower()}", shown(matrix_backward.layer(m, l)))
+    updates = [b for l in range(L, 0, -1) for b in shown(matrix_update.update_blocks(m, l))]
+    frames += _matrix_split("The update", updates)
     return frames
 
 
-def _vectorised_frames(w: Writer, solution: Solution) -> list[Frame]:
-
-    vw = VectorWriter(w)
+def _vectorised_frames(m: MatrixContext) -> list[Frame]:
+    """A large network on slides: each layer's lead and tables, the loss, the deltas, the chosen derivations."""
     frames = []
-    forward = vw.forward()
-    for section in forward.blocks[1:]:
-        tables = [b for b in section.blocks if isinstance(b, Table)]
-        lead = [b for b in section.blocks if isinstance(b, Paragraph)][:1]
-        frames.append(Frame(f"Forward pass: {section.title.lower()}", tuple(lead), None))
-        for table in tables:
-            frames += _table_frames(f"Forward pass: {section.title.lower()}", table)
-    frames += split(Frame("The loss", _chains(w.loss_section().blocks), None))
-    backward = vw.backward()
-    for section in backward.blocks[1:]:
-        paragraphs = tuple(b for b in section.blocks if isinstance(b, Paragraph))
-        frames.append(Frame(f"Backward pass: {section.title.lower()}", paragraphs[:2], None))
-        deltas = next(b for b in section.blocks if isinstance(b, Table))
-        frames += _table_frames(f"Deltas of {section.title.lower()}", deltas)
-    for section in vw.details().blocks[1:]:
-        frames += split(Frame(section.title, tuple(b for b in section.blocks if isinstance(b, Chain)), None))
+    L = m.spec.layers
+    for l in range(1, L + 1):
+        blocks, title = matrix_forward.layer(m, l), f"Forward pass: {m.layer_title(l).lower()}"
+        frames.append(Frame(title, tuple([b for b in blocks if isinstance(b, Paragraph)][:1]), None))
+        for table in (b for b in blocks if isinstance(b, Table)):
+            frames += _table_frames(title, table)
+    frames += split(Frame("The loss", _chains(forward.loss_blocks(m)), None))
+    for l in range(L, 0, -1):
+        blocks = matrix_backward.layer(m, l)
+        paragraphs = tuple(b for b in blocks if isinstance(b, Paragraph))
+        frames.append(Frame(f"Backward pass: {m.layer_title(l).lower()}", paragraphs[:2], None))
+        deltas_table = next(b for b in blocks if isinstance(b, Table))
+        frames += _table_frames(f"Deltas of {m.layer_title(l).lower()}", deltas_table)
+    for name, blocks in matrix_update.derivations(m):
+        title = f"The parameter {name.text.replace('_', ' ')}"
+        frames += split(Frame(title, tuple(b for b in blocks if isinstance(b, Chain)), None))
     return frames

@@ -32,8 +32,10 @@ from derive.core.numeric import round_decimal
 from derive.core.steps import Steps
 from derive.core.versions import figures, smallest_meaningful
 from derive.documents.diagram import build as diagram
+from derive.documents.context import Context
+from derive.documents.network import data_table, loss_formula, parameter_table
+from derive.documents.options import Options
 from derive.documents.printing import DerivePrinter, latex, shown
-from derive.documents.scalar import Writer
 from derive.errors import DeriveError, suggestion
 from derive.exercises.distractors import distractors
 from derive.formats.render import render
@@ -313,14 +315,14 @@ def network_words(spec) -> str:
 def context(ex: Exercise, key: bool) -> dict:
     """What the worksheet templates need: the exercise, the given numbers, the diagram and the formulas."""
 
-    w = Writer(ex.solution, digits=6)
+    ctx = Context(ex.solution, Options(digits=6))
     spec = ex.solution.spec
     formulas = []
     if ex.formulas:
 
         for name in dict.fromkeys(spec.activations):
             act = fn.ACTIVATIONS[name]
-            net, out = (r"\mathrm{net}", r"\mathrm{out}") if w.n.units else ("z", "a")
+            net, out = (r"\mathrm{net}", r"\mathrm{out}") if ctx.n.units else ("z", "a")
             derivative = act.identity.xreplace({fn.a: sp.Symbol("out"), fn.z: sp.Symbol(net)})
             formulas.append(act.equation_latex(net, out) + rf", \quad {act.derivative_latex.format(net)} = "
                             + latex(derivative, {}).replace("out", r"\mathrm{out}"))
@@ -330,9 +332,9 @@ def context(ex: Exercise, key: bool) -> dict:
     stages = [(title, group, sum(b.marks for b in group), blocks(group)) for title, group in by_stage(ex)]
     return {
         "ex": ex, "key": key, "stages": stages, "numbers": numbers, "total": ex.marks,
-        "network": network_words(spec), "loss": fn.LOSSES[spec.loss].title, "loss_formula": w._loss_formula(),
-        "parameters": w.parameter_table(), "data": w.data_table(),
-        "eta": w.num(spec.learning_rate), "update_biases": spec.update_biases,
+        "network": network_words(spec), "loss": fn.LOSSES[spec.loss].title, "loss_formula": loss_formula(ctx),
+        "parameters": parameter_table(ctx), "data": data_table(ctx),
+        "eta": ctx.num(spec.learning_rate), "update_biases": spec.update_biases,
         "diagram": diagram(ex.solution, "weights", digits=6), "formulas": formulas,
         "example": rounding_example(ex.places),
     }

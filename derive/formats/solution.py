@@ -12,7 +12,8 @@ from pathlib import Path
 from derive.core.solve import Solution as _Solution
 from derive.core.solve import solve as _solve
 from derive.documents.printing import DEFAULT_DIGITS
-from derive.documents.scalar import build
+from derive.documents.options import Options
+from derive.documents.worked import build
 from derive.errors import DeriveError
 from derive.formats.latex import LatexFailure, compile_pdf
 from derive.formats.pictures import pictures
@@ -36,7 +37,7 @@ def solution_files(solution, formats, digits: int, detail=None, out: Path = Path
     if "json" in formats:
         files["solution.json"] = to_json(solution)
     if {"md", "tex", "pdf"} & set(formats):
-        document = build(solution, digits=digits, detail=detail)
+        document = build(solution, Options(digits=digits, detail=detail))
         if "md" in formats:
             files["solution.md"] = render("md/solution.md.j2", doc=document)
             files.update(pictures(document))

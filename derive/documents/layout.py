@@ -1,0 +1,119 @@
+"""How wide printed mathematics is, and the pieces displayed formulas are made of.
+
+The widths are rough (digit widths, a LaTeX command by a table), enough to decide
+where a long sum breaks, whether a matrix fits a line of the page or a column beside
+a slide's diagram, and how many tables a wide matrix is split into.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+
+#: matrix columns per table (and per typeset matrix), so that tables fit a printed page
+COLUMNS_PER_TABLE = 6
+#: the most rows a matrix is typeset with; a taller one is shown as a table
+MATRIX_ROWS = 8
+#: the width of a displayed line in digit widths (about 85 digits fit the A4 text width at 11 pt)
+LINE_WIDTH = 78
+#: how wide a LaTeX command prints, in digit widths (a command not listed: 1)
+_COMMAND_WIDTHS = {"left": 0, "right": 0, "bigl": 0.5, "bigr": 0.5, "Bigl": 0.6, "Bigr": 0.6, "quad": 2,
+                   "qquad": 4, ",": 0.3, ";": 0.5, "!": 0, " ": 0.5, "cdot": 1.5, "odot": 2.2, "approx": 2.2,
+                   "mathrm": 0, "operatorname": 0, "text": 0, "top": 1.2, "partial": 1, "ln": 2, "max": 3,
+                   "lVert": 0.8, "rVert": 0.8, "sum": 2}
+
+
+_COMMAND = re.compile(r"\\([a-zA-Z]+|.)")
+
+
+def width(tex: str) -> float:
+    """Roughly how wide LaTeX mathematics prints, in digit widths; a fraction counts its wider part."""
+    total, i = 0.0, 0
+    while i < len(tex):
+        if tex.startswith(("\\frac{", "\\tfrac{", "\\dfrac{"), i):
+            top, i = _group(tex, tex.index("{", i))
+            bottom, i = _group(tex, i)
+            total += max(width(top), width(bottom)) + 0.5
+            continue
+        c = tex[i]
+        if c == "\\":
+            match = _COMMAND.match(tex, i)
+            total += _COMMAND_WIDTHS.get(match.group(1), 1)
+            i = match.end()
+            continue
+        total += 0 if c in "{}^_& " else 2.2 if c in "+-=<>" else 0.7 if c in ".,()[]|" else 1
+        i += 1
+    return total
+
+
+def _group(tex: str, i: int) -> tuple[str, int]:
+    """The text of the brace group opening at tex[i], and the index after it."""
+    depth = 0
+    for k in range(i, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[k], 0)
+        if depth == 0:
+            return tex[i + 1:k], k + 1
+    return tex[i + 1:], len(tex)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Part of a displayed formula: its LaTeX and roughly how wide it prints, in digit widths."""
+
+    latex: str
+    width: float
+
+
+def text(tex: str) -> Piece:
+    """A piece of LaTeX with its width."""
+    return Piece(tex, width(tex))
+
+
+def cat(*pieces) -> Piece | None:
+    """Pieces side by side; None when one of them cannot be typeset."""
+    if any(p is None for p in pieces):
+        return None
+    return Piece(" ".join(p.latex for p in pieces), sum(p.width for p in pieces))
+
+
+def pmatrix(entries) -> Piece | None:
+    """A matrix of LaTeX entries (a list of rows), right-aligned as numbers are; None when it is too big to
+    typeset (a table shows it). A fraction in an entry is set at display size, to stay legible."""
+    # an entry opening with [ (the ReLU mask) is braced, or LaTeX would read it as the spacing of the \\ before
+    rows = [["{" + e + "}" if e.startswith("[") else e.replace("\\frac{", "\\dfrac{") for e in row] for row in entries]
+    if not rows or len(rows) > MATRIX_ROWS or len(rows[0]) > COLUMNS_PER_TABLE:
+        return None
+    columns = list(zip(*rows))
+    wide = sum(max(width(e) for e in column) for column in columns) + 2 * len(columns) + 2
+    # room between fractions; more where a fraction holds another
+    fractions = max((e.count("frac{") for row in rows for e in row), default=0)
+    gap = r" \\[2ex] " if fractions > 1 else r" \\[1ex] " if fractions else r" \\ "
+    body = gap.join(" & ".join(row) for row in rows)
+    return Piece(rf"\left(\begin{{array}}{{{'r' * len(columns)}}} {body} \end{{array}}\right)", wide)
+
+
+#: the width of a table's columns of numbers, in digit widths, each with its padding (the A4 text width at 11 pt)
+TABLE_WIDTH = 76
+
+
+def table_chunks(widths: list[float]) -> int:
+    """Into how many tables of equal numbers of columns a table of columns this wide is split to fit the page."""
+    chunks = math.ceil(len(widths) / COLUMNS_PER_TABLE)
+    while chunks < len(widths):
+        size = math.ceil(len(widths) / chunks)
+        if all(sum(w + 2.2 for w in widths[k:k + size]) <= TABLE_WIDTH for k in range(0, len(widths), size)):
+            break
+        chunks += 1
+    return chunks
+
+
+def transposed(entries) -> list:
+    """The columns of a matrix as rows."""
+    return [list(column) for column in zip(*entries)]
+
+
+def paren(tex: str) -> str:
+    """A negative number parenthesised inside a product."""
+    return rf"\left({tex}\right)" if tex.startswith("-") else tex

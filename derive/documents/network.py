@@ -1,0 +1,225 @@
+"""What a worked solution says about its network before deriving anything: the network, its task, its numbers.
+
+Shared by both forms of the document and by the slides: the description of the
+layers and their activations, the definition of the loss, the learning rate, the
+tables of starting parameters and data, and how to read the numbers. Each part is a
+function of the :class:`~derive.documents.context.Context`, so that a slide can show
+exactly one of them.
+"""
+
+from __future__ import annotations
+
+from derive.core import functions as fn
+from derive.documents.context import Context
+from derive.documents.diagram import build as diagram
+from derive.documents.layout import COLUMNS_PER_TABLE
+from derive.documents import optimizer
+from derive.documents.model import Chain, Figure, M, P, Paragraph, Section, Table
+
+
+def description(ctx: Context) -> list:
+    """The layers and their units, then what each unit computes (one paragraph per activation)."""
+    spec, n = ctx.spec, ctx.n
+    L = spec.layers
+    blocks = []
+    if n.units:
+        blocks.append(P(
+            f"The network has {spec.sizes[0]} inputs ", M(", ".join(n.input(None, i).latex for i in range(spec.sizes[0]))),
+            f", a hidden layer of {spec.sizes[1]} units ", M(", ".join(n.unit(1, j).latex for j in range(spec.sizes[1]))),
+            f" and {spec.sizes[2]} output units ", M(", ".join(n.unit(2, j).latex for j in range(spec.sizes[2]))), ".",
+        ))
+    else:
+        hidden = ", ".join(str(x) for x in spec.sizes[1:-1])
+        blocks.append(P(
+            f"The network has {spec.sizes[0]} input{'s' if spec.sizes[0] > 1 else ''} ",
+            M(", ".join(f"x_{{{i + 1}}}" for i in range(spec.sizes[0])) if spec.sizes[0] <= 3
+              else r"x_1, \dots, x_{" + str(spec.sizes[0]) + "}"),
+            f", {L - 1} hidden layer{'s' if L > 2 else ''} of {hidden} units and {spec.sizes[-1]} output unit"
+            f"{'s' if spec.sizes[-1] > 1 else ''}. Layer ", M("l"), " is written as a superscript ",
+            M("[l]"), "; the output layer is layer ", M(str(L)), ".",
+        ))
+    same = len(set(spec.activations)) == 1
+    for l in range(1, L + 1):
+        act = fn.ACTIVATIONS[spec.activations[l - 1]]
+        if same and l > 1:
+            break
+        generic_net = r"\mathrm{net}" if n.units else f"z^{{[{l}]}}"
+        where = "every unit" if same else f"each unit of {n.layer_name(l)}"
+        output = ("the outputs are the softmax of the layer's net inputs, probabilities that sum to 1"
+                  if act.coupled else f"its output is the {act.name} activation of the net input")
+        blocks.append(P(
+            f"The net input of {where} is the weighted sum of its inputs plus its bias; {output}: ",
+            M(activation_formula(act, generic_net, l)), ".",
+        ))
+    return blocks
+
+
+def task(ctx: Context) -> list:
+    """What the network is asked to do: the loss it minimises, its conventions, the learning rate."""
+    spec = ctx.spec
+    blocks = definition(ctx)
+    if spec.loss == "cross_entropy":
+        blocks.append(P(
+            "PyTorch's CrossEntropyLoss takes the output layer's net inputs as logits and applies the softmax "
+            "itself; here that softmax is written as the output layer's activation, so that its step and its "
+            "derivative show. The targets are class probabilities (a one-hot row names the right class).",
+        ))
+    N, K = spec.batch, spec.sizes[-1]
+    if spec.loss == "mse" and N * K == 2:
+        blocks.append(P(
+            f"Here N = {N} sample{'s' if N > 1 else ''} and K = {K} output{'s' if K > 1 else ''}, so the mean "
+            "divides by 2: for this network the mean squared error equals one half of the sum of squared "
+            "errors, and its numbers agree with the half-sum convention.",
+        ))
+    blocks.append(rate_sentence(ctx))
+    note = convention_note(ctx)
+    if note is not None:
+        blocks.append(note)
+    return blocks
+
+
+def weight_indices(ctx: Context) -> list:
+    """How the scalar names index a weight (the layered names; the blog's names say it themselves)."""
+    spec = ctx.spec
+    if ctx.n.units:
+        return []
+    l1 = r"W^{[l]}_{j,i}" if spec.weight_layout == "out_in" else r"W^{[l]}_{i,j}"
+    return [P(
+        "Weights are indexed as the spec writes its matrices: ", M(l1),
+        " connects unit i of layer l - 1 to unit j of layer l",
+        " (one row per unit of layer l, as torch.nn.Linear stores them)." if spec.weight_layout == "out_in"
+        else " (one row per input, as in x @ W).",
+    )]
+
+
+def reading(ctx: Context) -> Paragraph:
+    """How to read the numbers: exact or carried to 60 digits, rounded only when printed."""
+    exact = ("every value is an exact rational number" if ctx.s.exact
+             else "every value is carried with 60 significant digits")
+    return P(
+        f"How to read the numbers: {exact}, and only printing rounds, to at most {ctx.digits} significant "
+        "digits. ", M("="), " before a result marks a printed number that is exact, ", M(r"\approx"),
+        " one that was rounded. A line with the numbers put in shows them rounded; its result is computed "
+        "from the unrounded values.",
+    )
+
+
+def section(ctx: Context, layout: list, parameters: list) -> Section:
+    """The network section: the description beside its diagram, the task, the form's ``layout`` notes, its
+    ``parameters`` (the starting weights and the data, as tables or matrices), and how to read the numbers."""
+    blocks = description(ctx)
+    blocks.insert(1, Figure(diagram(ctx.s, "weights"), "network.svg"))
+    blocks += task(ctx) + layout + parameters
+    blocks.append(reading(ctx))
+    return Section("The network", 1, tuple(blocks), "network")
+
+
+def definition(ctx: Context) -> list:
+    """The loss in words, then its formula."""
+    lhs, rhs = loss_formula(ctx).split(" = ", 1)
+    return [P(f"The loss is {fn.LOSSES[ctx.spec.loss].description}:"), Chain(((lhs, "=", rhs),))]
+
+
+def rate_sentence(ctx: Context) -> Paragraph:
+    """The learning rate, and whether the biases are updated."""
+    if optimizer.active(ctx.s):
+        return optimizer.rate_sentence(ctx)
+    rule = "biases are updated too" if ctx.spec.update_biases else "biases are not updated"
+    return P("One step of gradient descent with learning rate ", M(rf"{ctx.eta} = " + ctx.num(ctx.spec.learning_rate)),
+             f"; {rule}.")
+
+
+def convention_note(ctx: Context) -> Paragraph | None:
+    """The book's names, the sign of its error term and its update, when the document speaks a book's convention."""
+    book = ctx.book
+    if book is None:
+        return None
+    n, L = ctx.n, ctx.spec.layers
+    net, out, delta = n.net(L, None, 0).latex, n.out(L, None, 0).latex, n.delta(L, None, 0).latex
+    sign = ("the error term is the derivative of the loss with respect to the net input, "
+            if book.error_sign > 0 else
+            "the error term is the negative of the derivative of the loss with respect to the net input, so the "
+            "derivative is written with its minus sign, ")
+    return P(f"The names are those of {book.title}: net input ", M(net), ", output ", M(out), "; ", sign,
+             M(rf"{delta} = \partial {n.loss().latex} / \partial {net}"), ". The update in the book's form: ",
+             M(book.update), ".")
+
+
+def activation_formula(act, net: str, l: int = 1) -> str:
+    """The activation's formula in LaTeX, written for the net input ``net`` (of layer l)."""
+    formulas = {
+        "sigmoid": rf"\sigma({net}) = \frac{{1}}{{1 + e^{{-{net}}}}}",
+        "tanh": rf"\tanh({net}) = \frac{{e^{{{net}}} - e^{{-{net}}}}}{{e^{{{net}}} + e^{{-{net}}}}}",
+        "relu": rf"\operatorname{{ReLU}}({net}) = \max(0, {net})",
+        "identity": rf"\mathrm{{out}} = {net}" if net == r"\mathrm{net}" else rf"a^{{[{l}]}} = {net}",
+        "softmax": (r"\mathrm{out}_k = \frac{e^{\mathrm{net}_k}}{\sum_{m} e^{\mathrm{net}_m}}"
+                    if net == r"\mathrm{net}" else
+                    rf"a^{{[{l}]}}_k = \frac{{e^{{z^{{[{l}]}}_k}}}}{{\sum_{{m}} e^{{z^{{[{l}]}}_m}}}}"),
+    }
+    if act.name in formulas:
+        return formulas[act.name]
+    # leaky_relu(SLOPE): the slope as the spec writes it
+    slope = act.name[len("leaky_relu("):-1] if "(" in act.name else fn.LEAKY_SLOPE
+    return act.latex.format(net) + rf" = \max({slope}\,{net}, {net})"
+
+
+def loss_formula(ctx: Context) -> str:
+    """The loss's formula in LaTeX, in the document's names."""
+    n, spec = ctx.n, ctx.spec
+    E = n.loss().latex
+    t, o = (r"t_{o_k}", r"\mathrm{out}_{o_k}") if n.units else ("t_k", rf"a^{{[{spec.layers}]}}_k")
+    if ctx.book is not None:
+        t, o = f"{ctx.book.target.latex}_k", f"{ctx.book.out.latex}_k"
+    if spec.batch > 1:
+        t, o = "{" + t + "}^{(n)}", "{" + o + "}^{(n)}"
+    N, K = spec.batch, spec.sizes[-1]
+    sums = (r"\sum_{n=1}^{" + str(N) + "}" if N > 1 else "") + r"\sum_{k=1}^{" + str(K) + "}"
+    if N * K == 1:
+        t, o = t.replace("_k", "_1").replace("o_k", "o_1"), o.replace("_k", "_1").replace("o_k", "o_1")
+        sums = ""
+    if spec.loss == "half_sse":
+        return rf"{E} = {sums} \tfrac{{1}}{{2}} ({t} - {o})^2"
+    if spec.loss == "sse":
+        return rf"{E} = {sums} ({t} - {o})^2"
+    if spec.loss == "cross_entropy":
+        mean = "" if N == 1 else r"\frac{1}{N} "
+        return rf"{E} = -{mean}{sums} {t} \ln {o}"
+    factor = "" if N * K == 1 else r"\frac{1}{N K} "
+    if spec.loss == "bce":
+        return rf"{E} = -{factor}{sums} \left({t} \ln {o} + (1 - {t}) \ln(1 - {o})\right)"
+    return rf"{E} = {factor}{sums} ({o} - {t})^2"
+
+
+def parameter_table(ctx: Context) -> Table:
+    """Every weight and bias with what it connects and its starting value."""
+    spec, n = ctx.spec, ctx.n
+    rows = []
+    for l in range(1, spec.layers + 1):
+        for j in range(spec.sizes[l]):
+            for i in range(spec.sizes[l - 1]):
+                src = n.out(l - 1, None, i).latex if l > 1 else n.input(None, i).latex
+                src = n.unit(l - 1, i).latex if (n.units and l > 1) else src
+                rows.append((n.weight(l, j, i).latex, rf"{src} \to {n.unit(l, j).latex}" if n.units
+                             else rf"\text{{unit }} {i + 1} \to {j + 1}", ctx.given(ctx.run.weights[l][j][i], f"W{l}[{j}][{i}]")))
+            rows.append((n.bias(l, j).latex, rf"\text{{bias of }} {n.unit(l, j).latex}" if n.units
+                         else rf"\text{{bias of unit }} {j + 1}", ctx.given(ctx.run.biases[l][j], f"b{l}[{j}]")))
+    return Table(("parameter", "connects", "value"), tuple(rows), ("math", "math", "math"), "llr",
+                 "Starting parameters")
+
+
+def data_table(ctx: Context) -> Table:
+    """The inputs and targets, a row per sample (a row per input when the input is wide)."""
+    spec, n = ctx.spec, ctx.n
+    header = ["sample"] + [M(n.input(None, i).latex) for i in range(spec.sizes[0])] + \
+             [M(n.target(None, k).latex) for k in range(spec.sizes[-1])]
+    x = [[ctx.given(v, f"inputs[{s}][{i}]") for i, v in enumerate(row)] for s, row in enumerate(spec.inputs)]
+    t = [[ctx.given(v, f"targets[{s}][{k}]") for k, v in enumerate(row)] for s, row in enumerate(spec.targets)]
+    rows = [tuple([str(s + 1)] + x[s] + t[s]) for s in range(spec.batch)]
+    if len(header) > COLUMNS_PER_TABLE + 2:  # a wide input: one row per input instead
+        header = ["", *(f"sample {s + 1}" for s in range(spec.batch))]
+        rows = [(n.input(None, i).latex, *(x[s][i] for s in range(spec.batch))) for i in range(spec.sizes[0])]
+        rows += [(n.target(None, k).latex, *(t[s][k] for s in range(spec.batch))) for k in range(spec.sizes[-1])]
+        return Table(tuple(header), tuple(rows), ("math",) * len(header), "l" + "r" * spec.batch,
+                     "Inputs and targets")
+    kinds = ("text",) + ("math",) * (len(header) - 1)
+    return Table(tuple(header), tuple(rows), kinds, "c" + "r" * (len(header) - 1), "Inputs and targets")

@@ -1,0 +1,89 @@
+"""The forward pass and the loss, unit by unit: each net input as its weighted sum, each output, each error."""
+
+from __future__ import annotations
+
+from derive.core.graph import product, total
+from derive.documents.context import Context
+from derive.documents.model import Chain, P, Section
+
+
+def net_chain(ctx: Context, l: int, s: int, j: int) -> Chain:
+    """net = w x + ... + b with the numbers put in, TERMS_PER_LINE terms to a line."""
+    g = ctx.g
+    lhs = g.latex[g.net(l, s, j)]
+    general = [ctx.tex(product(g.W(l, j, i), g.out(l - 1, s, i))) for i in range(ctx.spec.sizes[l - 1])]
+    general.append(ctx.tex(g.b(l, j)))
+    numbers = [ctx.nums(product(g.W(l, j, i), g.out(l - 1, s, i))) for i in range(ctx.spec.sizes[l - 1])]
+    numbers.append(ctx.nums(g.b(l, j)))
+    value = ctx.run.net[l][s][j]
+    rows = ctx.sum_rows(lhs, "=", general, True) + ctx.sum_rows(lhs, "=", numbers, False)
+    final = ctx.num(value)
+    rows.append(("", ctx.rel(value), final))
+    return Chain(tuple(rows))
+
+
+def out_chain(ctx: Context, l: int, s: int, j: int) -> Chain:
+    """out = f(net), by name, by formula and with the number put in."""
+    g = ctx.g
+    act = ctx.g.activation(l)
+    net = g.net(l, s, j)
+    lhs = g.latex[g.out(l, s, j)]
+    definition = g.out_definition(l, s, j)
+    named = act.latex.format(g.latex[net])
+    if act.coupled:
+        named = rf"\operatorname{{softmax}}({layer_vector(ctx, l, s)})_{{{j + 1}}}"
+    return ctx.chain(lhs, ctx.run.out[l][s][j], named, ctx.tex(definition), ctx.nums(definition))
+
+
+def layer_vector(ctx: Context, l: int, s: int) -> str:
+    """The vector of a layer's net inputs, for softmax(net)_j."""
+    vector = r"\mathbf{net}" if ctx.n.units else rf"\mathbf{{z}}^{{[{l}]}}"
+    return vector + (f"^{{({s + 1})}}" if ctx.spec.batch > 1 and ctx.n.units else "")
+
+
+def section(ctx: Context) -> Section:
+    """The forward pass, layer by layer and sample by sample."""
+    blocks = []
+    spec = ctx.spec
+    for s in range(spec.batch):
+        for l in range(1, spec.layers + 1):
+            inner = []
+            if ctx.g.activation(l).coupled:
+                # each softmax output needs every net input of its layer
+                inner += [net_chain(ctx, l, s, j) for j in range(spec.sizes[l])]
+                inner.append(P("The softmax turns the net inputs into probabilities that sum to 1:"))
+                inner += [out_chain(ctx, l, s, j) for j in range(spec.sizes[l])]
+            for j in range(spec.sizes[l] if not inner else 0):
+                inner.append(net_chain(ctx, l, s, j))
+                inner.append(out_chain(ctx, l, s, j))
+            blocks.append(Section(f"{ctx.layer_title(l)}{ctx.sample_note(s)}", 2, tuple(inner)))
+    intro = P("Each unit's net input is the weighted sum of the outputs of the layer below plus its bias; "
+              "its output is the activation of the net input. Layer by layer, from the inputs up:")
+    return Section("Forward pass", 1, (intro, *blocks), "forward")
+
+
+def loss_section(ctx: Context) -> Section:
+    """The loss section."""
+    return Section("Loss", 1, tuple(loss_blocks(ctx)), "loss")
+
+
+def loss_blocks(ctx: Context) -> list:
+    """Each output's error term, each sample's loss, and the loss of the batch."""
+    spec, g, n, r = ctx.spec, ctx.g, ctx.n, ctx.run
+    blocks = [P("Each output contributes its error term; the loss is their total.")]
+    for s in range(spec.batch):
+        for k in range(spec.sizes[-1]):
+            definition = g.error_definition(s, k)
+            blocks.append(ctx.chain(g.latex[g.error(s, k)], r.errors[s][k], ctx.tex(definition), ctx.nums(definition)))
+        terms = [g.error(s, k) for k in range(spec.sizes[-1])]
+        blocks.append(ctx.chain(
+            g.latex[g.sample_loss(s)], r.sample_losses[s], ctx.tex(total(*terms)), ctx.nums(total(*terms)),
+        ))
+    if spec.batch > 1:
+        weight = g.batch_weight
+        parts = total(*(g.sample_loss(s) for s in range(spec.batch)))
+        general = ctx.tex(product(weight, parts)) if weight != 1 else ctx.tex(parts)
+        numbers = (rf"{ctx.tex(weight)} \left({ctx.nums(parts)}\right)" if weight != 1 else ctx.nums(parts))
+        blocks.append(P("The loss of the batch is the " + ("mean" if weight != 1 else "sum") + " over the samples:"))
+        blocks.append(ctx.chain(n.loss().latex, r.loss, general, numbers))
+    return blocks
