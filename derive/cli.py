@@ -28,34 +28,20 @@ from derive.core.versions import load
 from derive.documents.circuit_slides import deck as circuit_deck
 from derive.documents.options import Options
 from derive.documents.slides import deck
-from derive.errors import DeriveError, suggestion
+from derive.errors import DeriveError
 from derive.exercises import batch
 from derive.exercises import circuits as circuit_sheets
+from derive.exercises.batch import WORKSHEETS
 from derive.exercises.worksheet import thin_note
 from derive.formats.circuit import circuit_files
-from derive.formats.html import slides_html
-from derive.formats.latex import INSTALL_HINT, available
-from derive.formats.render import render
-from derive.formats.solution import pdf_or_keep, solution_files
+from derive.formats.latex import INSTALL_HINT
+from derive.formats.registry import SLIDES, SOLUTION, Formats, Shown, Written
 from derive.grading import check as check_module
 from derive.grading import circuits as circuit_grading
-from derive.grading.check import RENDERERS
+from derive.grading.check import CHECKS, Checked
 from derive.grading.rounding import key_files
 from derive.io.files import write_files
 from derive.io.torchio import from_state_dict
-
-SOLVE_FORMATS = ("md", "tex", "pdf", "json")
-
-
-def _formats(text: str, allowed) -> list[str]:
-    chosen = [f.strip() for f in text.split(",") if f.strip()]
-    if not chosen:
-        raise DeriveError("--format", f"no format given; choose from {', '.join(allowed)}")
-    for f in chosen:
-        if f not in allowed:
-
-            raise DeriveError("--format", f"unknown format '{f}'{suggestion(f, allowed)}; choose from {', '.join(allowed)}")
-    return chosen
 
 
 def _note(text: str) -> None:
@@ -63,13 +49,14 @@ def _note(text: str) -> None:
     print(f"derive: note: {text}", file=sys.stderr)
 
 
-def _without_pdf_if_no_tex(formats: list[str], asked) -> list[str]:
-    """The default formats without the PDF when TeX is missing (with a note); an explicit --format pdf stays."""
-
-    if asked or "pdf" not in formats or available():
-        return formats
-    _note(f"no PDF: TeX Live is not installed ({INSTALL_HINT}); the other formats are written")
-    return [f for f in formats if f != "pdf"]
+def _formats(registry: Formats, text: str | None) -> list:
+    """The formats ``--format`` chose from a registry; the defaults that need TeX are left out, with a note,
+    when TeX is missing (one asked for by name stays, and says why it cannot be made)."""
+    chosen, left_out = registry.choose(text)
+    if left_out:
+        _note(f"no {' or '.join(f.title for f in left_out)}: TeX Live is not installed ({INSTALL_HINT}); "
+              "the other formats are written")
+    return chosen
 
 
 def _progress(done: int, total: int, what: str = "training") -> None:
@@ -99,27 +86,26 @@ def cmd_presets(args) -> int:
 
 def cmd_solve(args) -> int:
 
-    formats = _without_pdf_if_no_tex(_formats(args.format or ",".join(SOLVE_FORMATS), SOLVE_FORMATS), args.format)
-    if args.digits < 1 or args.digits > 30:
-        raise DeriveError("--digits", f"expected a number of significant digits from 1 to 30, got {args.digits}")
+    formats = _formats(SOLUTION, args.format)
+    options = Options(digits=args.digits, notation=args.notation, convention=args.convention, detail=args.detail)
     circuit = _circuit(args)
     if circuit is not None:  # a formula spec: its circuit of gates
         out = _out(args, circuit.spec)
-        for path in write_files(out, circuit_files(circuit, formats, args.digits, out)):
+        for path in write_files(out, circuit_files(circuit, formats, options, out)):
             print(path)
         return 0
     if args.as_circuit or args.unit:  # one neuron of the network as its circuit of gates
         circuit, link = _neuron(args)
         out = _out(args, circuit.spec)
-        for path in write_files(out, circuit_files(circuit, formats, args.digits, out, link)):
+        for path in write_files(out, circuit_files(circuit, formats, options, out, link)):
             print(path)
         return 0
     spec = load(args.spec)
-    if set(formats) - {"json"}:
+    if {f.name for f in formats} - {"json"}:
         _small_enough(spec, args.max_parameters, "worked solution")
-    solution = solve(spec, notation=args.notation, progress=_progress, convention=args.convention)
+    solution = solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
     out = _out(args, spec)
-    files = solution_files(solution, formats, args.digits, args.detail, out)
+    files = SOLUTION.files(Written.of_solution(solution, options, out), formats)
     drift = None
     if args.round_intermediate is not None:  # the answer key of a hand calculation, with its drift
 
@@ -151,28 +137,23 @@ def _neuron(args):
     return solved, link
 
 
-CHECK_FORMATS = ("text", "md", "json")
-
-
 def cmd_check(args) -> int:
     """Check a student's answers; exit 0 when all are right, 1 when some are wrong."""
 
-    formats = _formats(args.format, CHECK_FORMATS)
-    if not formats:
-        raise DeriveError("--format", f"no format given; choose from {', '.join(CHECK_FORMATS)}")
-    circuit_check = circuit_versions.is_circuit(args.spec)
-    if circuit_check:
+    formats = _formats(CHECKS, args.format)
+    if circuit_versions.is_circuit(args.spec):
         report = circuit_grading.check_file(args.spec, args.answers)
+        job = circuit_grading.checked(report)
     else:
         report = check_module.check_file(args.spec, args.answers, args.convention)
-    renderers = circuit_grading.RENDERERS if circuit_check else RENDERERS
+        job = Checked(report)
+    files = CHECKS.files(job, formats)
     if args.out:
-        files = {renderers[f][0]: renderers[f][1](report) for f in formats}
         for path in write_files(Path(args.out), files):
             print(path)
         print(report.summary())
     else:
-        sys.stdout.write("\n".join(renderers[f][1](report) for f in formats))
+        sys.stdout.write("\n".join(files.values()))
     return report.exit_code
 
 
@@ -240,9 +221,8 @@ def cmd_import_torch(args) -> int:
 
 def cmd_worksheet(args) -> int:
 
-    formats = _without_pdf_if_no_tex(_formats(args.format or "pdf,moodle,json", batch.FORMATS), args.format)
-    if not 0 <= args.places <= 12:
-        raise DeriveError("--places", f"expected a number of decimals from 0 to 12, got {args.places}")
+    formats = _formats(WORKSHEETS, args.format)
+    options = Options(places=args.places, blanks=args.blanks, formulas=args.formulas, convention=args.convention)
     if args.variants is not None and not 1 <= args.variants <= 1000:
         raise DeriveError("--variants", f"expected from 1 to 1000 versions, got {args.variants}")
     if len(args.spec) > 1 and not args.exam:
@@ -251,63 +231,47 @@ def cmd_worksheet(args) -> int:
     if circuit_versions.is_circuit(args.spec[0]) and len(args.spec) == 1 and not args.exam:
         # a formula spec: the students fill in its circuit
         spec = circuit_versions.load(args.spec[0], composite=args.composite)
-        made = circuit_sheets.exercises(spec, args.variants, args.seed, args.blanks, args.places, _progress)
-        for path in write_files(_out(args, spec), circuit_sheets.files(made, formats, _progress)):
+        made = circuit_sheets.exercises(spec, options, args.variants, args.seed, _progress)
+        job = circuit_sheets.CircuitBatch(made, _progress)
+        for path in write_files(_out(args, spec), WORKSHEETS.files(job, formats)):
             print(path)
         return 0
     specs = [load(source) for source in args.spec]
-    if args.convention:  # the versions are made from the spec: they speak its convention
-        specs = [replace(spec, convention=args.convention) for spec in specs]
+    if options.convention:  # the versions are made from the spec: they speak its convention
+        specs = [replace(spec, convention=options.convention) for spec in specs]
     for spec in specs:
         _small_enough(spec, args.max_parameters, "worksheet")
-    options = (args.variants, args.seed, args.blanks, args.places, args.formulas, _progress, args.marks)
+    pdf = any(f.name == "pdf" for f in formats)
     if args.exam:
-        made = batch.exams(specs, *options)
-        files = batch.exam_files(made, formats, _progress)
+        job = batch.Exam(batch.exams(specs, options, args.variants, args.seed, _progress, args.marks), _progress, pdf)
         name = ("exam-" + "-".join(s.name for s in specs))[:80]
         out = _out(args, specs[0]) if args.out is not None else Path("outputs") / name
     else:
-        made = batch.exercises(specs[0], *options)
+        made = batch.exercises(specs[0], options, args.variants, args.seed, _progress, args.marks)
         for note in dict.fromkeys(thin_note(ex) for ex in made if thin_note(ex)):
             _note(note)
-        files, out = batch.files(made, formats, _progress), _out(args, specs[0])
-    for path in write_files(out, files):
+        job, out = batch.Batch(made, _progress, pdf), _out(args, specs[0])
+    for path in write_files(out, WORKSHEETS.files(job, formats)):
         print(path)
     return 0
 
 
-SLIDE_FORMATS = ("beamer", "revealjs")
-
-
 def cmd_slides(args) -> int:
 
-    formats = _formats(args.format or ",".join(SLIDE_FORMATS), SLIDE_FORMATS)
-    if not args.format and "beamer" in formats:
-
-        if not available():
-            formats.remove("beamer")
-            _note("no Beamer slides: TeX Live is not installed (apt-get install texlive-latex-base "
-                  "texlive-latex-recommended texlive-pictures latexmk lmodern); the HTML slides are written")
+    formats = _formats(SLIDES, args.format)
+    options = Options(digits=args.digits, notation=args.notation, convention=args.convention)
     circuit = _circuit(args)
     if circuit is None and (args.as_circuit or args.unit):
         circuit = _neuron(args)[0]
     if circuit is not None:  # a formula spec (or a neuron): the circuit annotated gate by gate
-        slides, out = circuit_deck(circuit, digits=args.digits), _out(args, circuit.spec)
+        slides, out = circuit_deck(circuit, digits=options.digits), _out(args, circuit.spec)
     else:
         spec = load(args.spec)
         _small_enough(spec, args.max_parameters, "set of slides")
-        solution = solve(spec, notation=args.notation, progress=_progress, convention=args.convention)
-        slides = deck(solution, Options(digits=args.digits))
+        solution = solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
+        slides = deck(solution, options)
         out = _out(args, spec)
-    files = {}
-    if "beamer" in formats:
-        tex = render("beamer/slides.tex.j2", deck=slides)
-        files["slides.tex"] = tex
-        files["slides.pdf"] = pdf_or_keep(tex, "slides", out)
-    if "revealjs" in formats:
-
-        files["slides.html"] = slides_html(slides)
-    for path in write_files(out, files):
+    for path in write_files(out, SLIDES.files(Shown(slides, out), formats)):
         print(path)
     return 0
 
@@ -324,13 +288,19 @@ def _small_enough(spec, limit: int | None, what: str) -> None:
                           f"(at most {limit}); --format json still solves it, --max-parameters raises the limit")
 
 
-def _document_command(sub, name: str, purpose: str, formats, digits: int, digits_help: str,
+def _format_help(registry: Formats) -> str:
+    """--format's help, from the registry: every format, the defaults, and the defaults without TeX."""
+    without = [f.name for f in registry.formats if f.default and not f.needs_tex]
+    tex = "" if len(without) == len(registry.defaults) else f"; without TeX, {','.join(without)}"
+    return f"comma-separated: {', '.join(registry.names)} (default {','.join(registry.defaults)}{tex})"
+
+
+def _document_command(sub, name: str, purpose: str, formats: Formats, digits: int, digits_help: str,
                       notations=DOCUMENT_NOTATIONS):
     """A subcommand that renders documents of one spec: the arguments they all share."""
     sp = sub.add_parser(name, help=purpose)
     sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
-    sp.add_argument("--format", help=f"comma-separated: {', '.join(formats)} (default: all; without TeX, all "
-                    "but the PDFs)")
+    sp.add_argument("--format", help=_format_help(formats))
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
     sp.add_argument("--notation", choices=notations,
                     help="how the documents write the solution: units (the blog's names, one hidden layer), layered "
@@ -378,7 +348,7 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("presets", help="list the built-in examples")
     sp.set_defaults(run=cmd_presets)
 
-    sp = _document_command(sub, "solve", "solve a network and write the worked solution", SOLVE_FORMATS, 9,
+    sp = _document_command(sub, "solve", "solve a network and write the worked solution", SOLUTION, 9,
                            "significant digits printed in the documents (default 9, as the blog; values are exact)")
     sp.add_argument("--detail", help="parameters whose derivation the matrix form (a large network, --notation "
                     "matrix) writes out in full: "
@@ -391,7 +361,7 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("check", help="check a hand calculation's answers: right, consistent or which mistake")
     sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
     sp.add_argument("answers", metavar="ANSWERS", help="a TOML or JSON file of name = number pairs (see the README)")
-    sp.add_argument("--format", default="text", help=f"comma-separated: {', '.join(CHECK_FORMATS)} (default text)")
+    sp.add_argument("--format", help=_format_help(CHECKS))
     sp.add_argument("--out", help="write check.txt / check.md / check.json to this folder instead of printing")
     sp.add_argument("--convention", choices=tuple(CONVENTIONS),
                     help="read the answers' names and signs as this textbook writes them (han: Err6, w46, theta6, "
@@ -436,8 +406,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--places", type=int, default=4, help="decimal places the students give (default 4)")
     sp.add_argument("--formulas", action="store_true", help="print the formulas students may use on the sheet")
     sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 100)")
-    sp.add_argument("--format", help="comma-separated: pdf, tex, md, moodle, qti (Canvas), json "
-                    "(default pdf,moodle,json; without TeX, moodle,json)")
+    sp.add_argument("--format", help=_format_help(WORKSHEETS) + "; qti is for Canvas")
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
     sp.add_argument("--composite", choices=("as-written", "whole", "split"),
                     help="a formula spec's composite gates: sigmoid as one gate (whole), as its primitive gates "
@@ -447,7 +416,7 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(run=cmd_worksheet)
 
     sp = _document_command(sub, "slides", "lecture slides that walk through one example step by step",
-                           SLIDE_FORMATS, 6, "significant digits on the slides (default 6)")
+                           SLIDES, 6, "significant digits on the slides (default 6)")
     sp.set_defaults(run=cmd_slides)
     return p
 

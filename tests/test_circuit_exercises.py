@@ -15,6 +15,7 @@ from derive.core.numeric import to_float
 from derive.core.solve import solve
 from derive.core.versions import load
 from derive.documents import circuit_diagram
+from derive.documents.options import Options
 from derive.errors import DeriveError
 from derive.exercises import circuits as sheets
 from derive.grading import circuits as grading
@@ -94,14 +95,14 @@ def test_problems_reject_what_is_not_good_by_hand(formula, values, why):
 # ---------------------------------------------------------------- worksheets
 
 def test_the_key_of_the_textbook_circuit():
-    ex = sheets.exercise(solved("circuit-add-mul"), "full", 4, "x")
+    ex = sheets.exercise(solved("circuit-add-mul"), Options(blanks="full", places=4), "x")
     assert {b.name: b.key for b in ex.blanks} == {"q": "3", "f": "-12", "df/dq": "-4", "df/dz": "3", "df/dx": "-4",
                                                    "df/dy": "-4"}
     assert [b.stage for b in ex.blanks] == ["forward"] * 2 + ["backward"] * 4
 
 
 def test_the_key_of_the_sigmoid_neuron_is_a_hand_calculation():
-    ex = sheets.exercise(solved("circuit-sigmoid-neuron"), "f,df/du7,df/dx0", 4, "x")
+    ex = sheets.exercise(solved("circuit-sigmoid-neuron"), Options(blanks="f,df/du7,df/dx0", places=4), "x")
     key = {b.name: b for b in ex.blanks}
     assert (key["f"].key, key["df/du7"].key, key["df/dx0"].key) == ("0.7310", "-0.5344", "0.3932")
     assert key["f"].values == ("0.7310", "0.7311")  # the key's value and the exact value rounded
@@ -121,7 +122,7 @@ def test_bad_blanks(blanks, error):
 
 
 def test_the_sheet_has_a_box_for_every_blank_and_the_key_fills_it():
-    ex = sheets.exercise(solved("circuit-fan-out"), "full", 4, "x")
+    ex = sheets.exercise(solved("circuit-fan-out"), Options(blanks="full", places=4), "x")
     sheet, key = sheets.diagram(ex, False), sheets.diagram(ex, True)
     boxes = sum(e.blank_above + e.blank_below for e in sheet.edges) + sum(s.blank for s in sheet.sums)
     assert boxes == len(ex.blanks) == 13
@@ -146,13 +147,13 @@ def test_worksheet_files(tmp_path):
     assert base64.b64decode(picture).startswith(b"<svg")
     assert "@@PLUGINFILE@@/circuit-7-01.svg" in moodle
     key = (tmp_path / "key-7-01.md").read_text()
-    ex = sheets.exercises(circuit_versions.load("circuit-fan-out"), 2, 7, "full", 4)[0]
+    ex = sheets.exercises(circuit_versions.load("circuit-fan-out"), Options(blanks="full", places=4), 2, 7)[0]
     assert all(f"${b.key}$" in key for b in ex.blanks)
     assert "derive" not in (tmp_path / "sheet-7-01.md").read_text().lower()
 
 
 def test_a_version_is_checked_against_its_own_numbers():
-    ex = sheets.exercises(circuit_versions.load("circuit-fan-out"), 3, 5, "full", 4)[2]
+    ex = sheets.exercises(circuit_versions.load("circuit-fan-out"), Options(blanks="full", places=4), 3, 5)[2]
     text = "".join(f'"{b.name}" = {b.key}\n' for b in ex.blanks)
     report = grading.check_text(f"circuit-fan-out@{ex.ident}", text)
     assert report.count("right") == len(ex.blanks)

@@ -20,6 +20,7 @@ from derive.cli import main
 from derive.core.notation import Notation
 from derive.core.steps import Steps
 from derive.core.versions import load
+from derive.documents.options import Options
 from derive.exercises.qti import MAX_QUESTION_TEXT
 from derive.exercises.worksheet import STAGES, choose, exercise
 from derive.formats.plainmath import html_math
@@ -228,7 +229,7 @@ def test_canvas_and_moodle_accept_the_same_values(package):
     from derive.exercises.batch import exercises
     from derive.exercises.moodle import moodle_xml
 
-    made = exercises(load("mazur"), VERSIONS, SEED, "full", PLACES, False)
+    made = exercises(load("mazur"), Options(blanks="full", places=PLACES), VERSIONS, SEED)
     moodle = ET.fromstring(moodle_xml(made, "x"))
     for question, ex in zip(moodle.findall("question[@type='cloze']"), made):
         fields = re.findall(r"\{\d+:NUMERICAL:(.*?)(?<!\\)\}", question.find("questiontext/text").text)

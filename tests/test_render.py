@@ -10,8 +10,8 @@ from randomnet import spec_text
 
 from derive import solve
 from derive.core.spec import parse, preset_names
-from derive.documents.printing import shown
 from derive.documents.options import Options
+from derive.documents.printing import shown
 from derive.documents.worked import build
 from derive.formats.latex import compile_pdf, first_error, overfull_boxes
 from derive.formats.render import escape_latex, escape_markdown, render

@@ -13,6 +13,7 @@ import pytest
 from derive import solve
 from derive.cli import main
 from derive.core.versions import load, problems, versions
+from derive.documents.options import Options
 from derive.exercises.batch import to_json
 from derive.exercises.moodle import moodle_xml
 from derive.exercises.worksheet import choose, exercise
@@ -73,7 +74,7 @@ def hand(spec, places=4):
 @pytest.mark.parametrize("seed", [1, 42, 2026])
 def test_keys_match_an_independent_hand_calculation(seed):
     for spec in versions(load("mazur"), 5, seed):
-        ex = exercise(solve(spec), "full", 4, False, "x")
+        ex = exercise(solve(spec), Options(blanks="full", places=4), "x")
         expected = hand(spec)
         for blank in ex.blanks:
             assert Decimal(blank.key) == expected[blank.name], (spec.name, blank.name)
@@ -81,7 +82,7 @@ def test_keys_match_an_independent_hand_calculation(seed):
 
 def test_keys_are_right_for_the_check_engine(tmp_path, capsys):
     """A student who writes the key's numbers for version 42-07 passes `derive check mazur@42-07`."""
-    ex = exercise(solve("mazur@42-07"), "full", 4, False, "42-07")
+    ex = exercise(solve("mazur@42-07"), Options(blanks="full", places=4), "42-07")
     answers = tmp_path / "answers.toml"
     answers.write_text("\n".join(f'"{b.name}" = {b.key}' for b in ex.blanks) + "\n")
     assert main(["check", "mazur@42-07", str(answers)]) == 0
@@ -100,8 +101,8 @@ def test_versions_are_hand_friendly_and_different(seed):
 
 
 def test_same_seed_same_versions():
-    a = [exercise(solve(s), "forward", 4, False, s.name) for s in versions(load("mazur"), 3, 9)]
-    b = [exercise(solve(s), "forward", 4, False, s.name) for s in versions(load("mazur"), 3, 9)]
+    a = [exercise(solve(s), Options(blanks="forward", places=4), s.name) for s in versions(load("mazur"), 3, 9)]
+    b = [exercise(solve(s), Options(blanks="forward", places=4), s.name) for s in versions(load("mazur"), 3, 9)]
     assert to_json(a) == to_json(b)
 
 
@@ -118,7 +119,7 @@ def test_blanks_by_level_stage_and_name(blanks, names):
 
 
 def test_moodle_quiz_has_the_structure_moodle_imports():
-    made = [exercise(solve(s), "full", 4, False, s.name.split("@")[1]) for s in versions(load("mazur"), 3, 5)]
+    made = [exercise(solve(s), Options(blanks="full", places=4), s.name.split("@")[1]) for s in versions(load("mazur"), 3, 5)]
     root = ET.fromstring(moodle_xml(made, "Backpropagation"))
     assert root.tag == "quiz"
     questions = root.findall("question")

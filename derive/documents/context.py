@@ -16,7 +16,6 @@ from derive.documents.model import Chain
 from derive.documents.options import Options
 from derive.documents.printing import latex, shown, with_numbers
 
-
 #: terms per displayed line in a long weighted sum, so that no line runs off the page
 TERMS_PER_LINE = 3
 #: how much wider a frame's full width is than the column beside a diagram

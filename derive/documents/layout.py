@@ -11,7 +11,6 @@ import math
 import re
 from dataclasses import dataclass
 
-
 #: matrix columns per table (and per typeset matrix), so that tables fit a printed page
 COLUMNS_PER_TABLE = 6
 #: the most rows a matrix is typeset with; a taller one is shown as a table

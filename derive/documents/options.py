@@ -13,38 +13,32 @@ from derive.documents.printing import DEFAULT_DIGITS
 from derive.errors import DeriveError
 
 
-#: who a worksheet is printed for: the student (blanks left empty) or the teacher (the key, filled in)
-AUDIENCES = ("student", "teacher")
-
-
 @dataclass(frozen=True)
 class Options:
     """The printing options of a document.
 
     ``digits``: significant digits printed (values are exact; only printing rounds).
     ``notation``: how the documents name things: 'units', 'layered' or 'matrix'; None for
-    the spec's own scheme. ``detail``: the parameters the matrix form derives in full
+    the spec's own scheme. ``convention``: a textbook's names and signs (derive.core.conventions);
+    None for the spec's [document] convention. ``detail``: the parameters the matrix form derives in full
     (comma-separated names, 'all' or 'none'; None for a few per layer). ``line_width``:
     a column this many digit widths wide, into which long sums are packed (the slides
     beside a diagram); None for a fixed number of terms per line. ``places``: the
     decimals of a worksheet's answers; ``blanks``: what its students fill in;
-    ``formulas``: print the formulas they may use; ``audience``: 'student' (the sheet)
-    or 'teacher' (its key).
+    ``formulas``: print the formulas they may use.
     """
 
     digits: int = DEFAULT_DIGITS
     notation: str | None = None
+    convention: str | None = None
     detail: str | None = None
     line_width: float | None = None
     places: int = 4
     blanks: str = "full"
     formulas: bool = False
-    audience: str = "teacher"
 
     def __post_init__(self):
         if not 1 <= self.digits <= 30:
             raise DeriveError("--digits", f"expected a number of significant digits from 1 to 30, got {self.digits}")
         if not 0 <= self.places <= 12:
             raise DeriveError("--places", f"expected a number of decimals from 0 to 12, got {self.places}")
-        if self.audience not in AUDIENCES:
-            raise DeriveError("audience", f"expected one of {', '.join(AUDIENCES)}, got '{self.audience}'")

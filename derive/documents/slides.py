@@ -31,7 +31,6 @@ from derive.documents.scalar import backward, deltas, forward, update
 from derive.documents.summary import after_step
 from derive.documents.worked import context
 
-
 UPDATES_PER_FRAME = 2
 
 
@@ -162,7 +161,8 @@ def _scalar_frames(ctx: Context) -> list[Frame]:
             coupled = ctx.g.activation(l).coupled
             for j in range(spec.sizes[l]):
                 edges = {f"{l}:{j}:{i}" for i in range(spec.sizes[l - 1])}
-                title = ("Forward pass: ", n.unit(l, j) if n.units else f"unit {j + 1} of layer {l}", ctx.sample_note(s))
+                unit = n.unit(l, j) if n.units else f"unit {j + 1} of layer {l}"
+                title = ("Forward pass: ", unit, ctx.sample_note(s))
                 # a softmax output needs every net input of its layer: the outputs get their own frame
                 chains = ((forward.net_chain(ctx, l, s, j),) if coupled else
                           (forward.net_chain(ctx, l, s, j), forward.out_chain(ctx, l, s, j)))
@@ -187,7 +187,8 @@ def _scalar_frames(ctx: Context) -> list[Frame]:
                 above = {f"{l + 1}:{k}:{j}" for k in range(spec.sizes[l + 1])} if l < spec.layers else set()
                 # a long sum (a softmax delta, many samples) takes the full width of the frame, without the diagram
                 figure = diagram(solution, "deltas", {f"{l}:{j}"} | above) if _fits_beside(blocks) else None
-                frames.append(_titled(("Backward pass: the delta of ", name, ctx.sample_note(s)), tuple(blocks), figure))
+                title = ("Backward pass: the delta of ", name, ctx.sample_note(s))
+                frames.append(_titled(title, tuple(blocks), figure))
             for i in list(range(spec.sizes[l - 1])) + [None]:
                 kind = "W" if i is not None else "b"
                 pname = n.weight(l, j, i) if i is not None else n.bias(l, j)

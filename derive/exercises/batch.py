@@ -1,4 +1,9 @@
-"""The files of a worksheet batch: sheets and keys (PDF, TeX, Markdown), Moodle, Canvas and JSON, rendered in memory."""
+"""The files of a worksheet batch: sheets and keys (PDF, TeX, Markdown), Moodle, Canvas and JSON, rendered in memory.
+
+``WORKSHEETS`` is the registry of the batch's formats; a format's renderer gets the batch's
+*job* (:class:`Batch`, :class:`Exam` or derive.exercises.circuits.CircuitBatch), which
+builds what the formats share (each version's sheet and key context, their LaTeX) once.
+"""
 
 from __future__ import annotations
 
@@ -11,73 +16,162 @@ import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 
 from derive.core.numeric import to_float
 from derive.core.solve import solve
 from derive.core.versions import versions
+from derive.documents.options import Options
 from derive.errors import DeriveError
 from derive.exercises.moodle import moodle_xml
 from derive.exercises.qti import package
 from derive.exercises.worksheet import context, exercise, marks_scheme
 from derive.formats.latex import compile_pdf
 from derive.formats.pictures import diagram_svg
+from derive.formats.registry import Format, Formats
 from derive.formats.render import render
 from derive.io.export import dumps, in_layout
 
-FORMATS = ("pdf", "tex", "md", "moodle", "qti", "json")
 
-
-def exercises(spec, variants: int | None, seed: int, blanks: str, places: int, formulas: bool, progress=None,
-              marks: str | None = None):
-    """The exercises of a run: the spec itself, or ``variants`` versions of it drawn from ``seed``."""
+def exercises(spec, options: Options, variants: int | None = None, seed: int = 1, progress=None,
+              marks: str | None = None) -> list:
+    """The exercises of a run: the spec itself, or ``variants`` versions of it drawn from ``seed``; the options'
+    ``blanks``, ``places`` and ``formulas`` say what the students fill in and how; ``marks`` per stage."""
     if not spec.training.plain:
         # the sheets ask for one step of gradient descent on the whole batch: they would ask the wrong question
         raise DeriveError(f"{spec.source}: training", "worksheets are made for plain gradient descent on the whole "
                           "batch; this spec trains with another optimizer, a penalty or mini-batches (the worked "
                           "solution, the slides and derive check cover it)")
     scheme = marks_scheme(marks)
-    specs = versions(spec, variants, seed, places) if variants else [spec]
+    specs = versions(spec, variants, seed, options.places) if variants else [spec]
     made = []
     for k, version in enumerate(specs, start=1):
         ident = version.name.split("@", 1)[1] if "@" in version.name else spec.name
-        made.append(exercise(solve(version), blanks, places, formulas, ident, scheme))
+        made.append(exercise(solve(version), options, ident, scheme))
         if progress:
             progress(k, len(specs), "preparing")
     return made
 
 
-def files(exercises: list, formats, progress=None) -> dict:
-    """Every file of a batch, rendered in memory; PDFs compiled in parallel on every core."""
+class Batch:
+    """A worksheet batch's job: each version's sheet and key context (made once, shared by every format).
 
-    out = {}
-    # each version's context is built once: its sheet, its key (the same context, filled in) and the quizzes share it
-    sheets = {ex.ident: context(ex, False) for ex in exercises}
-    both = {f"{'key' if key else 'sheet'}-{ex.ident}": [{**sheets[ex.ident], "key": key}]
-            for ex in exercises for key in (False, True)}
-    if "md" in formats:
-        for ex in exercises:
+    ``pdf``: the PDFs are made too, so the LaTeX carries each document's page count
+    (see :func:`typeset_numbered`); without them it keeps a reference to the last page.
+    """
+
+    def __init__(self, exercises: list, progress=None, pdf: bool = True):
+        self.exercises, self.progress, self.wants_pdf = exercises, progress, pdf
+
+    @cached_property
+    def sheets(self) -> dict:
+        """Each version's context: its sheet, its key (the same context, filled in) and the quizzes share it."""
+        return {ex.ident: context(ex, False) for ex in self.exercises}
+
+    @cached_property
+    def both(self) -> dict:
+        return {f"{'key' if key else 'sheet'}-{ex.ident}": [{**self.sheets[ex.ident], "key": key}]
+                for ex in self.exercises for key in (False, True)}
+
+    @cached_property
+    def typeset(self) -> tuple[dict, dict]:
+        """The LaTeX and (when wanted) the PDFs of every sheet and key, by file stem."""
+        return typeset_numbered({stem: lambda pages, s=stem: render("tex/worksheet.tex.j2", sheets=self.both[s],
+                                                                    pages=pages)
+                                 for stem in self.both}, self.wants_pdf, self.progress)
+
+    def tex_files(self) -> dict:
+        return {f"{stem}.tex": text for stem, text in self.typeset[0].items()}
+
+    def pdf(self) -> dict:
+        pdfs = self.typeset[1]
+        out = {f"{stem}.pdf": pdf for stem, pdf in pdfs.items()}
+        if len(self.exercises) > 1:
+            out["sheets.pdf"] = unite([pdfs[f"sheet-{ex.ident}"] for ex in self.exercises])
+            out["keys.pdf"] = unite([pdfs[f"key-{ex.ident}"] for ex in self.exercises])
+        return out
+
+    def markdown(self) -> dict:
+        out = {}
+        for ex in self.exercises:
             for key in (False, True):
                 stem = f"{'key' if key else 'sheet'}-{ex.ident}"
-                out[f"{stem}.md"] = render("md/worksheet.md.j2", sheets=both[stem])
-            out[f"network-{ex.ident}.svg"] = diagram_svg(sheets[ex.ident]["diagram"])
-    if "moodle" in formats:
-        out["moodle.xml"] = moodle_xml(exercises, exercises[0].title, sheets)
-    if "qti" in formats:
-        out["canvas-qti.zip"] = package(exercises, sheets)
-    if "json" in formats:
-        out["worksheets.json"] = to_json(exercises)
-    if {"tex", "pdf"} & set(formats):
-        tex, pdfs = typeset_numbered({stem: lambda pages, s=stem: render("tex/worksheet.tex.j2", sheets=both[s],
-                                                                         pages=pages)
-                                      for stem in both}, "pdf" in formats, progress)
-        if "tex" in formats:
-            out.update({f"{stem}.tex": text for stem, text in tex.items()})
-        out.update({f"{stem}.pdf": pdf for stem, pdf in pdfs.items()})
-        if "pdf" in formats and len(exercises) > 1:
-            out["sheets.pdf"] = unite([pdfs[f"sheet-{ex.ident}"] for ex in exercises])
-            out["keys.pdf"] = unite([pdfs[f"key-{ex.ident}"] for ex in exercises])
-    return out
+                out[f"{stem}.md"] = render("md/worksheet.md.j2", sheets=self.both[stem])
+            out[f"network-{ex.ident}.svg"] = diagram_svg(self.sheets[ex.ident]["diagram"])
+        return out
+
+    def moodle(self) -> str:
+        return moodle_xml(self.exercises, self.exercises[0].title, self.sheets)
+
+    def qti(self) -> bytes:
+        return package(self.exercises, self.sheets)
+
+    def json(self) -> str:
+        return to_json(self.exercises)
+
+
+class Exam:
+    """An exam's job: a paper and a key per version (PDF, TeX, Markdown), and the quizzes of its questions.
+
+    In the quizzes and the JSON, question n of exam version V is the version named ``V-qn``.
+    """
+
+    def __init__(self, versions: list[tuple[str, list]], progress=None, pdf: bool = True):
+        self.versions = [(ident, [replace(ex, ident=f"{ident}-q{n}") for n, ex in enumerate(qs, start=1)])
+                         for ident, qs in versions]
+        self.progress, self.wants_pdf = progress, pdf
+        self.flat = [ex for _, qs in self.versions for ex in qs]
+
+    @cached_property
+    def contexts(self) -> dict:
+        return {f"{'key' if key else 'exam'}-{ident}": exam_context(ident, qs, key)
+                for ident, qs in self.versions for key in (False, True)}
+
+    @cached_property
+    def typeset(self) -> tuple[dict, dict]:
+        return typeset_numbered({stem: lambda pages, c=c: render("tex/exam.tex.j2", pages=pages, **c)
+                                 for stem, c in self.contexts.items()}, self.wants_pdf, self.progress)
+
+    def tex_files(self) -> dict:
+        return {f"{stem}.tex": text for stem, text in self.typeset[0].items()}
+
+    def pdf(self) -> dict:
+        pdfs = self.typeset[1]
+        out = {f"{stem}.pdf": pdf for stem, pdf in pdfs.items()}
+        if len(self.versions) > 1:
+            out["exams.pdf"] = unite([pdfs[f"exam-{ident}"] for ident, _ in self.versions])
+            out["keys.pdf"] = unite([pdfs[f"key-{ident}"] for ident, _ in self.versions])
+        return out
+
+    def markdown(self) -> dict:
+        out = {f"{stem}.md": render("md/worksheet.md.j2", sheets=c["exam"]["questions"])
+               for stem, c in self.contexts.items()}
+        for ex in self.flat:
+            out[f"network-{ex.ident}.svg"] = diagram_svg(context(ex, False)["diagram"])
+        return out
+
+    def moodle(self) -> str:
+        return moodle_xml(self.flat, "Exam")
+
+    def qti(self) -> bytes:
+        return package(self.flat)
+
+    def json(self) -> str:
+        return to_json(self.flat)
+
+
+#: the files of a worksheet batch or an exam (derive worksheet), of networks and circuits alike: a job is a
+#: Batch, an Exam or a derive.exercises.circuits.CircuitBatch
+WORKSHEETS = Formats("worksheet", (
+    Format("pdf", "sheet-ID.pdf and key-ID.pdf (several versions: sheets.pdf, keys.pdf)", lambda job: job.pdf(),
+           needs_tex=True, title="PDF"),
+    Format("tex", "sheet-ID.tex and key-ID.tex", lambda job: job.tex_files(), default=False),
+    Format("md", "sheet-ID.md and key-ID.md with their pictures", lambda job: job.markdown(), default=False),
+    Format("moodle", "moodle.xml", lambda job: {"moodle.xml": job.moodle()}),
+    Format("qti", "canvas-qti.zip (Canvas)", lambda job: {"canvas-qti.zip": job.qti()}, default=False),
+    Format("json", "worksheets.json", lambda job: {"worksheets.json": job.json()}),
+))
 
 
 def typeset(tex: dict, idents: list, progress=None) -> dict:
@@ -102,14 +196,14 @@ def typeset(tex: dict, idents: list, progress=None) -> dict:
     return out
 
 
-def exams(specs: list, variants: int | None, seed: int, blanks: str, places: int, formulas: bool, progress=None,
+def exams(specs: list, options: Options, variants: int | None = None, seed: int = 1, progress=None,
           marks: str | None = None) -> list[tuple[str, list]]:
     """The versions of an exam as (name, questions): version n of an exam asks version n of every spec.
 
     A version is named like the worksheets' (``7-01``); the specs as they are make one exam, ``exam``.
     """
 
-    per_spec = [exercises(spec, variants, seed, blanks, places, formulas, progress, marks) for spec in specs]
+    per_spec = [exercises(spec, options, variants, seed, progress, marks) for spec in specs]
     return [(questions[0].ident if variants else "exam", list(questions)) for questions in zip(*per_spec)]
 
 
@@ -121,40 +215,6 @@ def exam_context(ident: str, questions: list, key: bool) -> dict:
     return {"exam": {"ident": ident, "key": key, "title": title, "questions": sheets,
                      "total": sum(ex.marks for ex in questions), "places": questions[0].places,
                      "example": sheets[0]["example"]}}
-
-
-def exam_files(versions: list[tuple[str, list]], formats, progress=None) -> dict:
-    """Every file of an exam: a paper and a key per version (PDF, TeX, Markdown), and the quizzes of its questions.
-
-    In the quizzes and the JSON, question n of exam version V is the version named ``V-qn``.
-    """
-    out = {}
-    versions = [(ident, [replace(ex, ident=f"{ident}-q{n}") for n, ex in enumerate(qs, start=1)])
-                for ident, qs in versions]
-    contexts = {f"{'key' if key else 'exam'}-{ident}": exam_context(ident, qs, key)
-                for ident, qs in versions for key in (False, True)}
-    flat = [ex for _, qs in versions for ex in qs]
-    if "md" in formats:
-        for stem, c in contexts.items():
-            out[f"{stem}.md"] = render("md/worksheet.md.j2", sheets=c["exam"]["questions"])
-        for ex in flat:
-            out[f"network-{ex.ident}.svg"] = diagram_svg(context(ex, False)["diagram"])
-    if "moodle" in formats:
-        out["moodle.xml"] = moodle_xml(flat, "Exam")
-    if "qti" in formats:
-        out["canvas-qti.zip"] = package(flat)
-    if "json" in formats:
-        out["worksheets.json"] = to_json(flat)
-    if {"tex", "pdf"} & set(formats):
-        tex, pdfs = typeset_numbered({stem: lambda pages, c=c: render("tex/exam.tex.j2", pages=pages, **c)
-                                      for stem, c in contexts.items()}, "pdf" in formats, progress)
-        if "tex" in formats:
-            out.update({f"{stem}.tex": text for stem, text in tex.items()})
-        out.update({f"{stem}.pdf": pdf for stem, pdf in pdfs.items()})
-        if "pdf" in formats and len(versions) > 1:
-            out["exams.pdf"] = unite([pdfs[f"exam-{ident}"] for ident, _ in versions])
-            out["keys.pdf"] = unite([pdfs[f"key-{ident}"] for ident, _ in versions])
-    return out
 
 
 _PAGES = re.compile(r"Output written on .*?\((\d+) pages?", re.S)

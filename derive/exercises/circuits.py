@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from decimal import Decimal
+from functools import cached_property
 
 from derive.core import circuit as engine
 from derive.core.circuit_sweep import BRANCH, GRADIENT, VALUE, exact_values, quantities, sweep
@@ -21,6 +22,7 @@ from derive.core.numeric import round_decimal, to_float
 from derive.documents import circuit_diagram, circuit_steps
 from derive.documents.circuit_document import _Printer, display_expression, node_latex
 from derive.documents.model import Chain
+from derive.documents.options import Options
 from derive.documents.printing import shown
 from derive.errors import DeriveError, suggestion
 from derive.exercises.batch import typeset
@@ -39,7 +41,6 @@ LEVELS = {"forward": (VALUE,), "backward": (GRADIENT, BRANCH), "full": (VALUE, G
 SPACING = (3.6, 3.0)
 BLANK = (1.8, 0.6)
 PORTRAIT, LANDSCAPE = 17.0, 25.7  # text widths of an A4 page, cm
-FORMATS = ("pdf", "tex", "md", "moodle", "qti", "json")
 
 
 def choose(circuit, blanks: str) -> list:
@@ -87,8 +88,10 @@ def answer_text(rounded: Decimal, exact) -> str:
     return plain(rounded)
 
 
-def exercise(circuit, blanks: str, places: int, ident: str) -> Exercise:
-    """The exercise of one version: its blanks, with the key of a calculation rounding to ``places`` decimals."""
+def exercise(circuit, options: Options, ident: str) -> Exercise:
+    """The exercise of one version: the options' ``blanks``, with the key of a calculation rounding to ``places``
+    decimals."""
+    blanks, places = options.blanks, options.places
     chosen = choose(circuit, blanks)
     world = sweep(circuit, places)
     exact = exact_values(circuit)
@@ -107,13 +110,14 @@ def exercise(circuit, blanks: str, places: int, ident: str) -> Exercise:
     return Exercise(ident, circuit, tuple(made), places, False)
 
 
-def exercises(spec, variants: int | None, seed: int, blanks: str, places: int, progress=None) -> list:
-    """The exercises of a run: the formula spec itself, or ``variants`` versions of it drawn from ``seed``."""
-    specs = versions(spec, variants, seed, places) if variants else [spec]
+def exercises(spec, options: Options, variants: int | None = None, seed: int = 1, progress=None) -> list:
+    """The exercises of a run: the formula spec itself, or ``variants`` versions of it drawn from ``seed``; the
+    options' ``blanks`` and ``places`` say what the students fill in and to how many decimals."""
+    specs = versions(spec, variants, seed, options.places) if variants else [spec]
     made = []
     for k, version in enumerate(specs, start=1):
         ident = version.name.split("@", 1)[1] if "@" in version.name else spec.name
-        made.append(exercise(engine.solve(version), blanks, places, ident))
+        made.append(exercise(engine.solve(version), options, ident))
         if progress:
             progress(k, len(specs), "preparing")
     return made
@@ -232,30 +236,50 @@ def quiz(ex: Exercise, sheet: dict) -> Quiz:
 
 # ---------------------------------------------------------------- the files of a batch
 
-def files(exercises: list, formats, progress=None) -> dict:
-    """Every file of a circuit worksheet batch, rendered in memory; PDFs compiled in parallel."""
-    out = {}
-    sheets = {ex.ident: context(ex, False) for ex in exercises}
-    keys = {ex.ident: context(ex, True) for ex in exercises}
-    both = {(ex.ident, key): (keys if key else sheets)[ex.ident] for ex in exercises for key in (False, True)}
-    tex = {f"{'key' if key else 'sheet'}-{ident}": render("tex/circuit-worksheet.tex.j2", sheet=c)
-           for (ident, key), c in both.items()} if {"tex", "pdf"} & set(formats) else {}
-    if "tex" in formats:
-        out.update({f"{stem}.tex": text for stem, text in tex.items()})
-    if "md" in formats:
-        for (ident, key), c in both.items():
+class CircuitBatch:
+    """A circuit worksheet batch's job (see derive.exercises.batch.WORKSHEETS): each version's sheet and key, their
+    TeX, made once."""
+
+    def __init__(self, exercises: list, progress=None):
+        self.exercises, self.progress = exercises, progress
+
+    @cached_property
+    def sheets(self) -> dict:
+        return {ex.ident: context(ex, False) for ex in self.exercises}
+
+    @cached_property
+    def both(self) -> dict:
+        keys = {ex.ident: context(ex, True) for ex in self.exercises}
+        return {(ex.ident, key): (keys if key else self.sheets)[ex.ident] for ex in self.exercises for key in (False, True)}
+
+    @cached_property
+    def tex(self) -> dict:
+        """The LaTeX of every sheet and key, by file stem."""
+        return {f"{'key' if key else 'sheet'}-{ident}": render("tex/circuit-worksheet.tex.j2", sheet=c)
+                for (ident, key), c in self.both.items()}
+
+    def tex_files(self) -> dict:
+        return {f"{stem}.tex": text for stem, text in self.tex.items()}
+
+    def markdown(self) -> dict:
+        out = {}
+        for (ident, key), c in self.both.items():
             stem = f"{'key' if key else 'sheet'}-{ident}"
             out[f"{stem}.md"] = render("md/circuit-worksheet.md.j2", sheet=c, picture=f"{stem}.svg")
             out[f"{stem}.svg"] = circuit_svg(c["diagram"])
-    if "moodle" in formats:
-        out["moodle.xml"] = moodle_xml(exercises, sheets)
-    if "qti" in formats:
-        out["canvas-qti.zip"] = bundle([quiz(ex, sheets[ex.ident]) for ex in exercises], exercises[0].title)
-    if "json" in formats:
-        out["worksheets.json"] = to_json(exercises)
-    if "pdf" in formats:
-        out.update(typeset(tex, [ex.ident for ex in exercises], progress))
-    return out
+        return out
+
+    def moodle(self) -> str:
+        return moodle_xml(self.exercises, self.sheets)
+
+    def qti(self) -> bytes:
+        return bundle([quiz(ex, self.sheets[ex.ident]) for ex in self.exercises], self.exercises[0].title)
+
+    def json(self) -> str:
+        return to_json(self.exercises)
+
+    def pdf(self) -> dict:
+        return typeset(self.tex, [ex.ident for ex in self.exercises], self.progress)
 
 
 def to_json(exercises: list) -> str:

@@ -192,8 +192,10 @@ def group_of(step) -> tuple:
     return (stage,)
 
 
-def exercise(solution, blanks: str, places: int, formulas: bool, ident: str, marks: dict | None = None) -> Exercise:
-    """The exercise of one version: its blanks in working order, with the key of a calculation rounding to ``places``."""
+def exercise(solution, options: Options, ident: str, marks: dict | None = None) -> Exercise:
+    """The exercise of one version: the options' ``blanks`` in working order, with the key of a calculation rounding
+    to ``places`` decimals; ``formulas``: the sheet prints the formulas students may use; ``marks``: per stage."""
+    blanks, places = options.blanks, options.places
 
     steps = Steps(solution)
     steps.verify()
@@ -212,7 +214,7 @@ def exercise(solution, blanks: str, places: int, formulas: bool, ident: str, mar
                           worked(steps, world, step, places, rounded), shown(exact, 9).latex, plain(tolerance),
                           accepted[step.name], wrong[step.name],
                           scheme.get(stage_of(step.kind), scheme[""]), group_of(step)))
-    return Exercise(ident, solution, tuple(made), places, formulas)
+    return Exercise(ident, solution, tuple(made), places, options.formulas)
 
 
 def worked(steps, world, step, places: int, rounded) -> tuple:

@@ -14,6 +14,7 @@ the right step. The report is a terminal table, Markdown with LaTeX, or JSON.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from derive.core.steps import Steps, formula_text
 from derive.core.versions import load
 from derive.documents.printing import latex as tex
 from derive.documents.printing import shown, with_numbers
+from derive.formats.registry import Format, Formats
 from derive.grading import mistakes as mk
 from derive.grading.answers import Answer, from_data
 from derive.grading.answers import load as load_answers
@@ -33,7 +35,6 @@ from derive.grading.rounding import agrees, hand_places, tolerance, written_plac
 from derive.io.export import dumps
 
 RIGHT, CONSISTENT, WRONG = "right", "consistent", "wrong"
-FORMATS = ("text", "md", "json")
 DIGITS = 9  # significant digits of the exact values and worked steps in the report
 
 
@@ -650,4 +651,20 @@ def to_json(report: Report) -> str:
     return dumps(to_document(report)) + "\n"
 
 
-RENDERERS = {"text": ("check.txt", to_text), "md": ("check.md", to_markdown), "json": ("check.json", to_json)}
+@dataclass(frozen=True)
+class Checked:
+    """A check's job (see derive.formats.registry): its report and the functions that write it as text, Markdown and
+    JSON (a network's report or a circuit's, derive.grading.circuits)."""
+
+    report: object
+    text: Callable = to_text
+    markdown: Callable = to_markdown
+    json: Callable = to_json
+
+
+#: the reports of derive check: printed (text by default) or written with --out
+CHECKS = Formats("check", (
+    Format("text", "check.txt", lambda job: {"check.txt": job.text(job.report)}),
+    Format("md", "check.md", lambda job: {"check.md": job.markdown(job.report)}, default=False),
+    Format("json", "check.json", lambda job: {"check.json": job.json(job.report)}, default=False),
+))

@@ -32,7 +32,7 @@ from derive.documents import circuit_steps
 from derive.documents.printing import shown
 from derive.errors import DeriveError
 from derive.grading.answers import Answer, _add, _number, normal, read_document, read_text
-from derive.grading.check import CONSISTENT, RIGHT, WRONG, Diagnosis, Result
+from derive.grading.check import CONSISTENT, RIGHT, WRONG, Checked, Diagnosis, Result
 from derive.grading.rounding import agrees, hand_places, tolerance, written_places
 from derive.io.export import dumps
 
@@ -725,4 +725,6 @@ def to_json(report: CircuitReport) -> str:
     return dumps(to_document(report)) + "\n"
 
 
-RENDERERS = {"text": ("check.txt", to_text), "md": ("check.md", to_markdown), "json": ("check.json", to_json)}
+def checked(report: CircuitReport) -> Checked:
+    """The job of a circuit's check: its report with the writers of this module (see derive.grading.check.CHECKS)."""
+    return Checked(report, to_text, to_markdown, to_json)

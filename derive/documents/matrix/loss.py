@@ -11,7 +11,6 @@ from derive.documents.matrix.tables import unit_tables
 from derive.documents.model import M, P, Section
 from derive.documents.scalar import forward as scalar_forward
 
-
 #: the most squared errors written out in the loss; with more, only the result is shown
 MAX_SQUARES = 36
 #: the squared-error losses: the coefficient of each squared entry, and whether it is t - a (else a - t)
