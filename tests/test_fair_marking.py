@@ -20,6 +20,7 @@ from derive import solve
 from derive.cli import main
 from derive.core.steps import Steps
 from derive.core.versions import load, versions
+from derive.documents.options import Options
 from derive.errors import DeriveError
 from derive.exercises.batch import exams
 from derive.exercises.distractors import MOST
@@ -96,7 +97,7 @@ SEED, COUNT, PLACES = 7, 3, 4
 
 @pytest.fixture(scope="module")
 def batch():
-    made = [exercise(solve(s), "full", PLACES, False, s.name.split("@")[1]) for s in
+    made = [exercise(solve(s), Options(blanks="full", places=PLACES), s.name.split("@")[1]) for s in
             versions(load("mazur"), COUNT, SEED, PLACES)]
     root = ET.fromstring(moodle_xml(made, "Backpropagation"))
     cloze = [q for q in root.findall("question") if q.get("type") == "cloze"]
@@ -193,10 +194,10 @@ def test_the_backward_pass_is_asked_one_unit_at_a_time(batch):
 def test_drawn_versions_keep_two_significant_figures_in_every_blank(batch):
     for seed in (1, 7, 42):
         for spec in versions(load("mazur"), 6, seed, PLACES):
-            ex = exercise(solve(spec), "full", PLACES, False, "x")
+            ex = exercise(solve(spec), Options(blanks="full", places=PLACES), "x")
             assert thin(ex) == []
     # the blog's own numbers, used as they are, have such blanks: the teacher is told
-    assert "dE_total/dw1" in thin(exercise(solve("mazur"), "full", PLACES, False, "mazur"))
+    assert "dE_total/dw1" in thin(exercise(solve("mazur"), Options(blanks="full", places=PLACES), "mazur"))
 
 
 @pytest.mark.parametrize("text, scheme", [
@@ -244,7 +245,7 @@ def test_several_specs_need_exam(tmp_path, capsys):
 
 
 def test_an_exam_asks_version_n_of_every_spec():
-    made = exams([load("mazur"), load("softmax-ce")], 2, 5, "full", PLACES, False)
+    made = exams([load("mazur"), load("softmax-ce")], Options(blanks="full", places=PLACES), 2, 5)
     assert [ident for ident, _ in made] == ["5-01", "5-02"]
     for ident, questions in made:
         assert [q.solution.spec.name for q in questions] == [f"mazur@{ident}", f"softmax-ce@{ident}"]

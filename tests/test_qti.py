@@ -173,7 +173,7 @@ def test_a_quiz_is_one_version_with_a_question_per_blank(package, k):
     assert assessment.get("title") == f"{load('mazur').title} (version {ident})"
     blanks = choose(Steps(solve(spec)), "full")  # in the order of the calculation
     stage = {kind: k for k, kinds in enumerate(STAGES.values()) for kind in kinds}
-    in_sheet_order = exercise(solve(spec), "full", PLACES, False, ident).blanks  # the sheet's: one unit at a time
+    in_sheet_order = exercise(solve(spec), Options(blanks="full", places=PLACES), ident).blanks  # the sheet's: one unit at a time
     assert sorted(b.name for b in in_sheet_order) == sorted(b.name for b in blanks)
     assert [stage[b.kind] for b in sorted(blanks, key=lambda b: stage[b.kind])] == \
         [list(STAGES).index(b.stage) for b in in_sheet_order]
