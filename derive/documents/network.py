@@ -9,11 +9,13 @@ exactly one of them.
 
 from __future__ import annotations
 
+import sympy as sp
+
 from derive.core import functions as fn
+from derive.documents import optimizer
 from derive.documents.context import Context
 from derive.documents.diagram import build as diagram
 from derive.documents.layout import COLUMNS_PER_TABLE
-from derive.documents import optimizer
 from derive.documents.model import Chain, Figure, M, P, Paragraph, Section, Table
 
 
@@ -58,14 +60,15 @@ def task(ctx: Context) -> list:
     """What the network is asked to do: the loss it minimises, its conventions, the learning rate."""
     spec = ctx.spec
     blocks = definition(ctx)
-    if spec.loss == "cross_entropy":
+    rule = fn.LOSSES[spec.loss]
+    if rule.takes_logits:
         blocks.append(P(
             "PyTorch's CrossEntropyLoss takes the output layer's net inputs as logits and applies the softmax "
             "itself; here that softmax is written as the output layer's activation, so that its step and its "
             "derivative show. The targets are class probabilities (a one-hot row names the right class).",
         ))
     N, K = spec.batch, spec.sizes[-1]
-    if spec.loss == "mse" and N * K == 2:
+    if rule.squared and rule.squared.coefficient != sp.Rational(1, 2) and rule.squared.coefficient * rule.weight(N, K) == sp.Rational(1, 2):
         blocks.append(P(
             f"Here N = {N} sample{'s' if N > 1 else ''} and K = {K} output{'s' if K > 1 else ''}, so the mean "
             "divides by 2: for this network the mean squared error equals one half of the sum of squared "
@@ -147,20 +150,8 @@ def convention_note(ctx: Context) -> Paragraph | None:
 
 def activation_formula(act, net: str, l: int = 1) -> str:
     """The activation's formula in LaTeX, written for the net input ``net`` (of layer l)."""
-    formulas = {
-        "sigmoid": rf"\sigma({net}) = \frac{{1}}{{1 + e^{{-{net}}}}}",
-        "tanh": rf"\tanh({net}) = \frac{{e^{{{net}}} - e^{{-{net}}}}}{{e^{{{net}}} + e^{{-{net}}}}}",
-        "relu": rf"\operatorname{{ReLU}}({net}) = \max(0, {net})",
-        "identity": rf"\mathrm{{out}} = {net}" if net == r"\mathrm{net}" else rf"a^{{[{l}]}} = {net}",
-        "softmax": (r"\mathrm{out}_k = \frac{e^{\mathrm{net}_k}}{\sum_{m} e^{\mathrm{net}_m}}"
-                    if net == r"\mathrm{net}" else
-                    rf"a^{{[{l}]}}_k = \frac{{e^{{z^{{[{l}]}}_k}}}}{{\sum_{{m}} e^{{z^{{[{l}]}}_m}}}}"),
-    }
-    if act.name in formulas:
-        return formulas[act.name]
-    # leaky_relu(SLOPE): the slope as the spec writes it
-    slope = act.name[len("leaky_relu("):-1] if "(" in act.name else fn.LEAKY_SLOPE
-    return act.latex.format(net) + rf" = \max({slope}\,{net}, {net})"
+    out = r"\mathrm{out}" if net == r"\mathrm{net}" else rf"a^{{[{l}]}}"
+    return act.equation_latex(net, out)
 
 
 def loss_formula(ctx: Context) -> str:
@@ -177,17 +168,7 @@ def loss_formula(ctx: Context) -> str:
     if N * K == 1:
         t, o = t.replace("_k", "_1").replace("o_k", "o_1"), o.replace("_k", "_1").replace("o_k", "o_1")
         sums = ""
-    if spec.loss == "half_sse":
-        return rf"{E} = {sums} \tfrac{{1}}{{2}} ({t} - {o})^2"
-    if spec.loss == "sse":
-        return rf"{E} = {sums} ({t} - {o})^2"
-    if spec.loss == "cross_entropy":
-        mean = "" if N == 1 else r"\frac{1}{N} "
-        return rf"{E} = -{mean}{sums} {t} \ln {o}"
-    factor = "" if N * K == 1 else r"\frac{1}{N K} "
-    if spec.loss == "bce":
-        return rf"{E} = -{factor}{sums} \left({t} \ln {o} + (1 - {t}) \ln(1 - {o})\right)"
-    return rf"{E} = {factor}{sums} ({o} - {t})^2"
+    return fn.LOSSES[spec.loss].formula_latex(E, t, o, sums, N, K)
 
 
 def parameter_table(ctx: Context) -> Table:

@@ -42,7 +42,7 @@ def layer(m: MatrixContext, l: int) -> list:
 
 def relu_note(m: MatrixContext, l: int) -> list:
     """Where the ReLU derivative is tested: on the net input, not the output."""
-    if m.g.activation(l).name != "relu":
+    if not m.g.activation(l).mask:
         return []
     return [P(
         "The ReLU derivative is the mask ", M(rf"[z^{{[{l}]}} > 0]"),
@@ -70,13 +70,13 @@ def output_delta_blocks(m: MatrixContext, l: int) -> list:
     dE_steps = [[text(dloss)]]
     dE_steps += m.optional(m.dE_da(l), m.entries(l, lambda s, j: d.unit(l, s, j).dE_dout.general))
     dE_steps.append([m.values(run.dE_dout[l], size)])
-    if act.name == "identity":
+    if act.passthrough:
         chain = m.display(m.delta(l), [[text(m.dE_da(l))], *dE_steps], flat(run.delta[l]))
         return [P("The identity's derivative is 1, so the delta is the derivative of the loss:"), chain]
     blocks = [P("How the loss changes with the outputs, from the loss formula, entry by entry:"),
               m.display(m.dE_da(l), dE_steps, flat(run.dE_dout[l]))]
     blocks += derivative_blocks(m, l)
-    if spec.loss == "bce" and act.name == "sigmoid":
+    if fn.LOSSES[spec.loss].link == act.name and not act.coupled:
         # the textbook simplification, derived here from the two factors rather than asserted
         simplified = sp.factor(sp.simplify(rules.dloss * act.identity))
         at = lambda s, j: simplified.xreplace({fn.a: g.out(l, s, j), fn.t: g.t(s, j)})
@@ -153,7 +153,7 @@ def delta_table_blocks(m: MatrixContext, l: int) -> list:
     run, L = m.run, m.spec.layers
     act = m.g.activation(l)
     fprime = act.derivative_latex.format(rf"z^{{[{l}]}}")
-    if l == L and act.name == "identity":
+    if l == L and act.passthrough:
         inner = [P(M(rf"\delta^{{[{l}]}} = \partial E/\partial a^{{[{l}]}}"), " (the identity's derivative is 1), "
                    "with ", M(rf"\partial E/\partial a^{{[{l}]}}"), " from the loss:")]
     elif l == L:
@@ -165,7 +165,7 @@ def delta_table_blocks(m: MatrixContext, l: int) -> list:
     inner += relu_note(m, l)
     inner += unit_tables(m, l, [
         (rf"\partial E/\partial a^{{[{l}]}}_j", run.dE_dout[l]),
-        (act.derivative_latex.format(f"z^{{[{l}]}}_j") if act.name != "identity" else f"f'(z^{{[{l}]}}_j)",
+        (act.derivative_latex.format(f"z^{{[{l}]}}_j") if not act.passthrough else f"f'(z^{{[{l}]}}_j)",
          run.dout_dnet[l]),
         (rf"\delta^{{[{l}]}}_j", run.delta[l]),
     ], f"The deltas of {m.n.layer_name(l)}")

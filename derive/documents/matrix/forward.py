@@ -29,7 +29,7 @@ def layer(m: MatrixContext, l: int) -> list:
     net, out = net_chain(m, l), out_chain(m, l)
     if net is not None and out is not None:
         each = "of the whole vector" if act.coupled else "of each entry"
-        inner = [P("The net inputs, then the ", "output" if act.name == "identity" else f"{act.name} {each}", ":"),
+        inner = [P("The net inputs, then the ", "output" if act.passthrough else f"{act.name} {each}", ":"),
                  net, out]
     else:
         f = act.latex.format(f"z^{{[{l}]}}")
@@ -37,7 +37,7 @@ def layer(m: MatrixContext, l: int) -> list:
                    " of the whole vector." if act.coupled else " elementwise.")]
         inner += unit_tables(m, l, [(f"z^{{[{l}]}}_j", run.net[l]), (f"a^{{[{l}]}}_j", run.out[l])],
                                   f"Net inputs and outputs of {m.n.layer_name(l)}")
-    if act.name == "relu":
+    if act.mask:
         dead = [str(j + 1) for j in range(spec.sizes[l]) if all(run.net[l][s][j] <= 0 for s in range(spec.batch))]
         if dead:
             inner.append(P(f"Unit{'s' if len(dead) > 1 else ''} {', '.join(dead)} "
@@ -83,7 +83,7 @@ def out_chain(m: MatrixContext, l: int) -> Chain | None:
     if not m.fits_sample(size):
         return None
     steps = [[text(act.latex.format(m.z(l)))]]
-    if act.name != "identity":
+    if not act.passthrough:
         entries = pmatrix(m.by_sample(lambda s, j: m.nums(m.g.out_definition(l, s, j)), size))
         steps += m.optional(m.a(l), entries)
     steps.append([m.values(run.out[l], size)])

@@ -17,7 +17,7 @@ def gradient_blocks(m: MatrixContext, l: int) -> list:
     mean = m.batch and m.g.batch_weight != 1
     outer = (f"a {size} x {n_in}" if m.columns else f"a {n_in} x {size}") + f" matrix in the layout of W{l}"
     zero = ""
-    if act.name == "relu":
+    if act.mask:
         zero = " The rows of inactive units are zero." if m.columns else " The columns of inactive units are zero."
     if not (m.fits_weight(l) and m.fits_sample(n_in) and m.fits_sample(size)):
         return gradient_table_blocks(m, l, outer, zero)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from derive.core import functions as fn
 from derive.core.numeric import MP, to_mp
 from derive.documents.layout import cat, paren, text
 from derive.documents.matrix.context import MatrixContext
@@ -13,8 +14,6 @@ from derive.documents.scalar import forward as scalar_forward
 
 #: the most squared errors written out in the loss; with more, only the result is shown
 MAX_SQUARES = 36
-#: the squared-error losses: the coefficient of each squared entry, and whether it is t - a (else a - t)
-SQUARED = {"half_sse": (sp.Rational(1, 2), True), "sse": (sp.Integer(1), True), "mse": (sp.Integer(1), False)}
 
 
 def section(m: MatrixContext) -> Section:
@@ -25,11 +24,12 @@ def section(m: MatrixContext) -> Section:
 def loss_blocks(m: MatrixContext) -> list:
     """The error vector, then the loss as the sum of its squared entries; other losses output by output."""
     spec, run, g = m.spec, m.run, m.g
-    if m.typeset and spec.loss in ("cross_entropy", "bce"):
+    rule = fn.LOSSES[spec.loss]
+    if m.typeset and rule.term.has(sp.log):
         return entropy_loss_blocks(m)
-    if not m.typeset or spec.loss not in SQUARED:
+    if not m.typeset or rule.squared is None:
         return scalar_forward.loss_blocks(m)
-    coefficient, target_first = SQUARED[spec.loss]
+    coefficient, target_first = rule.squared.coefficient, rule.squared.target_first
     L, K = spec.layers, spec.sizes[-1]
     targets = m.s.rules.lift(spec.targets)
     sign = 1 if target_first else -1
@@ -59,7 +59,7 @@ def loss_blocks(m: MatrixContext) -> list:
         errors_shown = [lead, difference]
     return [
         *errors_shown,
-        P("The loss is ", {"half_sse": "one half of the sum", "sse": "the sum", "mse": "the mean"}[spec.loss],
+        P("The loss is ", rule.squared.words,
           " of the squares of its entries",
           *((" (the squared Frobenius norm ", M(r"\lVert \cdot \rVert_F^2"), ")") if m.batch else ()), ":"),
         loss,
@@ -81,14 +81,15 @@ def entropy_loss_blocks(m: MatrixContext) -> list:
 
     blocks = [P("The logarithm of every output" + (" and sample" if m.batch else "") + ":"),
               matrix(rf"\ln {a}", rf"\ln a^{{[{L}]}}_k", logs, "The logarithms of the outputs")]
-    if spec.loss == "bce":
+    rule = fn.LOSSES[spec.loss]
+    if rule.term.has(sp.log(1 - fn.a)):
         # binary cross-entropy also needs the logarithm of each output's complement
         rest = [[MP.log(1 - to_mp(o)) for o in row] for row in run.out[L]]
         blocks += [P("and of one minus every output:"),
                    matrix(rf"\ln(1 - {a})", rf"\ln(1 - a^{{[{L}]}}_k)", rest, "The logarithms of one minus the outputs")]
     factor = g.output_weight * g.batch_weight
     scale = "" if factor == 1 else m.tex(factor) + r"\,"
-    if spec.loss == "cross_entropy":
+    if fn.cancels(rule, m.g.activation(L)):
         formula = (rf"-{scale}\sum_n (t^{{(n)}})^{{\top}} \ln a^{{[{L}]\,(n)}}" if m.batch
                    else rf"-{t}^{{\top}} \ln {a}")
         entry = lambda s, k: rf"{paren(num(targets[s][k]))} \cdot {paren(num(logs[s][k]))}"

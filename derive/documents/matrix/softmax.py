@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from derive.core import functions as fn
 from derive.documents.layout import COLUMNS_PER_TABLE, MATRIX_ROWS, cat, pmatrix, text
 from derive.documents.matrix.context import MatrixContext
 from derive.documents.matrix.tables import unit_tables
@@ -28,7 +29,7 @@ def softmax_delta_blocks(m: MatrixContext, l: int) -> list:
     fits = m.fits_sample(K) and K <= MATRIX_ROWS and K <= COLUMNS_PER_TABLE
     num = m.num
     jacobians = [pmatrix([[num(run.jacobian[l][s][k][j]) for j in range(K)] for k in range(K)]) for s in range(N)]
-    if spec.loss == "cross_entropy":
+    if fn.cancels(fn.LOSSES[spec.loss], m.g.activation(l)):
         if fits:
             for s in range(N):
                 note = rf"^{{({s + 1})}}" if N > 1 else ""
@@ -75,10 +76,11 @@ def softmax_table_blocks(m: MatrixContext, l: int) -> list:
     """A softmax layer too wide for matrices: each unit's delta in a table, beside what it is made of."""
     run, spec = m.run, m.spec
     columns = [(rf"\partial E/\partial a^{{[{l}]}}_j", run.dE_dout[l]), (rf"a^{{[{l}]}}_j", run.out[l])]
-    if spec.loss == "cross_entropy":
+    cancels = fn.cancels(fn.LOSSES[spec.loss], m.g.activation(l))
+    if cancels:
         columns.append(("t_j", m.s.rules.lift(spec.targets)))
     columns.append((rf"\delta^{{[{l}]}}_j", run.delta[l]))
-    formula = (rf"\delta^{{[{l}]}}_j = a^{{[{l}]}}_j - t_j" if spec.loss == "cross_entropy" else
+    formula = (rf"\delta^{{[{l}]}}_j = a^{{[{l}]}}_j - t_j" if cancels else
                rf"\delta^{{[{l}]}}_j = \sum_k \frac{{\partial E}}{{\partial a^{{[{l}]}}_k}}\, a^{{[{l}]}}_k "
                rf"(\delta_{{kj}} - a^{{[{l}]}}_j)")
     return [P("Unit by unit: ", M(formula), ".")] + unit_tables(m, l, columns, f"The deltas of {m.n.layer_name(l)}")

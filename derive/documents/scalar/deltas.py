@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from derive.core import functions as fn
 from derive.core.graph import product
 from derive.documents.context import Context
 from derive.documents.layout import paren
@@ -74,7 +75,7 @@ def unit_blocks(ctx: Context, l: int, s: int, j: int) -> list:
         u.dout_dnet.name.latex, u.dout_dnet.value, act.derivative_latex.format(net),
         ctx.tex(u.dout_dnet.general), ctx.nums(u.dout_dnet.general),
     ))
-    if l == ctx.spec.layers and ctx.spec.loss == "bce" and act.name == "sigmoid":
+    if l == ctx.spec.layers and fn.LOSSES[ctx.spec.loss].link == act.name and not act.coupled:
         # the textbook simplification, derived here from the two factors rather than asserted
 
         simplified = sp.factor(sp.simplify(u.dE_dout.general * u.dout_dnet.general))
