@@ -2,14 +2,16 @@
 
 Exit codes: 0 success; 1 answers checked and some are wrong; 2 bad input (a
 message naming the file, the key and the problem); 3 an internal check failed
-(a bug in derive); 130 interrupted.
+(a bug in derive); 130 interrupted (SIGINT); 143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import signal
 import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -34,14 +36,19 @@ from derive.exercises import circuits as circuit_sheets
 from derive.exercises.batch import WORKSHEETS
 from derive.exercises.worksheet import thin_note
 from derive.formats.circuit import circuit_files
-from derive.formats.latex import INSTALL_HINT
-from derive.formats.registry import SLIDES, SOLUTION, Formats, Shown, Written
+from derive.formats.escape import check_latex
+from derive.formats.latex import problem
+from derive.formats.registry import SLIDES, SOLUTION, Formats, Shown, Written, failed_names
 from derive.grading import check as check_module
 from derive.grading import circuits as circuit_grading
 from derive.grading.check import CHECKS, Checked
 from derive.grading.rounding import key_files
 from derive.io.files import write_files
+from derive.io.progress import Progress
+from derive.io.statedict import rows
 from derive.io.torchio import from_state_dict
+
+_PROGRESS = Progress()
 
 
 def _note(text: str) -> None:
@@ -54,23 +61,21 @@ def _formats(registry: Formats, text: str | None) -> list:
     when TeX is missing (one asked for by name stays, and says why it cannot be made)."""
     chosen, left_out = registry.choose(text)
     if left_out:
-        _note(f"no {' or '.join(f.title for f in left_out)}: TeX Live is not installed ({INSTALL_HINT}); "
+        _note(f"no {' or '.join(f.title for f in left_out)}: {problem() or 'TeX Live is not complete'}; "
               "the other formats are written")
     return chosen
 
 
 def _progress(done: int, total: int, what: str = "training") -> None:
-    """A one-line progress bar on the terminal for long runs."""
-    if total < (1000 if what == "training" else 2) or not sys.stderr.isatty():
-        return
-    if done % max(1, total // 100) and done != total:
-        return
-    width = 30
-    filled = width * done // total
-    sys.stderr.write(f"\r{what:<11} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
+    """A one-line progress bar on the terminal for anything that runs longer than 2 s."""
+    _PROGRESS(done, total, what)
+
+
+def _typesettable(spec, formats, latex_formats=("tex", "pdf", "beamer")) -> None:
+    """Refuse up front a title or name the PDF cannot typeset, when a LaTeX format is asked for."""
+    if {f.name for f in formats} & set(latex_formats):
+        check_latex(spec.title, spec.source, "title")
+        check_latex(spec.name, spec.source, "file name")
 
 
 def cmd_presets(args) -> int:
@@ -101,6 +106,7 @@ def cmd_solve(args) -> int:
             print(path)
         return 0
     spec = load(args.spec)
+    _typesettable(spec, formats)
     if {f.name for f in formats} - {"json"}:
         _small_enough(spec, args.max_parameters, "worked solution")
     solution = solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
@@ -111,7 +117,8 @@ def cmd_solve(args) -> int:
 
         key, drift = key_files(solution, args.round_intermediate)
         files.update(key)
-    for path in write_files(out, files):
+    stale = failed_names("solution") if any(f.name == "pdf" for f in formats) else ()
+    for path in write_files(out, files, stale):
         print(path)
     if drift:
         print(drift)
@@ -141,11 +148,16 @@ def cmd_check(args) -> int:
     """Check a student's answers; exit 0 when all are right, 1 when some are wrong."""
 
     formats = _formats(CHECKS, args.format)
+    for option, value in (("--max-answers", args.max_answers), ("--budget", args.budget),
+                          ("--max-parameters", args.max_parameters)):
+        if value is not None and value < 1:
+            raise DeriveError(option, f"expected a positive whole number, got {value}")
     if circuit_versions.is_circuit(args.spec):
         report = circuit_grading.check_file(args.spec, args.answers)
         job = circuit_grading.checked(report)
     else:
-        report = check_module.check_file(args.spec, args.answers, args.convention)
+        report = check_module.check_file(args.spec, args.answers, args.convention, _progress, args.budget,
+                                         args.max_answers, args.max_parameters)
         job = Checked(report)
     files = CHECKS.files(job, formats)
     if args.out:
@@ -199,21 +211,16 @@ def _decimal_option(text: str, option: str) -> Decimal:
 
 
 def cmd_import_torch(args) -> int:
-
-
-    def rows(text, option):
-        try:
-            value = json.loads(text, parse_float=Decimal, parse_int=Decimal)
-        except json.JSONDecodeError as error:
-            raise DeriveError(option, f"expected a list of rows such as [[0.05, 0.1]]: {error.msg}") from None
-        if isinstance(value, list) and value and not isinstance(value[0], list):
-            value = [value]
-        return [[str(v) for v in row] for row in value] if isinstance(value, list) else value
-
+    if not args.out.strip():
+        raise DeriveError("--out", "the output file name is empty text")
+    out = Path(args.out)
+    if args.out.endswith(("/", "\\")) or out.name in ("", ".", ".."):
+        raise DeriveError(args.out, "is a folder name; --out names the spec file to write, such as model.toml")
     activations = [a.strip() for a in args.activations.split(",") if a.strip()]
+    if not activations:
+        raise DeriveError("--activations", "no activation given; name one per Linear layer, such as sigmoid,sigmoid")
     text = from_state_dict(args.model, activations, rows(args.inputs, "--inputs"), rows(args.targets, "--targets"),
                            args.loss, args.lr, not args.fixed_biases, args.steps, args.title, _training_options(args))
-    out = Path(args.out)
     for path in write_files(out.parent if str(out.parent) else Path("."), {out.name: text}):
         print(path)
     return 0
@@ -240,6 +247,7 @@ def cmd_worksheet(args) -> int:
     if options.convention:  # the versions are made from the spec: they speak its convention
         specs = [replace(spec, convention=options.convention) for spec in specs]
     for spec in specs:
+        _typesettable(spec, formats)
         _small_enough(spec, args.max_parameters, "worksheet")
     pdf = any(f.name == "pdf" for f in formats)
     if args.exam:
@@ -267,11 +275,13 @@ def cmd_slides(args) -> int:
         slides, out = circuit_deck(circuit, digits=options.digits), _out(args, circuit.spec)
     else:
         spec = load(args.spec)
+        _typesettable(spec, formats)
         _small_enough(spec, args.max_parameters, "set of slides")
         solution = solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
         slides = deck(solution, options)
         out = _out(args, spec)
-    for path in write_files(out, SLIDES.files(Shown(slides, out), formats)):
+    stale = failed_names("slides") if any(f.name == "beamer" for f in formats) else ()
+    for path in write_files(out, SLIDES.files(Shown(slides, out), formats), stale):
         print(path)
     return 0
 
@@ -366,6 +376,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--convention", choices=tuple(CONVENTIONS),
                     help="read the answers' names and signs as this textbook writes them (han: Err6, w46, theta6, "
                     "I6, O6); default: the spec's [document] convention")
+    sp.add_argument("--max-answers", type=int, help="refuse answers files with more answers (default 50000)")
+    sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 5000)")
+    sp.add_argument("--budget", type=int, help="the most step evaluations the diagnosis of wrong answers may take "
+                    "(default 50000000)")
     sp.set_defaults(run=cmd_check)
 
     sp = sub.add_parser("import-torch", help="write a spec file from a saved PyTorch state dict")
@@ -421,16 +435,40 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as an interrupt: temporary folders removed, old outputs left as they were."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises :class:`Terminated` while the command runs (in the main thread; the old handler after)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        with _sigterm_as_interrupt():
+            return args.run(args)
     except DeriveError as error:
         print(f"derive: error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("derive: interrupted; no output was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, Terminated)
+        print(f"derive: {'terminated' if terminated else 'interrupted'}; the outputs are the old ones or all the "
+              "new ones, never a mix", file=sys.stderr)
+        return 143 if terminated else 130
     except RecursionError:
         print("derive: error: the input is nested too deeply", file=sys.stderr)
         return 2

@@ -106,6 +106,50 @@ def test_without_tex_the_default_formats_skip_the_pdf_and_say_so(tmp_path, capsy
                                                                    "solution.tex"]
     assert "derive: note: no PDF: TeX Live is not installed" in capsys.readouterr().err
     assert main(["solve", "mazur", "--format", "pdf", "--out", str(tmp_path / "b")]) == 2
-    assert "latexmk and pdflatex are needed" in capsys.readouterr().err
+    assert "PDFs cannot be built: TeX Live is not installed (install TeX Live: apt-get install" in capsys.readouterr().err
     assert main(["slides", "mazur", "--out", str(tmp_path / "c")]) == 0
     assert sorted(p.name for p in (tmp_path / "c").iterdir()) == ["slides.html"]
+
+
+def test_half_installed_tex_names_what_is_missing(tmp_path, capsys, monkeypatch):
+    """TeX Live without lmodern: derive says which files and packages are missing instead of a pdfTeX font error."""
+    from derive.formats import latex
+
+    monkeypatch.setattr(latex, "_missing", lambda: (("lmodern.sty", "lmodern"), ("lmr10.pfb", "lmodern")))
+    assert main(["solve", "mazur", "--out", str(tmp_path / "a")]) == 0
+    assert ("derive: note: no PDF: TeX Live lacks lmodern.sty, lmr10.pfb (apt-get install lmodern); the other "
+            "formats are written") in capsys.readouterr().err
+    assert main(["solve", "mazur", "--format", "pdf", "--out", str(tmp_path / "b")]) == 2
+    assert capsys.readouterr().err == ("derive: error: pdf: PDFs cannot be built: TeX Live lacks lmodern.sty, "
+                                       "lmr10.pfb (apt-get install lmodern)\n")
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.skipif(shutil.which("kpsewhich") is None, reason="needs TeX Live")
+def test_tex_detection_asks_kpsewhich_for_every_file(monkeypatch):
+    """Every file the templates load is looked up; a name kpsewhich does not know is reported with its package."""
+    from derive.formats import latex
+
+    latex._missing.cache_clear()
+    monkeypatch.setattr(latex, "NEEDED", latex.NEEDED + (("no-such-package-derive.sty", "texlive-nothing"),))
+    try:
+        assert latex.missing_files() == [("no-such-package-derive.sty", "texlive-nothing")]
+        assert latex.problem() == "TeX Live lacks no-such-package-derive.sty (apt-get install texlive-nothing)"
+    finally:
+        latex._missing.cache_clear()
+
+
+def test_tex_detection_covers_every_package_the_templates_load():
+    """A package added to a template without adding it to derive.latex.NEEDED would escape the detection."""
+    import re
+
+    from derive.formats import latex
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    loaded = set()
+    for template in root.rglob("*.j2"):
+        text = template.read_text(encoding="utf-8")
+        for kind, names in re.findall(r"\\(usepackage|documentclass)(?:\[[^\]]*\])?\{([^}]*)\}", text):
+            suffix = ".sty" if kind == "usepackage" else ".cls"
+            loaded.update(name.strip() + suffix for name in names.split(","))
+    assert loaded and loaded <= {name for name, _ in latex.NEEDED}

@@ -146,6 +146,9 @@ def read(source: str | Path) -> NetworkSpec:
         hint = suggestion(source, preset_names())
         raise DeriveError(source, f"no such file or built-in example{hint}; `derive presets` lists the examples")
     if path.is_dir():
+        if source in preset_names():  # a folder of that name (an earlier run's --out) never hides the example
+            text = (PRESET_DIR / f"{source}.toml").read_text(encoding="utf-8")
+            return parse(text, source, "toml", name=source)
         raise DeriveError(source, "is a directory, not a spec file")
     try:
         with open(path, "rb") as stream:

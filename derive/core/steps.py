@@ -37,6 +37,11 @@ from derive.core.numeric import evaluate, lift, round_decimal
 from derive.core.optimizers import LINE_QUANTITY, PARAMETER_LINES, STATE_NAMES, initial_state
 from derive.core.quantities import quantities
 
+try:
+    from derive.core.numeric import _compile_small
+except ImportError:  # the engine's compiler is an optimisation; the walk gives the same values
+    _compile_small = None
+
 
 def solution_trajectory(solution):
     """The optimizer's record of a solution, or None for plain gradient descent."""
@@ -125,6 +130,8 @@ class Steps:
         self.latex: dict[sp.Symbol, str] = {}
         self._given: dict[str, object] = {}
         self._parents: dict[sp.Expr, tuple] = {}
+        self._functions: dict[str, object] = {}
+        self._order: dict[str, int] | None = None  # reading order, for sorting a formula's parents
         self._build()
         order = list(self.exact_values)
         missing = [name for name in order if name not in self.steps]
@@ -320,13 +327,35 @@ class Steps:
         """The number the problem gives for a given step."""
         return self._given[name]
 
-    def parents(self, formula: sp.Expr) -> tuple[str, ...]:
-        """The names of the steps a formula uses, in reading order."""
+    def parents(self, formula: sp.Expr, remember: bool = True) -> tuple[str, ...]:
+        """The names of the steps a formula uses, in reading order (remembered unless ``remember`` is false)."""
         found = self._parents.get(formula)
         if found is None:
-            names = {self.by_symbol[s].name for s in formula.free_symbols}
-            found = tuple(name for name in self.steps if name in names)
-            self._parents[formula] = found
+            if self._order is None or len(self._order) != len(self.steps):
+                self._order = {name: i for i, name in enumerate(self.steps)}
+            found = tuple(sorted({self.by_symbol[s].name for s in formula.free_symbols}, key=self._order.__getitem__))
+            if remember:
+                self._parents[formula] = found
+        return found
+
+    def function(self, name: str):
+        """(function, inputs) of a step's formula, compiled once for all the worlds.
+
+        ``function(env)`` evaluates the formula; ``env`` maps each symbol of ``inputs``,
+        pairs (the formula's own symbol object, the step's name), to its value. Kept
+        here, one per step, rather than in the shared cache of derive.numeric, which a
+        network of many thousand steps would overflow and refill for every world; keyed
+        by the formula's own symbol objects, so that a lookup never compares two equal
+        symbols that SymPy's bounded cache made twice.
+        """
+        found = self._functions.get(name)
+        if found is None:
+            formula = self.steps[name].formula
+            function = _compile_small(formula) if _compile_small is not None else None
+            if function is None:
+                function = lambda env, formula=formula: evaluate(formula, env, {})  # noqa: E731
+            inputs = tuple((symbol, self.by_symbol[symbol].name) for symbol in formula.free_symbols)
+            found = self._functions[name] = (function, inputs)
         return found
 
     def lift(self, x):
@@ -347,8 +376,8 @@ class Steps:
             if not _same(value, expected):
                 raise ChainRuleMismatch(f"{name}: the step formula gives {value}, the sweep gave {expected}")
 
-    def world(self, mistake=None, written=None, places=None) -> "World":
-        return World(self, mistake, written, places)
+    def world(self, mistake=None, written=None, places=None, base=None, changed=None, affected=None) -> "World":
+        return World(self, mistake, written, places, base, changed, affected)
 
 
 class World:
@@ -357,17 +386,28 @@ class World:
     ``written`` maps names to values (already in the network's domain) that replace
     the computed ones wherever they are used; ``places`` rounds every computed value
     (half away from zero) before it is used; ``mistake`` replaces some formulas.
+
+    A mistake's world may lean on ``base``, the same world without the mistake:
+    ``changed`` holds the mistake's formulas by step name and ``affected`` the steps
+    whose value it can change; every other value is the base world's, computed once
+    for all the mistakes tried (see :mod:`derive.diagnosis`).
     """
 
-    def __init__(self, steps: Steps, mistake=None, written: dict | None = None, places: int | None = None):
+    def __init__(self, steps: Steps, mistake=None, written: dict | None = None, places: int | None = None,
+                 base: "World | None" = None, changed: dict | None = None, affected=None):
         self.steps = steps
         self.mistake = mistake
         self.written = written or {}
         self.places = places
+        self.base = base
+        self.changed = changed
+        self.affected = affected
         self._values: dict[str, object] = {}
 
     def formula(self, step: Step):
         """The formula this world computes the step with."""
+        if self.changed is not None:
+            return self.changed.get(step.name, step.formula)
         if self.mistake is not None and not step.given:
             changed = self.mistake.formula(step, self.steps)
             if changed is not None:
@@ -384,13 +424,24 @@ class World:
         """The value of a step computed from the values its formula uses."""
         if name in self._values:
             return self._values[name]
+        if self.base is not None and name not in self.affected:
+            return self.base.computed(name)
         step = self.steps[name]
         if step.given:
             value = self.steps.given_value(name)
         else:
-            value = self.evaluate(self.formula(step))
+            formula = self.formula(step)
+            if formula is step.formula:
+                function, inputs = self.steps.function(name)
+                value = function({symbol: self.used(parent) for symbol, parent in inputs})
+            else:
+                # a mistake's formula is evaluated in a few worlds only: walked, not compiled or remembered
+                env = {self.steps[p].symbol: self.used(p) for p in self.steps.parents(formula, remember=False)}
+                value = evaluate(formula, env, {})
+        if not step.given:
             if self.places is not None:
-                value = self.steps.lift(round_decimal(value, self.places))
+                value = _rounded(value, self.places) if isinstance(value, Fraction) else \
+                    self.steps.lift(round_decimal(value, self.places))
         self._values[name] = value
         return value
 
@@ -402,6 +453,15 @@ class World:
     def environment(self, formula) -> dict:
         """The values a formula is evaluated with, by symbol."""
         return {self.steps[p].symbol: self.used(p) for p in self.steps.parents(formula)}
+
+
+def _rounded(x: Fraction, places: int) -> Fraction:
+    """``x`` rounded half away from zero to ``places`` decimals, as round_decimal does, kept a Fraction."""
+    unit = 10 ** places
+    q, r = divmod(abs(x.numerator) * unit, x.denominator)
+    if 2 * r >= x.denominator:
+        q += 1
+    return Fraction(-q if x < 0 else q, unit)
 
 
 class _TextPrinter(StrPrinter):

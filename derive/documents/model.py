@@ -100,3 +100,27 @@ def P(*parts) -> Paragraph:
 
 def M(latex: str) -> Math:
     return Math(latex)
+
+
+#: a longer series is drawn from a downsampled one (TeX's buffers and the eye hold about this many points)
+MAX_POINTS = 1000
+
+
+def downsample(xs, ys, limit: int = MAX_POINTS) -> tuple[list, list]:
+    """At most ``limit`` points of a series that keep its shape: each bucket's first, lowest, highest, last.
+
+    A series of at most ``limit`` points is returned as it is; a longer one is cut into
+    ``limit // 4`` buckets of consecutive points, and each bucket keeps those four, in order,
+    so that every spike and the first and last points survive.
+    """
+    xs, ys = list(xs), list(ys)
+    if len(xs) <= limit:
+        return xs, ys
+    buckets = limit // 4
+    keep = set()
+    for b in range(buckets):
+        start, stop = len(xs) * b // buckets, len(xs) * (b + 1) // buckets
+        chunk = range(start, stop)
+        keep.update((start, stop - 1, min(chunk, key=ys.__getitem__), max(chunk, key=ys.__getitem__)))
+    order = sorted(keep)
+    return [xs[k] for k in order], [ys[k] for k in order]

@@ -9,7 +9,7 @@ L2 penalty or mini-batches). The formulas are the registry's (:data:`derive.core
 from __future__ import annotations
 
 from derive.core.optimizers import FORMULAS, OPTIMIZERS, STATE_NAMES
-from derive.documents.model import Chain, M, P, Plot, Section, Table
+from derive.documents.model import Chain, M, P, Plot, Section, Table, downsample
 from derive.documents.printing import shown
 
 #: steps written out line by line (the rest are in the tables and the loss history)
@@ -295,7 +295,8 @@ def history_section(w) -> Section:
     table = Table(header, tuple(rows), ("text", "math") + (("math",) if batched else ()), "rr" + ("r" if batched else ""),
                   "The loss before the first step (step 0) and after each step" +
                   (", and the loss of the mini-batch each step takes" if batched else ""))
-    plot = Plot(tuple(range(len(h))), tuple(float(v) for v in h), "step", "loss",
+    xs, ys = downsample(range(len(h)), [float(v) for v in h])
+    plot = Plot(tuple(xs), tuple(ys), "step", "loss",
                 "The loss over the training steps", "loss.svg")
     return Section("Loss over the steps", 1, (table, plot), "history")
 

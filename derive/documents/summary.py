@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from derive.documents.context import Context
-from derive.documents.model import M, P, Plot, Section, Table
+from derive.documents.model import M, P, Plot, Section, Table, downsample
 
 
 def after_step(ctx: Context):
@@ -50,6 +50,7 @@ def history(ctx: Context) -> Section:
         rows = tuple((str(k), ctx.num(h[k])) for k in keep if k < len(h))
     table = Table(("step", "loss"), rows, ("text", "math"), "rr",
                   "The loss before the first step (step 0) and after each step")
-    plot = Plot(tuple(range(len(h))), tuple(float(v) for v in h), "step", "loss",
+    xs, ys = downsample(range(len(h)), [float(v) for v in h])
+    plot = Plot(tuple(xs), tuple(ys), "step", "loss",
                 "The loss over the training steps", "loss.svg")
     return Section("Loss over the steps", 1, (table, plot), "history")

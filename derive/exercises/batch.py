@@ -27,6 +27,7 @@ from derive.errors import DeriveError
 from derive.exercises.moodle import moodle_xml
 from derive.exercises.qti import package
 from derive.exercises.worksheet import context, exercise, marks_scheme
+from derive.formats import escape
 from derive.formats.latex import compile_pdf
 from derive.formats.pictures import diagram_svg
 from derive.formats.registry import Format, Formats
@@ -71,7 +72,7 @@ class Batch:
 
     @cached_property
     def both(self) -> dict:
-        return {f"{'key' if key else 'sheet'}-{ex.ident}": [{**self.sheets[ex.ident], "key": key}]
+        return {f"{'key' if key else 'sheet'}-{escape.filename(ex.ident)}": [{**self.sheets[ex.ident], "key": key}]
                 for ex in self.exercises for key in (False, True)}
 
     @cached_property
@@ -88,17 +89,17 @@ class Batch:
         pdfs = self.typeset[1]
         out = {f"{stem}.pdf": pdf for stem, pdf in pdfs.items()}
         if len(self.exercises) > 1:
-            out["sheets.pdf"] = unite([pdfs[f"sheet-{ex.ident}"] for ex in self.exercises])
-            out["keys.pdf"] = unite([pdfs[f"key-{ex.ident}"] for ex in self.exercises])
+            out["sheets.pdf"] = unite([pdfs[f"sheet-{escape.filename(ex.ident)}"] for ex in self.exercises])
+            out["keys.pdf"] = unite([pdfs[f"key-{escape.filename(ex.ident)}"] for ex in self.exercises])
         return out
 
     def markdown(self) -> dict:
         out = {}
         for ex in self.exercises:
             for key in (False, True):
-                stem = f"{'key' if key else 'sheet'}-{ex.ident}"
+                stem = f"{'key' if key else 'sheet'}-{escape.filename(ex.ident)}"
                 out[f"{stem}.md"] = render("md/worksheet.md.j2", sheets=self.both[stem])
-            out[f"network-{ex.ident}.svg"] = diagram_svg(self.sheets[ex.ident]["diagram"])
+            out[f"network-{escape.filename(ex.ident)}.svg"] = diagram_svg(self.sheets[ex.ident]["diagram"])
         return out
 
     def moodle(self) -> str:
@@ -191,8 +192,8 @@ def typeset(tex: dict, idents: list, progress=None) -> dict:
         pdfs = dict(pool.map(build, sorted(tex)))
     out = {f"{stem}.pdf": pdf for stem, pdf in pdfs.items()}
     if len(idents) > 1:
-        out["sheets.pdf"] = unite([pdfs[f"sheet-{ident}"] for ident in idents])
-        out["keys.pdf"] = unite([pdfs[f"key-{ident}"] for ident in idents])
+        out["sheets.pdf"] = unite([pdfs[f"sheet-{escape.filename(ident)}"] for ident in idents])
+        out["keys.pdf"] = unite([pdfs[f"key-{escape.filename(ident)}"] for ident in idents])
     return out
 
 

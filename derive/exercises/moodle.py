@@ -17,6 +17,7 @@ decodes HTML entities and turns ``\\}`` and ``\\#`` back into ``}`` and ``#``. S
 from __future__ import annotations
 
 from derive.exercises.worksheet import Blank, Exercise, by_stage, context, givens_html, true_minus
+from derive.formats import escape
 from derive.formats.render import escape_xml, render
 from derive.grading.rounding import plain
 
@@ -82,14 +83,16 @@ def moodle_question(ex: Exercise, sheet: dict | None = None) -> dict:
     """One cloze question for one version: the given numbers, then a numbered field per blank."""
 
     sheet = sheet or context(ex, False)
-    parts = [givens_html(ex, sheet, _math)]
+    # every piece of text but the answer fields is made cloze-safe: a brace in a title, a file name or a
+    # formula must not open a field of its own
+    parts = [escape.cloze(givens_html(ex, sheet, _math))]
     number = 0
     for title, group in by_stage(ex):
         marks = sum(b.marks for b in group)
-        parts.append(f"<h4>{escape_xml(title)} ({marks} mark{'s' if marks != 1 else ''})</h4><p>")
+        parts.append(f"<h4>{escape.cloze(escape_xml(title))} ({marks} mark{'s' if marks != 1 else ''})</h4><p>")
         for b in group:
             number += 1
-            parts.append(f"{number}. {_math(b.latex + ' =')} {cloze(b)}<br>")
+            parts.append(f"{number}. {escape.cloze(_math(b.latex + ' ='))} {cloze(b)}<br>")
         parts.append("</p>")
     feedback = "<p>Worked steps:</p>" + "".join(f"<p>{step_html(b)}</p>" for b in ex.blanks)
     return {"name": f"{ex.title} (version {ex.ident})", "ident": ex.ident, "marks": ex.marks,

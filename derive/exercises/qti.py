@@ -50,6 +50,7 @@ from decimal import Decimal
 
 from derive.errors import DeriveError
 from derive.exercises.worksheet import STAGE_TITLES, by_stage, context, givens_html, true_minus
+from derive.formats import escape
 from derive.formats.plainmath import html_math
 from derive.formats.render import escape_xml, render
 from derive.grading.rounding import plain
@@ -105,8 +106,8 @@ def answers(blank) -> tuple:
 
 
 def _safe(text: str) -> str:
-    """Text as an identifier or file name Canvas keeps as it is: ASCII letters, digits, '-' and '_'."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", text)[:40]
+    """Text as an identifier or file name Canvas keeps as it is (derive.formats.escape.identifier)."""
+    return escape.identifier(text)
 
 
 def quiz(ex, sheet: dict) -> Quiz:

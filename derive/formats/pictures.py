@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from derive.documents.circuit_diagram import CircuitDiagram
 from derive.documents.diagram import RADIUS
-from derive.documents.model import Figure, Plot
+from derive.documents.model import Figure, Plot, downsample
 from derive.formats.render import render
 
 WIDTH, HEIGHT, MARGIN = 640, 360, 60
@@ -49,14 +49,16 @@ def pictures(document) -> dict[str, str]:
             if isinstance(block, Figure):
                 files[block.svg_name] = diagram_svg(block.diagram)
             elif isinstance(block, Plot):
-                files[block.svg_name] = plot_svg(block.ys)
+                files[block.svg_name] = plot_svg(block.ys, block.xs)
     return files
 
 
-def plot_svg(ys) -> str:
-    """A line plot of the values against their index (the loss against the step), as SVG text."""
-    ys = [float(v) for v in ys]
-    xs = list(range(len(ys)))
+def plot_svg(ys, xs=None) -> str:
+    """A line plot of the values against ``xs`` (default: their index; the loss against the step), as SVG text.
+
+    A long series is drawn from a downsampled one (derive.documents.model.downsample).
+    """
+    xs, ys = downsample(range(len(ys)) if xs is None else xs, [float(v) for v in ys])
     low, high = min(ys), max(ys)
     if high == low:
         low, high = low - 0.5, high + 0.5

@@ -91,12 +91,22 @@ class Formats:
         return files
 
 
+def failed_names(stem: str) -> tuple[str, str]:
+    """The names a failed LaTeX run's source and log are kept under: never those of a good run's files."""
+    return f"{stem}.failed.tex", f"{stem}.failed.log"
+
+
 def pdf_or_keep(tex: str, stem: str, out: Path) -> bytes:
-    """The PDF of ``tex``; when LaTeX fails, the .tex and its log are kept in ``out`` for inspection."""
+    """The PDF of ``tex``; when LaTeX fails, the .tex and its log are kept in ``out`` for inspection.
+
+    They are kept as ``STEM.failed.tex`` and ``STEM.failed.log``: the folder's other files,
+    the last good run's, stay as they were and still belong together.
+    """
     try:
         return compile_pdf(tex, f"{stem}.tex")[0]
     except LatexFailure as failure:
-        kept = write_files(out, {f"{stem}.tex": tex, f"{stem}.log": failure.log})
+        source, log = failed_names(stem)
+        kept = write_files(out, {source: tex, log: failure.log})
         raise DeriveError(failure.where, f"{failure.problem} (kept {kept[0]} and {kept[1]})") from None
 
 

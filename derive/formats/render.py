@@ -7,13 +7,13 @@ in, mathematics never.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
 from derive.errors import DeriveError
+from derive.formats import escape
 
 
 def template_dir() -> Path:
@@ -25,47 +25,10 @@ def template_dir() -> Path:
     raise DeriveError("templates", "derive's templates folder is missing from this installation")
 
 
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "$": r"\$",
-    "&": r"\&",
-    "#": r"\#",
-    "^": r"\textasciicircum{}",
-    "_": r"\_",
-    "~": r"\textasciitilde{}",
-    "%": r"\%",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-}
-_LATEX_RE = re.compile("|".join(re.escape(c) for c in _LATEX_SPECIAL))
-
-
-def escape_latex(text: str) -> str:
-    """Plain text made safe for LaTeX: every special character printed as itself, no command can run."""
-    text = "".join(ch for ch in str(text) if ch in "\n\t" or ord(ch) >= 32)
-    return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group()], text)
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|$~])")
-_MD_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])", re.MULTILINE)
-
-
-def escape_markdown(text: str) -> str:
-    """Plain text made safe for Markdown: emphasis, links, HTML and math markers printed as themselves."""
-    text = "".join(ch for ch in str(text) if ch in "\n\t" or ord(ch) >= 32)
-    text = _MD_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
-    return _MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
-
-
-def escape_xml(text: str) -> str:
-    """Plain text made safe for XML and HTML (as xml.sax.saxutils.escape with quotes, whose import pulls in
-    urllib, http.client, ssl and email: too much for one function on the start-up path)."""
-    text = "".join(ch for ch in str(text) if ch in "\n\t" or ord(ch) >= 32)
-    # & first, so that the entities written after it are not escaped again
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
+# the escaping of each language lives in derive.escape; these names are kept for the modules that import them
+escape_latex = escape.latex
+escape_markdown = escape.markdown
+escape_xml = escape.xml
 
 
 def md_math(latex: str) -> str:
@@ -88,6 +51,7 @@ def environment(kind: str) -> jinja2.Environment:
         )
         env.filters["e"] = escape_latex
         env.filters["escape_text"] = escape_latex
+        env.filters["heading"] = escape.latex_heading
         # a number's sign as a minus, not a hyphen: picture labels are text
         env.filters["minus"] = lambda text: text.replace("-", r"\textminus{}")
     else:
@@ -95,6 +59,7 @@ def environment(kind: str) -> jinja2.Environment:
                                  undefined=jinja2.StrictUndefined, autoescape=False)
         env.filters["escape_text"] = escape_markdown
         env.filters["xml"] = escape_xml
+        env.filters["filename"] = escape.filename
         env.filters["minus"] = lambda text: text.replace("-", "\u2212")
     env.filters["md_math"] = md_math
     env.globals["blocktype"] = lambda block: type(block).__name__

@@ -14,6 +14,7 @@ the right step. The report is a terminal table, Markdown with LaTeX, or JSON.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,10 @@ from derive.core.steps import Steps, formula_text
 from derive.core.versions import load
 from derive.documents.printing import latex as tex
 from derive.documents.printing import shown, with_numbers
+from derive.errors import DeriveError
+from derive.formats import escape
 from derive.formats.registry import Format, Formats
+from derive.grading import diagnosis
 from derive.grading import mistakes as mk
 from derive.grading.answers import Answer, from_data
 from derive.grading.answers import load as load_answers
@@ -101,27 +105,40 @@ class Report:
 
 
 class Checker:
-    """Verdicts for a set of answers, with the worlds (recomputations) they need, made on demand."""
+    """Verdicts for a set of answers, with the worlds (recomputations) they need, made on demand.
 
-    def __init__(self, steps: Steps, answers: list[Answer]):
+    The diagnosis of the wrong answers tries each candidate mistake once for all of
+    them (:mod:`derive.diagnosis`): its worlds are computed, the wrong answers it
+    reproduces noted with where the mistake enters, and its worlds dropped.
+    """
+
+    def __init__(self, steps: Steps, answers: list[Answer], progress=None, budget: int | None = None):
         self.steps = steps
         self.answers = {a.name: a for a in answers}
         self.written = {a.name: steps.lift(a.value) for a in answers}
         self.variants = mk.variants(steps.spec)
         self.order = {name: i for i, name in enumerate(steps.steps)}
+        self.progress = progress
+        self.budget = diagnosis.BUDGET if budget is None else budget
         self._worlds: dict = {}
         self._results: dict[str, Result] = {}
         self._frontier: dict[str, tuple] = {}
-        self._counter: dict = {}
         self._slacks: dict = {}
-        self._regions: dict = {}
-        self._changes: dict = {}
-        self._moved: dict = {}
+        self._fine: dict[str, bool] = {}
+        self._candidate = None  # the candidate whose worlds are being computed
+        self._found: dict | None = None  # answer name -> [(sort key, Diagnosis)], once the candidates are tried
+        self._values: dict = {}
 
     def world(self, mistake=None, yours: bool = False, places=None):
         key = (mistake, yours, places)
         if key not in self._worlds:
-            self._worlds[key] = self.steps.world(mistake, self.written if yours else None, places)
+            written = self.written if yours else None
+            candidate = self._candidate
+            if mistake is not None and candidate is not None and candidate.mistake == mistake:
+                self._worlds[key] = self.steps.world(mistake, written, places, base=self.world(None, yours, places),
+                                                     changed=candidate.changed, affected=candidate.affected[yours])
+            else:
+                self._worlds[key] = self.steps.world(mistake, written, places)
         return self._worlds[key]
 
     # -- follow-through ----------------------------------------------------------------
@@ -152,19 +169,19 @@ class Checker:
 
         The student may have carried more digits than they wrote: each written input p
         is uncertain by half a unit of its last decimal, and its effect on the step is
-        measured by recomputing the step with p moved by that much.
+        measured by recomputing the step with p moved by that much (in a world thrown
+        away after: one per step and input would fill the memory on a large network).
         """
         key = (name, mistake)
         if key not in self._slacks:
-            base = self.world(mistake, True).computed(name)
+            world = self.world(mistake, True)
+            base = world.computed(name)
             total = 0
             for p in self.frontier(name, mistake):
                 h = tolerance(written_places(self.answers[p].number))
-                moved = self._moved.get((mistake, p))
-                if moved is None:
-                    written = dict(self.written)
-                    written[p] = written[p] + self.steps.lift(h)
-                    moved = self._moved[(mistake, p)] = self.steps.world(mistake, written)
+                # the written numbers with p moved: an overlay, not a copy of every answer for each input
+                written = ChainMap({p: self.written[p] + self.steps.lift(h)}, self.written)
+                moved = self.steps.world(mistake, written, None, changed=world.changed)
                 total = total + abs(moved.computed(name) - base)
             self._slacks[key] = total
         return self._slacks[key]
@@ -183,18 +200,22 @@ class Checker:
     def _agrees_in(self, answer: Answer, places: int, mistake, yours: bool, family) -> object:
         """The first rounding of ``family`` whose world agrees with the answer, or False."""
         for K in family:
-            slack = self.slack(answer.name, mistake) if yours and K is None else 0
-            if agrees(answer.value, self.world(mistake, yours, K).computed(answer.name), places, slack):
+            value = self.world(mistake, yours, K).computed(answer.name)
+            if agrees(answer.value, value, places):
                 return "exact" if K is None else K
+            if yours and K is None and agrees(answer.value, value, places, self.slack(answer.name, mistake)):
+                return "exact"
         return False
 
     def fine(self, name: str) -> bool:
-        """True when an answer is right or consistent (no verdict needed: used to weigh diagnoses)."""
-        a = self.answers[name]
-        d = written_places(a.number)
-        if self._agrees_in(a, d, None, False, hand_places(d)) is not False:
-            return True
-        return bool(self.frontier(name)) and self._agrees_in(a, d, None, True, hand_places(d)) is not False
+        """True when an answer is right or consistent (the verdict without its details)."""
+        if name not in self._fine:
+            a = self.answers[name]
+            d = written_places(a.number)
+            self._fine[name] = (self._agrees_in(a, d, None, False, hand_places(d)) is not False
+                                or (bool(self.frontier(name))
+                                    and self._agrees_in(a, d, None, True, hand_places(d)) is not False))
+        return self._fine[name]
 
     # -- the verdict ---------------------------------------------------------------------
     def result(self, name: str) -> Result:
@@ -225,7 +246,7 @@ class Checker:
                 if not roots:
                     return Result(a, exact, d, RIGHT, matched)
                 return Result(a, exact, d, CONSISTENT, matched, follows=roots, yours=yours)
-        diagnoses = self._diagnose(a, d, bool(front))
+        diagnoses = self._diagnose(a)
         note = ""
         if not diagnoses:
             note = self._slip_note(a, d, exact, yours)
@@ -239,9 +260,9 @@ class Checker:
                         "sign: check the signs in this step.")
         note = "No mistake derive knows reproduces this value: look for a slip in this step's arithmetic."
         if d >= 3:
-            for other in self.steps:
-                if other.name not in (a.name, "eta") and agrees(a.value, self.steps.exact(other.name), d):
-                    note += f" Your number is the value of {other.name}: was it written in the wrong place?"
+            for other in self._near(a.value, d, given=False):
+                if other != a.name and agrees(a.value, self.steps.exact(other), d):
+                    note += f" Your number is the value of {other}: was it written in the wrong place?"
                     break
         if yours is not None and not agrees(yours, exact, d + 2):
             note += f" From your own numbers the step gives {shown(yours, DIGITS).text}."
@@ -250,117 +271,128 @@ class Checker:
     def _given_note(self, a: Answer, d: int) -> str:
         steps = self.steps
         text = f"{a.name} is given in the problem: {a.name} = {shown(steps.exact(a.name), DIGITS).text}."
-        for other in steps:
-            if other.given and other.name not in (a.name, "eta") and agrees(a.value, steps.exact(other.name), d):
-                return text + f" Your number is {other.name}'s: the two may have been mixed up."
+        for other in self._near(a.value, d, given=True):
+            if other != a.name and agrees(a.value, steps.exact(other), d):
+                return text + f" Your number is {other}'s: the two may have been mixed up."
         return text
 
-    def region(self, name: str, yours: bool) -> tuple[str, ...]:
-        """The step and every step it is computed from (not going past the student's numbers when ``yours``)."""
-        key = (name, yours)
-        if key not in self._regions:
-            seen, stack = {name}, [name]
-            while stack:
-                step = self.steps[stack.pop()]
-                if step.given:
-                    continue
-                for parent in self.steps.parents(step.formula):
-                    if parent not in seen and not (yours and parent in self.written):
-                        seen.add(parent)
-                        stack.append(parent)
-            self._regions[key] = tuple(seen)
-        return self._regions[key]
+    def _near(self, value, d: int, given: bool) -> list[str]:
+        """The steps (given ones, or all) whose exact value may agree with ``value`` to ``d`` decimals, in order."""
+        if given not in self._values:  # sorted once: a file of many wrong answers is not a scan per answer
+            self._values[given] = diagnosis.ValueIndex((s.name, self.steps.exact(s.name)) for s in self.steps
+                                                       if s.name != "eta" and (s.given or not given))
+        return self._values[given].near(value, float(tolerance(d)) * 1.001 + 1e-300)
 
-    def changes(self, m, name: str, yours: bool) -> bool:
-        """True when the mistake changes a formula on the way to ``name``, so that it can change its value."""
-        for n in self.region(name, yours):
-            if (m, n) not in self._changes:
-                step = self.steps[n]
-                self._changes[(m, n)] = not step.given and m.formula(step, self.steps) is not None
-            if self._changes[(m, n)]:
-                return True
-        return False
-
-    def _reproduces(self, a: Answer, d: int, m, yours: bool) -> bool:
-        return self.changes(m, a.name, yours) and self._agrees_in(a, d, m, yours, (None, max(d, 0))) is not False
-
-    def _diagnose(self, a: Answer, d: int, has_yours: bool) -> tuple[Diagnosis, ...]:
-        matched = []
-        for index, m in enumerate(self.variants):
-            for yours in ((True, False) if has_yours else (False,)):
-                # a mistake that would have changed an answer judged right (or consistent) did not happen:
-                # the student's own right numbers rule it out, whatever else it reproduces
-                if self._reproduces(a, d, m, yours) and not self._against(m):
-                    matched.append(((-self._support(m), index), m, yours))
-                    break
-        matched.sort(key=lambda item: item[0])
+    # -- the diagnosis ---------------------------------------------------------------------
+    def _diagnose(self, a: Answer) -> tuple[Diagnosis, ...]:
+        if self._found is None:
+            self._try_candidates()
         found, titles = [], set()
-        for _, m, yours in matched:
-            entry = self.entry(a.name, m, yours)
-            title = m.title(self.steps)
-            if title in titles:
-                continue
-            titles.add(title)
-            found.append(Diagnosis(m, title, m.explain(self.steps[entry], self.steps), entry))
+        for _, diagnosed in sorted(self._found.get(a.name, ()), key=lambda item: item[0]):
+            if diagnosed.title not in titles:
+                titles.add(diagnosed.title)
+                found.append(diagnosed)
         return tuple(found)
 
-    def _support(self, m) -> int:
-        """How many of the student's wrong answers this mistake reproduces."""
-        key = ("support", m)
-        if key not in self._counter:
-            count = 0
-            for name, a in self.answers.items():
-                if self.steps[name].given or self.fine(name):
-                    continue
-                d = written_places(a.number)
-                has_yours = bool(self.frontier(name))
-                if any(self._reproduces(a, d, m, yours) for yours in ((True, False) if has_yours else (False,))):
-                    count += 1
-            self._counter[key] = count
-        return self._counter[key]
+    def _try_candidates(self) -> None:
+        """Try every candidate mistake once on all the wrong answers; keep what each reproduces."""
+        steps = self.steps
+        wrong = [name for name in self.answers if not steps[name].given and not self.fine(name)]
+        self._found = {}
+        if not wrong:
+            return
+        diagnosis.refuse_if_too_big(self.steps.spec.source, len(self.variants), len(steps.steps), self.budget)
+        places = {name: written_places(self.answers[name].number) for name in wrong}
+        yours_first = {name: (True, False) if self.frontier(name) else (False,) for name in wrong}
+        below = diagnosis.children(steps)
+        total = len(self.variants)
+        for candidate in diagnosis.candidates(steps, self.variants, self.written, below):
+            self._candidate = candidate
+            m = candidate.mistake
+            reproduced = []
+            for name in wrong:
+                for yours in yours_first[name]:
+                    if (candidate.can_change(name, yours)
+                            and self._agrees_in(self.answers[name], places[name], m, yours, (None, places[name]))
+                            is not False):
+                        reproduced.append((name, yours))
+                        break
+            # a mistake that would have changed an answer judged right (or consistent) did not happen:
+            # the student's own right numbers rule it out, whatever else it reproduces
+            if reproduced and not self._against(candidate):
+                title = m.title(steps)
+                for name, yours in reproduced:
+                    entry = self.entry(name, candidate, yours)
+                    sentence = m.explain(steps[entry], steps)
+                    key = (-len(reproduced), candidate.index)
+                    self._found.setdefault(name, []).append((key, Diagnosis(m, title, sentence, entry)))
+            # the candidate's worlds are not needed again: let them go
+            for key in [k for k in self._worlds if k[0] is not None]:
+                del self._worlds[key]
+            for key in [k for k in self._frontier if k[1] is not None]:
+                del self._frontier[key]
+            for key in [k for k in self._slacks if k[1] is not None]:
+                del self._slacks[key]
+            self._candidate = None
+            if self.progress:
+                self.progress(candidate.index + 1, total, "diagnosing")
+        if self.progress:
+            self.progress(total, total, "diagnosing")
 
-    def _against(self, m) -> int:
+    def _against(self, candidate) -> int:
         """How many of the student's right (or consistent) answers this mistake contradicts (0: none).
 
         An answer contradicts the mistake when it is right (or consistent) and the mistake, made from the
-        exact numbers or from the student's own, would not have given it.
+        exact numbers or from the student's own, would not have given it. Only the answers the mistake can
+        change are asked; the count stops at the first contradiction (one rules the mistake out).
         """
-        if m not in self._counter:
-            count = 0
-            for name, a in self.answers.items():
-                if self.steps[name].given or not self.changes(m, name, False) or not self.fine(name):
-                    continue
-                d = written_places(a.number)
-                family = hand_places(d)
-                kept = any(self._agrees_in(a, d, m, yours, family) is not False
-                           for yours in ((True, False) if self.frontier(name) else (False,)))
-                count += not kept
-            self._counter[m] = count
-        return self._counter[m]
+        m = candidate.mistake
+        for name, a in self.answers.items():
+            if self.steps[name].given or not candidate.can_change(name, False) or not self.fine(name):
+                continue
+            d = written_places(a.number)
+            family = hand_places(d)
+            kept = any(self._agrees_in(a, d, m, yours, family) is not False
+                       for yours in ((True, False) if self.frontier(name) else (False,)))
+            if not kept:
+                return 1
+        return 0
 
-    def entry(self, name: str, m, yours: bool) -> str:
+    def entry(self, name: str, candidate, yours: bool) -> str:
         """The earliest step (in reading order) where the mistake changes the value, on the way to ``name``."""
-        world = self.world(m, yours)
+        world = self.world(candidate.mistake, yours)
+        affected = candidate.affected[yours]
         found, seen, stack = [], {name}, [name]
         while stack:
             current = stack.pop()
             step = self.steps[current]
             if step.given:
                 continue
-            changed = m.formula(step, self.steps)
+            changed = candidate.changed.get(current)
             if changed is not None and not _same(world.evaluate(changed), world.evaluate(step.formula)):
                 found.append(current)
             for parent in self.steps.parents(changed if changed is not None else step.formula):
-                if parent not in seen and not (yours and parent in self.written):
+                # only a step the mistake can change leads to where it enters
+                if parent not in seen and parent in affected and not (yours and parent in self.written):
                     seen.add(parent)
                     stack.append(parent)
         return min(found, key=self.order.get) if found else name
 
 
-def check(solution, answers: list[Answer], source: str = "answers") -> Report:
-    """Judge every answer; the results come in the worked solution's reading order."""
+def check(solution, answers: list[Answer], source: str = "answers", progress=None, budget: int | None = None,
+          max_answers: int | None = None) -> Report:
+    """Judge every answer; the results come in the worked solution's reading order.
+
+    ``progress`` is called as ``progress(done, total, what)`` while the candidate
+    mistakes are tried; ``budget`` bounds that work and ``max_answers`` the answers
+    of one file (see :mod:`derive.diagnosis`; a larger job is refused with a message).
+    """
     steps = solution if isinstance(solution, Steps) else Steps(solution)
-    checker = Checker(steps, answers)
+    limit = diagnosis.MAX_ANSWERS if max_answers is None else max_answers
+    if len(answers) > limit:
+        raise DeriveError(source or "answers", f"{len(answers)} answers is more than a check is made for "
+                          f"(at most {limit}); --max-answers raises the limit")
+    checker = Checker(steps, answers, progress, budget)
     report = Report(steps, source)
     report.results = [checker.result(a.name) for a in answers]
     return report
@@ -374,13 +406,24 @@ def _convention(spec, convention: str | None) -> str | None:
     return spec.convention or None
 
 
-def check_file(spec_source, answers_path, convention: str | None = None) -> Report:
-    """Load a spec (file or preset) and an answers file, and check (names and signs of ``convention``, a book's)."""
+#: the largest network a check is made for by default; --max-parameters raises it
+MAX_PARAMETERS = 5000
 
-    steps = Steps(solve(load(spec_source)))
+
+def check_file(spec_source, answers_path, convention: str | None = None, progress=None, budget: int | None = None,
+               max_answers: int | None = None, max_parameters: int | None = None) -> Report:
+    """Load a spec (file or preset) and an answers file, and check (names and signs of ``convention``, a book's;
+    the limits as for :func:`check`)."""
+
+    spec = load(spec_source)
+    limit = MAX_PARAMETERS if max_parameters is None else max_parameters
+    if spec.parameter_count > limit:
+        raise DeriveError(spec.source, f"{spec.parameter_count} parameters is more than a check is made for "
+                          f"(at most {limit}); --max-parameters raises the limit")
+    steps = Steps(solve(spec, progress=progress))
     steps.verify()
     answers = load_answers(answers_path, steps, _convention(steps.spec, convention))
-    return check(steps, answers, Path(answers_path).name)
+    return check(steps, answers, Path(answers_path).name, progress, budget, max_answers)
 
 
 def check_text(spec_source, text: str, kind: str = "toml", source: str = "", convention: str | None = None) -> Report:
@@ -533,7 +576,8 @@ def to_text(report: Report) -> str:
 
 
 def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("*", "\\*").replace("|", "\\|").replace("<", "&lt;")
+    """Plain text in the Markdown report (derive.escape: no markup of a title or file name survives)."""
+    return escape.markdown(text)
 
 
 def to_markdown(report: Report) -> str:
@@ -541,9 +585,10 @@ def to_markdown(report: Report) -> str:
     steps = report.steps
     spec = steps.spec
     lines = [
-        f"# Checking answers: {spec.title}",
+        f"# Checking answers: {_md(spec.title)}",
         "",
-        (f"The answers in `{report.source}`" if report.source else "The answers given") + f", checked against the exact solution of `{spec.name}`. An answer is "
+        (f"The answers in {escape.code(report.source)}" if report.source else "The answers given")
+        + f", checked against the exact solution of {escape.code(spec.name)}. An answer is "
         "right when it agrees with the exact value to the decimals it is written with, allowing for the "
         "rounding of intermediates a careful hand calculation does; an answer computed correctly from an "
         "earlier wrong answer is marked consistent with it, so that one slip counts once.",
@@ -552,7 +597,8 @@ def to_markdown(report: Report) -> str:
         "|---|---|---|---|",
     ]
     for r in report.results:
-        lines.append(f"| `{_quantity(r)}` | {r.answer.text} | {_num(_as_written(r))} | {_md(_verdict_words(r))} |")
+        lines.append(f"| {escape.code(_quantity(r))} | {r.answer.text} | {_num(_as_written(r))} | "
+                     f"{_md(_verdict_words(r))} |")
     lines += ["", f"**{report.summary()}**"]
     lines += [_md(line) for line in _readings(report)]
     groups = _groups(report)
@@ -562,10 +608,10 @@ def to_markdown(report: Report) -> str:
         r = group[0]
         first = r.diagnoses[0] if r.diagnoses else None
         if len(group) == 1:
-            lines += ["", f"### `{r.name}` = {r.answer.text}", ""]
+            lines += ["", f"### {escape.code(r.name)} = {r.answer.text}", ""]
         else:
-            names = ", ".join(f"`{g.name}` = {g.answer.text}" for g in group)
-            lines += ["", f"### {len(group)} answers that go wrong at `{first.entry}`", "", names, ""]
+            names = ", ".join(f"{escape.code(g.name)} = {g.answer.text}" for g in group)
+            lines += ["", f"### {len(group)} answers that go wrong at {escape.code(first.entry)}", "", names, ""]
         if first:
             lines.append(f"**Diagnosis:** {_md(first.sentence)}")
             if len(r.diagnoses) > 1:

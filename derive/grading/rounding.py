@@ -43,6 +43,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from derive.core.numeric import is_exact, round_decimal, to_decimal, to_mp
 from derive.core.steps import Steps
@@ -78,6 +79,7 @@ def written_digits(number) -> int:
     return len(str(int("".join(map(str, digits)) or "0")))
 
 
+@lru_cache(maxsize=256)
 def tolerance(places: int) -> Fraction:
     """Half a unit of the last decimal."""
     return Fraction(1, 2) * Fraction(10) ** -places
@@ -86,7 +88,8 @@ def tolerance(places: int) -> Fraction:
 def agrees(value, reference, places: int, slack=0) -> bool:
     """|value - reference| <= 1/2 * 10**-places + slack, exactly for rationals, to 60 digits otherwise."""
     if is_exact(value) and is_exact(reference) and is_exact(slack):
-        return abs(Fraction(value) - Fraction(reference)) <= tolerance(places) + Fraction(slack)
+        bound = tolerance(places)
+        return abs(value - reference) <= (bound + slack if slack else bound)
     bound = (to_mp(tolerance(places)) + to_mp(slack)) * (1 + to_mp(10) ** -40)
     return abs(to_mp(value) - to_mp(reference)) <= bound
 

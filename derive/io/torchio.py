@@ -9,12 +9,14 @@ precision: the shortest decimal that gives back the same float32 (0.15, not
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from fractions import Fraction
 
 from derive.core.functions import ACTIVATIONS, LOSSES
 from derive.core.spec import NetworkSpec, parse
 from derive.errors import DeriveError
+from derive.io.statedict import linear_layers, number
 
 
 def shortest(value, dtype: str = "float32") -> str:
@@ -99,8 +101,8 @@ def to_toml(spec_dict: dict) -> str:
     def value(v):
         if isinstance(v, bool):
             return "true" if v else "false"
-        if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, str):  # a TOML basic string: JSON's escapes are TOML's (\\uXXXX for control characters)
+            return json.dumps(v, ensure_ascii=False)
         if isinstance(v, list):
             if v and isinstance(v[0], list):
                 return "[\n" + ",\n".join("  " + value(r) for r in v) + ",\n]"
@@ -389,16 +391,14 @@ def from_state_dict(path: str, activations: list[str], inputs, targets, loss: st
         raise DeriveError(path, "no such file") from None
     except Exception as error:  # a corrupt or foreign file: PyTorch raises many kinds
         raise DeriveError(path, f"not a PyTorch state dict PyTorch can read safely ({type(error).__name__})") from None
-    if hasattr(state, "state_dict"):
-        state = state.state_dict()
-    weights = [key for key in state if key.endswith("weight")]
-    if len(weights) != len(activations):
-        raise DeriveError(path, f"holds {len(weights)} weight matrices, but {len(activations)} activations were given")
+    found = linear_layers(state, path)
+    if len(found) != len(activations):
+        raise DeriveError(path, f"holds {len(found)} weight matrices, but {len(activations)} activations were given")
+    lr = number(lr, "--lr")
     layers = []
-    for key, activation in zip(weights, activations):
-        bias_key = key[: -len("weight")] + "bias"
-        w = state[key]
-        bias = _decimals(state[bias_key]) if bias_key in state else ["0"] * w.shape[0]
+    for layer, activation in zip(found, activations):
+        w = layer.weight
+        bias = _decimals(layer.bias) if layer.bias is not None else ["0"] * w.shape[0]
         layers.append((_decimals(w), bias, activation))
     document = spec_dict(layers, inputs, targets, loss, lr, update_biases, steps, title or f"The model in {path}",
                          training)
