@@ -169,11 +169,15 @@ def xml(text) -> str:
 def cloze(html: str) -> str:
     """HTML made safe inside a Moodle cloze question: no brace can open an answer field.
 
-    Moodle finds the fields ``{1:NUMERICAL:...}`` in the question text before the browser
-    reads it; braces written as character references are only braces to the browser
-    (and to MathJax, which reads the page after it).
+    Moodle finds the fields, ``{1:NUMERICAL:...}`` (a brace, an optional weight, a colon), in
+    the question text before the browser reads it. Such a brace is written as a character
+    reference, which is only a brace to the browser; every other brace (the mathematics'
+    ``w_{1}``) stays as it is, for the TeX filters that read the text as written.
     """
-    return html.replace("{", "&#123;").replace("}", "&#125;")
+    return _CLOZE_OPENING.sub("&#123;", html)
+
+
+_CLOZE_OPENING = re.compile(r"\{(?=[0-9]*:)")
 
 
 # -- names -----------------------------------------------------------------------------------------
