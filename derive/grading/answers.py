@@ -127,7 +127,9 @@ class Names:
         for alias, names in candidates.items():
             if alias not in self.lookup and len(names) == 1:
                 self.lookup[alias] = next(iter(names))
-        self._other_books(convention)
+        # the other books' names are read only when a written name is none of the above: building them for
+        # every quantity of a large network takes seconds and hundreds of megabytes that most files never need
+        self._others_read = False
 
     def _book(self, key: str) -> dict[str, tuple[str, int]]:
         """A book's names of every quantity: alias -> (derive's name, sign of the book's value)."""
@@ -161,6 +163,15 @@ class Names:
             else:
                 self.ambiguous[alias] = [f"{'-' if sign < 0 else ''}{name} ({' / '.join(books)})"
                                          for (name, sign), books in meanings.items()]
+
+    def get(self, written: str) -> str | None:
+        """The canonical name a written name stands for, or None (the other books' names read on a miss)."""
+        found = self.lookup.get(normal(written))
+        if found is None and not self._others_read:
+            self._others_read = True
+            self._other_books(self.convention)
+            found = self.lookup.get(normal(written))
+        return found
 
     def sign(self, written: str) -> int:
         """-1 when the written name is a book's error term of the opposite sign."""
@@ -197,7 +208,7 @@ class Names:
         """The canonical name of a written name, or a DeriveError suggesting the nearest known one."""
         if normal(written) in self.refused:
             raise DeriveError(f"{where}: {_show(written)}", self.refused[normal(written)])
-        found = self.lookup.get(normal(written))
+        found = self.get(written)
         if found is not None:
             return found
         readings = self.ambiguous.get(normal(written))
@@ -359,7 +370,7 @@ def _collect(document: dict, prefix: str, where: str, steps, names: Names, answe
             table, tensor = key.split(".", 1)
             _tensor(key, TENSOR_TABLES[table], tensor, value, where, steps, answers)
             continue
-        if isinstance(value, list) and not names.lookup.get(normal(key)):
+        if isinstance(value, list) and not names.get(key):
             raise DeriveError(f"{where}: {_show(label)}", "a list of numbers goes under gradients.W1, updated.W1, ... "
                               "(the tensors of the JSON document)" + names.suggest(key))
         name = names.resolve(key, where)
