@@ -128,6 +128,8 @@ class Checker:
         self._candidate = None  # the candidate whose worlds are being computed
         self._found: dict | None = None  # answer name -> [(sort key, Diagnosis)], once the candidates are tried
         self._values: dict = {}
+        self._prepared: dict = {}  # mistake -> Candidate, for callers that ask about one mistake at a time
+        self._below: dict | None = None
 
     def world(self, mistake=None, yours: bool = False, places=None):
         key = (mistake, yours, places)
@@ -358,8 +360,28 @@ class Checker:
                 return 1
         return 0
 
+    def prepared(self, m) -> diagnosis.Candidate:
+        """A mistake prepared for this network (its changed formulas, the steps it can change), made once."""
+        found = self._prepared.get(m)
+        if found is None:
+            if self._below is None:
+                self._below = diagnosis.children(self.steps)
+            made = list(diagnosis.candidates(self.steps, [m], self.written, self._below))
+            found = made[0] if made else diagnosis.Candidate(-1, m, {}, {False: frozenset(), True: frozenset()})
+            self._prepared[m] = found
+        return found
+
+    def changes(self, m, name: str, yours: bool) -> bool:
+        """True when the mistake changes a formula on the way to ``name``, so that it can change its value."""
+        return self.prepared(m).can_change(name, yours)
+
     def entry(self, name: str, candidate, yours: bool) -> str:
-        """The earliest step (in reading order) where the mistake changes the value, on the way to ``name``."""
+        """The earliest step (in reading order) where the mistake changes the value, on the way to ``name``.
+
+        ``candidate`` is a prepared mistake (:meth:`prepared`) or the mistake itself.
+        """
+        if not isinstance(candidate, diagnosis.Candidate):
+            candidate = self.prepared(candidate)
         world = self.world(candidate.mistake, yours)
         affected = candidate.affected[yours]
         found, seen, stack = [], {name}, [name]
