@@ -231,7 +231,8 @@ def test_import_torch_does_not_replace_a_device(tmp_path, capsys, monkeypatch):
 
 def test_a_latex_failure_keeps_its_files_under_their_own_names(tmp_path, capsys, monkeypatch):
     """The last good solution.tex stays; the failed run's source and log are solution.failed.tex/.log."""
-    from derive.formats import latex, solution
+    from derive.formats import latex
+    from derive.formats import registry as solution  # where the worked solution's PDF is compiled
 
     out = tmp_path / "out"
     assert main(["solve", "mazur", "--format", "tex,json", "--out", str(out)]) == 0
