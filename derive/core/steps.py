@@ -488,3 +488,56 @@ class _TextPrinter(StrPrinter):
 def formula_text(formula, numbers: dict | None = None) -> str:
     """A formula in plain text; ``numbers`` maps symbols to the text of the number put in."""
     return _TextPrinter(numbers).doprint(formula).replace("**", "^")
+
+
+def names_in(steps, notation) -> dict:
+    """Each step's name (a Name: text and LaTeX) in another notation, by its place in the network."""
+    n = notation
+    out = {}
+    for step in steps:
+        key = step.key
+        kind = key[0]
+        name = None
+        if kind == "out":
+            name = n.out(key[1], key[2], key[3])
+        elif kind == "t":
+            name = n.target(key[1], key[2])
+        elif kind == "W":
+            name = n.weight(*key[1:])
+        elif kind == "b":
+            name = n.bias(*key[1:])
+        elif kind == "net":
+            name = n.net(*key[1:])
+        elif kind == "error":
+            name = n.error(*key[1:])
+        elif kind == "sample_loss":
+            name = n.sample_loss(key[1])
+        elif kind == "loss":
+            name = n.loss()
+        elif kind == "delta":
+            name = n.delta(*key[1:])
+        elif kind in ("dE_dout", "dout_dnet"):
+            _, l, s, j = key
+            top = n.sample_loss(s) if kind == "dE_dout" else n.out(l, s, j)
+            bottom = n.out(l, s, j) if kind == "dE_dout" else n.net(l, s, j)
+            name = n.derivative(top, bottom)
+        elif kind == "path":
+            _, l, s, j, k = key
+            name = n.path(l, s, j, k)
+        elif kind == "jacobian":
+            _, l, s, k, j = key
+            name = n.derivative(n.out(l, s, k), n.net(l, s, j))
+        elif kind in ("dnet_dp", "contribution", "gradient", "updated"):
+            p = key[1:5]
+            pname = n.weight(p[1], p[2], p[3]) if p[0] == "W" else n.bias(p[1], p[2])
+            if kind == "dnet_dp":
+                name = n.derivative(n.net(p[1], key[5], p[2]), pname)
+            elif kind == "contribution":
+                name = n.derivative(n.sample_loss(key[5]), pname)
+            elif kind == "gradient":
+                name = n.derivative(n.loss(), pname)
+            else:
+                name = n.updated(pname)
+        if name is not None:
+            out[step.name] = name
+    return out

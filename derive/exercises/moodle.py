@@ -60,7 +60,7 @@ def right_feedback(blank: Blank, accepted) -> str:
 
 def wrong_feedback(blank: Blank, d) -> str:
     """The named mistake a value comes from, where it enters, and the right step."""
-    where = "" if d.here or d.entry == blank.name else f" The mistake is made at an earlier step, {d.entry}:"
+    where = "" if d.here or d.entry == blank.typed else f" The mistake is made at an earlier step, {d.entry}:"
     return (f"<b>{escape_xml(true_minus(d.title[0].upper() + d.title[1:]))}.</b>{escape_xml(where)} "
             f"{escape_xml(true_minus(d.sentence))} The right step: {short_step_html(blank)}")
 

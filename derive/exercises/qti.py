@@ -124,10 +124,10 @@ def quiz(ex, sheet: dict) -> Quiz:
         html = render("md/qti-question.html.j2", stage=titles[b.stage], number=k, count=len(in_order),
                       name=html_math(b.latex), givens=givens).rstrip("\n")
         if len(html) > MAX_QUESTION_TEXT:
-            raise DeriveError("--format qti", f"the question text of {b.name} is {len(html)} characters, and Canvas "
+            raise DeriveError("--format qti", f"the question text of {b.typed} is {len(html)} characters, and Canvas "
                               f"replaces one longer than {MAX_QUESTION_TEXT}: the network's numbers do not fit; "
                               "use the Moodle quiz or the printed sheets")
-        items.append(Item(f"{ident}_q{k:03d}", b.name, html, answers(b), general(b), b.marks, mistakes(b)))
+        items.append(Item(f"{ident}_q{k:03d}", b.typed, html, answers(b), general(b), b.marks, mistakes(b)))
     return Quiz(ident, title, f"quiz-{_safe(ex.ident)}.xml", tuple(items))
 
 
@@ -147,7 +147,7 @@ def mistakes(blank) -> str:
         return ""
     rows = []
     for d in blank.distractors:
-        where = "" if d.here or d.entry == blank.name else f" (made at an earlier step, {d.entry})"
+        where = "" if d.here or d.entry == blank.typed else f" (made at an earlier step, {d.entry})"
         rows.append(f"<li><b>{escape_xml(true_minus(plain(d.value)))}</b>: {escape_xml(true_minus(d.title))}"
                     f"{escape_xml(where)}. {escape_xml(true_minus(d.sentence))}</li>")
     return "<p>Common mistakes give these values here:</p><ul>" + "".join(rows) + "</ul>"

@@ -21,7 +21,7 @@ gradients of the weights into it), then the update. Each blank is worth marks
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -29,7 +29,7 @@ import sympy as sp
 
 from derive.core import functions as fn
 from derive.core.numeric import round_decimal
-from derive.core.steps import Steps
+from derive.core.steps import Steps, names_in
 from derive.core.versions import figures, smallest_meaningful
 from derive.documents.diagram import build as diagram
 from derive.documents.context import Context
@@ -75,6 +75,12 @@ class Blank:
     distractors: tuple = ()  # Distractor: what the commonest named mistakes give here
     marks: int = 1
     group: tuple = ()  # the blanks a student works out together (a layer's forward pass, a unit's backward pass)
+    label: str = ""  # the name a student types in a textbook's convention (Han's Err6); '' for derive's own
+
+    @property
+    def typed(self) -> str:
+        """The name a student types for this blank (``derive check``, quiz field labels)."""
+        return self.label or self.name
 
     @property
     def values(self) -> tuple:
@@ -207,31 +213,91 @@ def exercise(solution, options: Options, ident: str, marks: dict | None = None) 
     accepted = accepted_answers(steps, places, [s.name for s in chosen])
     tolerance = Decimal(5).scaleb(-(places + 1))
     wrong = distractors(steps, chosen, places, accepted, tolerance)
+    book = Book(steps)
     made = []
     for step in chosen:
         rounded, exact = key[step.name]
-        made.append(Blank(step.name, step.latex, stage_of(step.kind), plain(rounded),
-                          worked(steps, world, step, places, rounded), shown(exact, 9).latex, plain(tolerance),
-                          accepted[step.name], wrong[step.name],
-                          scheme.get(stage_of(step.kind), scheme[""]), group_of(step)))
+        sign = book.sign(step)
+        made.append(Blank(step.name, book.latex_of(step), stage_of(step.kind), plain(_times(sign, rounded)),
+                          worked(steps, world, step, places, rounded, book), shown(sign * exact, 9).latex,
+                          plain(tolerance), _signed(accepted[step.name], sign), book.entries(_signed(wrong[step.name], sign)),
+                          scheme.get(stage_of(step.kind), scheme[""]), group_of(step), book.text_of(step)))
     return Exercise(ident, solution, tuple(made), places, options.formulas)
 
 
-def worked(steps, world, step, places: int, rounded) -> tuple:
+class Book:
+    """The names a worksheet prints and a student types: the solution's textbook convention's, else derive's own.
+
+    A book whose error term is -dE/dnet (Han's Err, Mitchell's delta) asks for that term in
+    its own sign: the blank is Err_6 and its key, accepted values and distractors are
+    negated (``derive check --convention han`` reads Err6 with the same sign).
+    """
+
+    def __init__(self, steps):
+        solution = steps.solution
+        self.convention = getattr(solution, "convention", "") and solution.document_names.convention
+        self.names = names_in(steps, solution.document_names) if self.convention else {}
+        self.latex = dict(steps.latex)
+        if self.convention:
+            for name, found in self.names.items():
+                self.latex[steps[name].symbol] = found.latex
+            self.latex[steps["eta"].symbol] = self.convention.rate.latex
+
+    def sign(self, step) -> int:
+        """-1 for the error term of a book that writes it as -dE/dnet."""
+        return self.convention.error_sign if self.convention and step.kind == "delta" else 1
+
+    def latex_of(self, step) -> str:
+        """The blank's symbol as the book writes it (Err_6, not the (-Err_6) that stands for dE/dnet in formulas)."""
+        if not self.convention:
+            return step.latex
+        found = self.names[step.name].latex
+        if self.sign(step) < 0 and found.startswith(r"\left(-") and found.endswith(r"\right)"):
+            found = found[len(r"\left(-"):-len(r"\right)")]
+        return found
+
+    def entries(self, found: tuple) -> tuple:
+        """Distractors with the step where the mistake enters named as the book names it."""
+        if not self.convention:
+            return found
+        return tuple(replace(d, entry=self.names[d.entry].text) if d.entry in self.names else d for d in found)
+
+    def text_of(self, step) -> str:
+        """The name a student types in the book's convention ('' for derive's own names)."""
+        return self.names[step.name].text if self.convention else ""
+
+
+def _times(sign: int, value):
+    """value times the sign, a zero kept without a minus."""
+    return value if sign > 0 or not value else -value
+
+
+def _signed(values: tuple, sign: int) -> tuple:
+    """Accepted values or distractors in the book's sign (negated for a -dE/dnet error term)."""
+    return values if sign > 0 else tuple(replace(v, value=_times(sign, v.value)) for v in values)
+
+
+def worked(steps, world, step, places: int, rounded, book: Book | None = None) -> tuple:
     """The worked step as rows (lhs, relation, rhs): the formula, the numbers put in, the value.
 
     Numbers the student computed are put in as they wrote them, to the sheet's decimals
-    (0.2450, not 0.245); given numbers as given.
+    (0.2450, not 0.245); given numbers as given. ``book`` writes the names (and the error
+    term's sign) of a textbook's convention.
     """
+    book = book if book is not None else Book(steps)
+    names = book.latex
     numbers = {steps[p].symbol: _put_in(steps, world, p, places) for p in steps.parents(step.formula)}
-    general = latex(step.formula, steps.latex)
-    filled = DerivePrinter(steps.latex, numbers).doprint(step.formula)
-    rows = [(step.latex, "=", general)]
+    general = latex(step.formula, names)
+    filled = DerivePrinter(names, numbers).doprint(step.formula)
+    sign = book.sign(step)
+    if sign < 0:  # Err_6 = -(dE/dO_6 * dO_6/dI_6): the book's sign of dE/dnet
+        general, filled = rf"-\left({general}\right)", rf"-\left({filled}\right)"
+    rows = [(book.latex_of(step), "=", general)]
     if filled != general:
         rows.append(("", "=", filled))
     raw = world.evaluate(world.formula(step))  # before this step's own rounding
     # '=' when the value has no more decimals than written (a 60-digit float within 1e-30 units of it counts)
-    rows.append(("", "=" if agrees(raw, Fraction(rounded), places + 30) else r"\approx", plain(rounded)))
+    rows.append(("", "=" if agrees(raw, Fraction(rounded), places + 30) else r"\approx", plain(_times(sign, rounded))))
     return tuple(rows)
 
 
@@ -319,27 +385,44 @@ def context(ex: Exercise, key: bool) -> dict:
 
     ctx = Context(ex.solution, Options(digits=6))
     spec = ex.solution.spec
-    formulas = []
-    if ex.formulas:
-
-        for name in dict.fromkeys(spec.activations):
-            act = fn.ACTIVATIONS[name]
-            net, out = (r"\mathrm{net}", r"\mathrm{out}") if ctx.n.units else ("z", "a")
-            derivative = act.identity.xreplace({fn.a: sp.Symbol("out"), fn.z: sp.Symbol(net)})
-            formulas.append(act.equation_latex(net, out) + rf", \quad {act.derivative_latex.format(net)} = "
-                            + latex(derivative, {}).replace("out", r"\mathrm{out}"))
-        formulas.append(r"\delta = \frac{\partial E}{\partial \mathrm{out}} \cdot \frac{\partial \mathrm{out}}{\partial \mathrm{net}}, \quad \frac{\partial E}{\partial w} = \delta \cdot (\text{the input } w \text{ multiplies})")
-        formulas.append(r"\frac{\partial E}{\partial \mathrm{out}_{h}} = \sum_{k} \delta_{k} \, w_{k h}, \qquad w^{+} = w - \eta \, \frac{\partial E}{\partial w}")
+    formulas = formula_lines(ctx, spec) if ex.formulas else []
     numbers = {b.name: k for k, b in enumerate(ex.blanks, start=1)}
     stages = [(title, group, sum(b.marks for b in group), blocks(group)) for title, group in by_stage(ex)]
     return {
         "ex": ex, "key": key, "stages": stages, "numbers": numbers, "total": ex.marks,
         "network": network_words(spec), "loss": fn.LOSSES[spec.loss].title, "loss_formula": loss_formula(ctx),
         "parameters": parameter_table(ctx), "data": data_table(ctx),
-        "eta": ctx.num(spec.learning_rate), "update_biases": spec.update_biases,
+        "eta": ctx.num(spec.learning_rate), "rate": ctx.n.convention.rate.latex if ctx.n.convention else r"\eta", "update_biases": spec.update_biases,
         "diagram": diagram(ex.solution, "weights", digits=6), "formulas": formulas,
         "example": rounding_example(ex.places),
     }
+
+
+def formula_lines(ctx, spec) -> list[str]:
+    """The formulas students may use, in derive's names or (a convention) the book's names and signs."""
+    book = ctx.n.convention
+    if book is None:
+        net, out = (r"\mathrm{net}", r"\mathrm{out}") if ctx.n.units else ("z", "a")
+    else:
+        net, out = book.net.latex, book.out.latex
+    lines = []
+    for name in dict.fromkeys(spec.activations):
+        act = fn.ACTIVATIONS[name]
+        derivative = act.identity.xreplace({fn.a: sp.Symbol("out"), fn.z: sp.Symbol(net)})
+        lines.append(act.equation_latex(net, out) + rf", \quad {act.derivative_latex.format(net)} = "
+                     + latex(derivative, {}).replace("out", out))
+    if book is None:
+        lines.append(r"\delta = \frac{\partial E}{\partial \mathrm{out}} \cdot \frac{\partial \mathrm{out}}{\partial \mathrm{net}}, \quad \frac{\partial E}{\partial w} = \delta \cdot (\text{the input } w \text{ multiplies})")
+        lines.append(r"\frac{\partial E}{\partial \mathrm{out}_{h}} = \sum_{k} \delta_{k} \, w_{k h}, \qquad w^{+} = w - \eta \, \frac{\partial E}{\partial w}")
+        return lines
+    E, err, w = book.loss.latex, book.error.latex, book.weight.latex
+    minus = "-" if book.error_sign < 0 else ""
+    # the weight from unit h to unit k, indexed as the book indexes it
+    w_hk = rf"{w}_{{h k}}" if book.numbering == "global_from_to" else rf"{w}_{{k h}}"
+    lines.append(rf"{err} = {minus}\frac{{\partial {E}}}{{\partial {out}}} \cdot \frac{{\partial {out}}}{{\partial {net}}}, "
+                 rf"\quad \frac{{\partial {E}}}{{\partial {w}}} = {minus}{err} \cdot (\text{{the input }} {w} \text{{ multiplies}})")
+    lines.append(rf"\frac{{\partial {E}}}{{\partial {out}_{{h}}}} = {minus}\sum_{{k}} {err}_{{k}} \, {w_hk}, \qquad {book.update}")
+    return lines
 
 
 def rounding_example(places: int) -> tuple[str, str]:
@@ -362,5 +445,5 @@ def givens_html(ex: Exercise, sheet: dict, math) -> str:
     platform shows mathematics (Moodle: MathJax delimiters; Canvas: plain HTML).
     """
 
-    return render("md/givens.html.j2", ex=ex, sheet=sheet, spec=ex.solution.spec, eta=r"\eta = " + sheet["eta"],
+    return render("md/givens.html.j2", ex=ex, sheet=sheet, spec=ex.solution.spec, eta=sheet["rate"] + " = " + sheet["eta"],
                   tables=(sheet["parameters"], sheet["data"]), math=math).rstrip("\n")
