@@ -161,3 +161,40 @@ def test_bad_worksheet_arguments(tmp_path, capsys, args, message):
     assert main(["worksheet", "mazur", "--format", "json", "--out", str(tmp_path / "o"), *args]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("convention, symbols", [
+    ("han", [r"\mathrm{Err}_{6}", r"w_{46}^{+}", r"I_{3}", r"l = "]),
+    ("mitchell", [r"\mathrm{net}_{6}", r"o_{3}", r"\frac{\partial E}{\partial w_{64}}"]),
+    ("hagan", [r"n^{1}_{2}", r"s^{2}_{1}", r"\alpha = "]),
+    ("deeplearning-ai", [r"Z^{[1]}_{2}", r"dW^{[2]}_{21}"]),
+])
+def test_a_worksheet_in_a_books_convention_is_checked_by_the_books_names(convention, symbols, tmp_path):
+    """The sheet and key print the book's names; a student who types those names and the key's numbers is right."""
+    from dataclasses import replace
+
+    from derive.exercises.batch import WORKSHEETS, Batch
+
+    spec = replace(load("mazur@42-07"), convention=convention)
+    ex = exercise(solve(spec), Options(blanks="full", places=4, formulas=True), "42-07")
+    plain = exercise(solve("mazur@42-07"), Options(blanks="full", places=4), "42-07")
+    files = WORKSHEETS.files(Batch([ex], None, False), [WORKSHEETS["md"]])
+    sheet, key = files["sheet-42-07.md"], files["key-42-07.md"]
+    for text in (sheet, key):
+        assert r"\mathrm{net}_{h_{1}}" not in text and r"\delta_{o_{1}}" not in text
+        for symbol in symbols:
+            assert symbol in text, (convention, symbol)
+    sign = CONVENTIONS_SIGN[convention]
+    for mine, theirs in zip(ex.blanks, plain.blanks):
+        assert mine.name == theirs.name and mine.typed != theirs.name
+        expected = -Decimal(theirs.key) if mine.name.startswith("delta") else Decimal(theirs.key)
+        assert Decimal(mine.key) == (expected if sign < 0 else Decimal(theirs.key)), mine.name
+        assert mine.derive_key == theirs.key
+    answers = tmp_path / "answers.toml"
+    answers.write_text("\n".join(f'"{b.typed}" = {b.key}' for b in ex.blanks) + "\n")
+    assert main(["check", "--convention", convention, "mazur@42-07", str(answers)]) == 0
+    # the key's numbers under the book's names are not right for another version
+    assert main(["check", "--convention", convention, "mazur@42-08", str(answers)]) == 1
+
+
+CONVENTIONS_SIGN = {"han": -1, "mitchell": -1, "hagan": 1, "deeplearning-ai": 1}

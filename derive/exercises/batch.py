@@ -324,8 +324,8 @@ def to_json(exercises: list) -> str:
             "version": ex.ident, "places": ex.places, "parameters": params,
             "inputs": [[to_float(v) for v in row] for row in spec.inputs],
             "targets": [[to_float(v) for v in row] for row in spec.targets],
-            "key": {b.name: b.key for b in ex.blanks},
-            "exact": {b.name: b.exact for b in ex.blanks},
+            "key": {b.name: b.derive_key for b in ex.blanks},
+            "exact": {b.name: b.derive_exact for b in ex.blanks},
         })
     json.dumps(versions)  # every value is plain data
     return dumps({"versions": versions}) + "\n"

@@ -76,6 +76,19 @@ class Blank:
     marks: int = 1
     group: tuple = ()  # the blanks a student works out together (a layer's forward pass, a unit's backward pass)
     label: str = ""  # the name a student types in a textbook's convention (Han's Err6); '' for derive's own
+    sign: int = 1  # -1: the key is the book's -dE/dnet error term, the negative of derive's delta
+
+    @property
+    def derive_key(self) -> str:
+        """The key's value in derive's sign (delta = dE/dnet), as the JSON names it."""
+        return self.key if self.sign > 0 else plain(_times(-1, Decimal(self.key)))
+
+    @property
+    def derive_exact(self) -> str:
+        """The exact value in derive's sign (LaTeX)."""
+        if self.sign > 0 or self.exact == "0":
+            return self.exact
+        return self.exact[1:] if self.exact.startswith("-") else "-" + self.exact
 
     @property
     def typed(self) -> str:
@@ -221,7 +234,7 @@ def exercise(solution, options: Options, ident: str, marks: dict | None = None) 
         made.append(Blank(step.name, book.latex_of(step), stage_of(step.kind), plain(_times(sign, rounded)),
                           worked(steps, world, step, places, rounded, book), shown(sign * exact, 9).latex,
                           plain(tolerance), _signed(accepted[step.name], sign), book.entries(_signed(wrong[step.name], sign)),
-                          scheme.get(stage_of(step.kind), scheme[""]), group_of(step), book.text_of(step)))
+                          scheme.get(stage_of(step.kind), scheme[""]), group_of(step), book.text_of(step), sign))
     return Exercise(ident, solution, tuple(made), places, options.formulas)
 
 
