@@ -153,3 +153,32 @@ def test_unknown_convention_is_one_clear_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit:
         main(["solve", "mazur", "--convention", "hann"])
     assert exit.value.code == 2 and "invalid choice: 'hann'" in capsys.readouterr().err
+
+
+MATRIX_RENDERED = {  # the matrix form in the book's own symbols
+    "hagan": [r"n^{1} &= W^{1} p + b^{1}", r"s^{2} &= \frac{\partial F}{\partial a^{2}} \odot", r"\alpha = 0.5"],
+    "nielsen": [r"z^{2} &= w^{2} x + b^{2}", r"C &= \frac{1}{2}\,\lVert y - a^{3} \rVert^{2}", r"\delta^{3} &="],
+    "deeplearning-ai": [r"Z^{[1]} &= W^{[1]} X + b^{[1]}", r"dZ^{[2]} &= dA^{[2]} \odot",
+                        r"dW^{[2]} &= dZ^{[2]} (A^{[1]})^{\top}", r"db^{[1]} &= dZ^{[1]}"],
+    "pytorch": [r"z^{[1]} &= W^{[1]} x + b^{[1]}", r"\partial \mathcal{L}/\partial z^{[l]}", r"\mathrm{lr} = 0.5"],
+}
+NO_MATRIX_FORM = {"han": r"\left(-\mathrm{Err}_{5}\right)", "mitchell": r"\left(-\delta_{5}\right)"}
+
+
+@pytest.mark.parametrize("convention", list(CONVENTIONS))
+def test_the_matrix_form_in_each_convention(convention):
+    """A book with a matrix form prints its symbols; one without says so and maps the matrix names to its own."""
+    md = solve_document("mazur", notation="matrix", convention=convention).markdown()
+    default = solve_document("mazur", notation="matrix").markdown()
+    if convention == "blog":
+        assert md == default
+        return
+    for piece in MATRIX_RENDERED.get(convention, []):
+        assert piece in md, (convention, piece)
+    if convention in MATRIX_RENDERED:
+        assert "has no matrix form" not in md
+        if convention != "pytorch":
+            assert r"z^{[1]} &= W^{[1]} x + b^{[1]}" not in md
+    else:
+        assert md.count("has no matrix form") == 1 and NO_MATRIX_FORM[convention] in md
+        assert r"z^{[1]} &= W^{[1]} x + b^{[1]}" in md

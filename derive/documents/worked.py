@@ -17,6 +17,7 @@ from derive.core.solve import Solution
 from derive.documents import network, optimizer, summary
 from derive.documents.context import Context, in_matrix_form
 from derive.documents.matrix import backward as matrix_backward
+from derive.documents.matrix import book as matrix_book
 from derive.documents.matrix import forward as matrix_forward
 from derive.documents.matrix import loss as matrix_loss
 from derive.documents.matrix import network as matrix_network
@@ -35,15 +36,17 @@ def context(solution: Solution, options: Options = Options()) -> Context:
 def sections(ctx: Context) -> list[Section]:
     """The derivation's sections: forward pass, loss, backward pass (selected derivations) and update."""
     if isinstance(ctx, MatrixContext):
-        return [matrix_forward.section(ctx), matrix_loss.section(ctx), matrix_backward.section(ctx),
-                matrix_update.details(ctx), matrix_update.section(ctx)]
+        return matrix_book.sections(ctx, [matrix_forward.section(ctx), matrix_loss.section(ctx),
+                                          matrix_backward.section(ctx), matrix_update.details(ctx),
+                                          matrix_update.section(ctx)])
     return [forward.section(ctx), forward.loss_section(ctx), backward.section(ctx), update.section(ctx)]
 
 
 def network_section(ctx: Context) -> Section:
     """The network, its task and its starting numbers, as the form writes them (matrices or tables)."""
     if isinstance(ctx, MatrixContext):
-        return network.section(ctx, matrix_network.layout_blocks(ctx), matrix_network.parameters(ctx))
+        return matrix_book.network(ctx, network.section(ctx, matrix_network.layout_blocks(ctx),
+                                                         matrix_network.parameters(ctx)))
     return network.section(ctx, network.weight_indices(ctx), [network.parameter_table(ctx), network.data_table(ctx)])
 
 
