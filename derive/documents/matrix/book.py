@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from derive.documents.model import Chain, Paragraph, Section, Table, M, P
+from derive.documents.model import Chain, M, P, Paragraph, Section, Table
 
 
 @dataclass(frozen=True)
