@@ -342,7 +342,8 @@ def thin(ex: Exercise) -> list[str]:
 
 def thin_note(ex: Exercise) -> str:
     """A note for the teacher about thin blanks ('' when there are none)."""
-    names = thin(ex)
+    thin_names = set(thin(ex))
+    names = [b.typed for b in ex.blanks if b.name in thin_names]  # as the sheet names them
     if not names:
         return ""
     return (f"{len(names)} blank{'s' if len(names) > 1 else ''} of {ex.title} keep fewer than {figures(ex.places)} "
