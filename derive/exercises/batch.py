@@ -39,11 +39,12 @@ def exercises(spec, options: Options, variants: int | None = None, seed: int = 1
               marks: str | None = None) -> list:
     """The exercises of a run: the spec itself, or ``variants`` versions of it drawn from ``seed``; the options'
     ``blanks``, ``places`` and ``formulas`` say what the students fill in and how; ``marks`` per stage."""
-    if not spec.training.plain:
-        # the sheets ask for one step of gradient descent on the whole batch: they would ask the wrong question
-        raise DeriveError(f"{spec.source}: training", "worksheets are made for plain gradient descent on the whole "
-                          "batch; this spec trains with another optimizer, a penalty or mini-batches (the worked "
-                          "solution, the slides and derive check cover it)")
+    plan = spec.training
+    if plan.l2 or plan.batch_size or plan.order or plan.mode != "batch":
+        # the sheets' backward pass is the whole batch's data loss: a penalty or a mini-batch would change the question
+        raise DeriveError(f"{spec.source}: training", "worksheets train on the whole batch without an L2 penalty "
+                          "in the loss; this spec has a penalty or mini-batches (the worked solution, the slides "
+                          "and derive check cover it)")
     scheme = marks_scheme(marks)
     specs = versions(spec, variants, seed, options.places) if variants else [spec]
     made = []

@@ -31,8 +31,9 @@ from derive.core import functions as fn
 from derive.core.numeric import round_decimal
 from derive.core.steps import Steps, names_in
 from derive.core.versions import figures, smallest_meaningful
-from derive.documents.diagram import build as diagram
 from derive.documents.context import Context
+from derive.documents.diagram import build as diagram
+from derive.documents.model import Table
 from derive.documents.network import data_table, loss_formula, parameter_table
 from derive.documents.options import Options
 from derive.documents.printing import DerivePrinter, latex, shown
@@ -45,15 +46,15 @@ from derive.grading.rounding import accepted_answers, agrees, answer_key, plain
 LEVELS = {
     "forward": ("net", "out", "error", "sample_loss", "loss"),
     "output": ("net", "out", "error", "sample_loss", "loss", "dE_dout@L", "dout_dnet@L", "jacobian@L", "delta@L",
-               "gradient@L", "updated@L"),
+               "gradient@L", "updated@L", "opt@L"),
     "full": ("net", "out", "error", "sample_loss", "loss", "dE_dout", "dout_dnet", "jacobian", "delta", "gradient",
-             "updated"),
+             "updated", "opt"),
 }
 STAGES = {
     "forward": ("net", "out"),
     "loss": ("error", "sample_loss", "loss"),
     "backward": ("dE_dout", "dout_dnet", "jacobian", "delta", "path", "dnet_dp", "contribution", "gradient"),
-    "update": ("updated",),
+    "update": ("updated", "opt"),
 }
 #: the largest number of marks one blank can be worth
 MOST_MARKS = 100
@@ -161,13 +162,16 @@ def choose(steps, blanks: str) -> list:
     """The steps the student fills in: levels, stages and names, comma-separated."""
     L = steps.spec.layers
     chosen, names = [], {s.name: s for s in steps}
+    parameters = _optimizer_blanks(steps)
     for word in (w.strip() for w in blanks.split(",") if w.strip()):
-        if word in LEVELS or word in STAGES:
+        if word in parameters:
+            chosen.extend(s for s in parameters[word] if s not in chosen)
+        elif word in LEVELS or word in STAGES:
             kinds = LEVELS[word] if word in LEVELS else STAGES[word]
             for step in steps:
                 for kind in kinds:
                     base, _, layer = kind.partition("@")
-                    if step.kind != base or step.given:
+                    if step.kind != base or step.given or _alias(step, parameters):
                         continue
                     if layer and _layer(step) != L:
                         continue
@@ -178,8 +182,11 @@ def choose(steps, blanks: str) -> list:
                 chosen.append(names[word])
         else:
             known = list(LEVELS) + list(STAGES)
+            also = f"; a parameter's name asks for its optimizer steps ({', '.join(list(parameters)[:3])}, ...)" \
+                if parameters else ""
             raise DeriveError("--blanks", f"unknown level, stage or quantity '{word}'"
-                              f"{suggestion(word, known + list(names))}; levels: {', '.join(known)}")
+                              f"{suggestion(word, known + list(parameters) + list(names))}; levels: "
+                              f"{', '.join(known)}{also}")
     given = [s.name for s in chosen if s.given]
     if given:
         raise DeriveError("--blanks", f"{given[0]} is given on the sheet, not an answer")
@@ -190,13 +197,37 @@ def choose(steps, blanks: str) -> list:
 
 
 def _layer(step) -> int | None:
-    """The layer of a step's key (gradients and updates: the parameter's layer)."""
+    """The layer of a step's key (gradients, updates and optimizer steps: the parameter's layer)."""
     key = step.key
     if key[0] in ("net", "out", "dE_dout", "dout_dnet", "jacobian", "delta"):
         return key[1]
     if key[0] in ("gradient", "updated"):
         return key[2]
+    if key[0] == "opt":
+        return key[4]
     return None
+
+
+def _optimizer_blanks(steps) -> dict:
+    """Each parameter's optimizer steps a student works out, by the parameter's name ({} for gradient descent).
+
+    The state after each step (velocity, m, v, ...), the corrected moments and the parameter after
+    the step; not the parameter's start or its gradient (the backward pass's, or given at later steps).
+    """
+    found: dict = {}
+    for step in steps:
+        if step.kind == "opt" and not step.given and step.key[2] not in ("dE_d",) and step.key[1] > 0:
+            kind, l, j, i = step.key[3:]
+            name = steps.by_key[("W", l, j, i) if kind == "W" else ("b", l, j)].name
+            found.setdefault(name, []).append(step)
+    return found
+
+
+def _alias(step, parameters: dict) -> bool:
+    """An optimizer's trivial steps: the starting parameter, the first gradient, and w_new (the same as w[1])."""
+    if not parameters:
+        return False
+    return step.kind == "updated" or (step.kind == "opt" and not any(step in s for s in parameters.values()))
 
 
 def group_of(step) -> tuple:
@@ -206,6 +237,8 @@ def group_of(step) -> tuple:
         return (stage, step.key[2], step.key[1])
     if stage == "backward":
         return (stage,) + unit_order(step, None, {step.name: 0})[1:3]
+    if stage == "update" and step.kind == "opt":
+        return (stage, step.key[1], *step.key[3:])  # one parameter's lines of one step
     if stage == "update":
         return (stage, step.key[2])
     return (stage,)
@@ -222,6 +255,7 @@ def exercise(solution, options: Options, ident: str, marks: dict | None = None) 
     order = {name: k for k, name in enumerate(steps.steps)}
     chosen = sorted(choose(steps, blanks), key=lambda s: unit_order(s, steps, order))
     key = answer_key(steps, places)
+    _refuse_thin_state(steps, chosen, key, places)
     world = steps.world(places=places)
     accepted = accepted_answers(steps, places, [s.name for s in chosen])
     tolerance = Decimal(5).scaleb(-(places + 1))
@@ -288,6 +322,25 @@ def _times(sign: int, value):
 def _signed(values: tuple, sign: int) -> tuple:
     """Accepted values or distractors in the book's sign (negated for a -dE/dnet error term)."""
     return values if sign > 0 else tuple(replace(v, value=_times(sign, v.value)) for v in values)
+
+
+def _refuse_thin_state(steps, chosen, key, places: int):
+    """Refuse an optimizer blank that rounds to fewer significant figures than a sheet keeps.
+
+    Adam's and RMSprop's second moments are tiny ((1 - beta2) g^2 is about 1e-6 on a small network):
+    rounded to the sheet's decimals they become 0, and the update divides by sqrt(0) + eps, so the
+    careful student's parameter would be off by a million. The message names the decimals that suffice.
+    """
+    state = [s for s in chosen if s.kind == "opt"]
+    sizes = [(abs(float(key[s.name][1])), s.name) for s in state if float(key[s.name][1]) != 0]
+    thin = [(size, name) for size, name in sizes if size < smallest_meaningful(places)]
+    if not thin:
+        return
+    size, name = min(thin)
+    needed = next(p for p in range(places + 1, 60) if size >= smallest_meaningful(p))
+    raise DeriveError("--places", f"{name} is {size:.3g}: at {places} decimals it keeps fewer than "
+                      f"{figures(places)} significant figures and the later steps divide by its root; ask for "
+                      f"--places {needed}, or leave the optimizer's steps out (--blanks forward,backward)")
 
 
 def worked(steps, world, step, places: int, rounded, book: Book | None = None) -> tuple:
@@ -400,6 +453,7 @@ def context(ex: Exercise, key: bool) -> dict:
     ctx = Context(ex.solution, Options(digits=6))
     spec = ex.solution.spec
     formulas = formula_lines(ctx, spec) if ex.formulas else []
+    task, hyper, gradients = training_task(ex, ctx)
     numbers = {b.name: k for k, b in enumerate(ex.blanks, start=1)}
     stages = [(title, group, sum(b.marks for b in group), blocks(group)) for title, group in by_stage(ex)]
     return {
@@ -408,6 +462,7 @@ def context(ex: Exercise, key: bool) -> dict:
         "parameters": parameter_table(ctx), "data": data_table(ctx),
         "eta": ctx.num(spec.learning_rate), "rate": ctx.n.convention.rate.latex if ctx.n.convention else r"\eta", "update_biases": spec.update_biases,
         "diagram": diagram(ex.solution, "weights", digits=6), "formulas": formulas,
+        "task": task, "hyper": hyper, "gradients": gradients,
         "example": rounding_example(ex.places),
     }
 
@@ -439,6 +494,41 @@ def formula_lines(ctx, spec) -> list[str]:
     return lines
 
 
+STEP_WORDS = {1: "one step", 2: "two steps", 3: "three steps"}
+
+
+def training_task(ex: Exercise, ctx) -> tuple:
+    """What the sheet asks the student to work through: ('one step of gradient descent', hyper-parameters as
+    LaTeX, the table of the later steps' gradients or None). The later steps' forward and backward passes are
+    not asked for: their gradients are given, for the parameters whose later steps are blanks."""
+    trajectory = getattr(ex.solution, "trajectory", None)
+    if trajectory is None:
+        return "one step of gradient descent", (), None
+    settings = trajectory.training.settings
+    entry = settings.entry
+    count = len(trajectory.steps)
+    task = f"{STEP_WORDS.get(count, f'{count} steps')} of {entry.title}"
+    if settings.form != "pytorch":
+        task += f" (in {settings.form.capitalize()}'s form)"
+    hyper = tuple(f"{h.symbol} = {ctx.num(settings[h.key])}" for h in entry.hyper
+                  if h.kind != "bool" and (settings[h.key] or h.key != "weight_decay"))
+    flags = [h.key for h in entry.hyper if h.kind == "bool" and settings[h.key]]
+    if flags:
+        hyper += tuple(rf"	ext{{{f}}}" for f in flags)
+    asked = {b.name for b in ex.blanks}
+    steps = Steps(ex.solution)
+    rows = []
+    for step in steps:
+        if step.kind == "opt" and step.key[2] == "dE_d" and step.given and step.key[1] > 1:
+            t, rest = step.key[1], step.key[3:]
+            later = [s for s in steps if s.kind == "opt" and s.key[1] == t and s.key[3:] == rest]
+            if any(s.name in asked for s in later):
+                rows.append((step.latex, ctx.num(steps.given_value(step.name))))
+    table = Table((r"gradient", "value"), tuple(rows), ("math", "math"), "lr",
+                  "Gradients at the later steps") if rows else None
+    return task, hyper, table
+
+
 def rounding_example(places: int) -> tuple[str, str]:
     """An example of rounding half away from zero at ``places`` decimals: ('-0.12345', '-0.1235') at 4."""
     digits = "123456789"[:places] + "5"
@@ -460,4 +550,5 @@ def givens_html(ex: Exercise, sheet: dict, math) -> str:
     """
 
     return render("md/givens.html.j2", ex=ex, sheet=sheet, spec=ex.solution.spec, eta=sheet["rate"] + " = " + sheet["eta"],
-                  tables=(sheet["parameters"], sheet["data"]), math=math).rstrip("\n")
+                  tables=(sheet["parameters"], sheet["data"], *([sheet["gradients"]] if sheet["gradients"] else [])),
+                  math=math).rstrip("\n")
