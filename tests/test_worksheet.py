@@ -16,6 +16,7 @@ from derive.core.versions import load, problems, versions
 from derive.documents.options import Options
 from derive.exercises.batch import to_json
 from derive.exercises.moodle import moodle_xml
+from derive.errors import DeriveError
 from derive.exercises.worksheet import choose, exercise
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
@@ -198,3 +199,55 @@ def test_a_worksheet_in_a_books_convention_is_checked_by_the_books_names(convent
 
 
 CONVENTIONS_SIGN = {"han": -1, "mitchell": -1, "hagan": 1, "deeplearning-ai": 1}
+
+
+# -- optimizer specs: the optimizer's state and parameters of every step are blanks ----------------------------
+def test_optimizer_sheet_asks_for_the_state_and_parameters_of_both_steps():
+    """mazur-adam, --blanks w5 at 7 decimals: m, v, m-hat, v-hat and w5 of steps 1 and 2, in working order."""
+    ex = exercise(solve("mazur-adam"), Options(blanks="w5", places=7), "adam")
+    assert [b.name for b in ex.blanks] == ["m_w5[1]", "v_w5[1]", "m_hat_w5[1]", "v_hat_w5[1]", "w5[1]",
+                                           "m_w5[2]", "v_w5[2]", "m_hat_w5[2]", "v_hat_w5[2]", "w5[2]"]
+    by = {b.name: b for b in ex.blanks}
+    # an independent hand calculation of Adam's first step from the exact gradient: m-hat = g, v-hat = g^2, so
+    # w5[1] = 0.4 - 0.1 g / (|g| + 1e-8), 0.3 to 7 decimals; the key's calculation rounds v to 7 decimals first
+    assert "0.3000000" in by["w5[1]"].values
+    g = Decimal("0.0821670406")  # dE/dw5 of the blog network
+    m = (Decimal("0.1") * g).quantize(Decimal("1e-7"), rounding=ROUND_HALF_UP)
+    assert by["m_w5[1]"].key == str(m)
+    v = (Decimal("0.001") * Decimal("0.0821671") ** 2).quantize(Decimal("1e-7"), rounding=ROUND_HALF_UP)
+    assert by["v_w5[1]"].key == str(v)
+    v_hat = (v / Decimal("0.001")).quantize(Decimal("1e-7"), rounding=ROUND_HALF_UP)
+    assert by["v_hat_w5[1]"].key == str(v_hat)
+    m_hat = (m / Decimal("0.1")).quantize(Decimal("1e-7"), rounding=ROUND_HALF_UP)
+    w = Decimal("0.4") - Decimal("0.1") * m_hat / (Decimal(math.sqrt(v_hat)) + Decimal("1e-8"))
+    assert by["w5[1]"].key == str(w.quantize(Decimal("1e-7"), rounding=ROUND_HALF_UP))
+
+
+def test_optimizer_sheet_gives_the_later_gradients_and_names_the_optimizer(tmp_path):
+    out = tmp_path / "out"
+    assert main(["worksheet", "mazur-adam", "--blanks", "forward,w5", "--places", "7", "--format", "md,moodle",
+                 "--out", str(out)]) == 0
+    sheet = (out / "sheet-mazur-adam.md").read_text()
+    assert r"two steps of Adam with learning rate $\eta = 0.1$, $\beta_1 = 0.9$, $\beta_2 = 0.999$" in sheet
+    assert r"$\partial E/\partial w_{5}^{(1)}$ | $0.0817255$" in sheet  # step 2's gradient, given
+    assert "b_{o_{2}}^{(1)}" not in sheet  # only the asked parameter's
+    assert "v_{2}(w_{5})" in (out / "moodle.xml").read_text()
+
+
+def test_optimizer_keys_pass_check(tmp_path):
+    """Every value the key accepts for the optimizer's blanks passes `derive check mazur-adam`."""
+    ex = exercise(solve("mazur-adam"), Options(blanks="w5,b_o2", places=7), "adam")
+    for k in range(max(len(b.values) for b in ex.blanks)):
+        answers = tmp_path / f"answers{k}.toml"
+        answers.write_text("\n".join(f'"{b.name}" = {b.values[min(k, len(b.values) - 1)]}' for b in ex.blanks) + "\n")
+        assert main(["check", "mazur-adam", str(answers)]) == 0, k
+
+
+@pytest.mark.parametrize("blanks, places, message", [
+    ("w5", 4, "v_w5[1] is 6.75e-06: at 4 decimals it keeps fewer than 2 significant figures"),
+    ("w5", 4, "--places 7"),
+    ("w55", 7, "unknown level, stage or quantity 'w55'"),
+])
+def test_optimizer_sheet_refusals(blanks, places, message):
+    with pytest.raises(DeriveError, match=re.escape(message)):
+        exercise(solve("mazur-adam"), Options(blanks=blanks, places=places), "adam")
