@@ -14,9 +14,9 @@ from derive import solve
 from derive.cli import main
 from derive.core.versions import load, problems, versions
 from derive.documents.options import Options
+from derive.errors import DeriveError
 from derive.exercises.batch import to_json
 from derive.exercises.moodle import moodle_xml
-from derive.errors import DeriveError
 from derive.exercises.worksheet import choose, exercise
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
