@@ -414,7 +414,8 @@ def parser() -> argparse.ArgumentParser:
                     "forward, loss, backward, update (default 1 each), e.g. 1,backward=2")
     sp.add_argument("--blanks", default="full",
                     help="what students fill in, comma-separated: levels forward | output | full, stages forward | "
-                    "loss | backward | update, or quantity names (out_o1, dE_total/dw5); default full")
+                    "loss | backward | update, or quantity names (out_o1, dE_total/dw5); with an optimizer, "
+                    "a parameter's name (w5) asks for its state and value after every step; default full")
     sp.add_argument("--variants", type=int, help="draw this many versions with new numbers (default: the spec as it is)")
     sp.add_argument("--seed", type=int, default=1, help="the seed the versions are drawn from (default 1)")
     sp.add_argument("--places", type=int, default=4, help="decimal places the students give (default 4)")
