@@ -112,9 +112,15 @@ class Optimizer:
     forms: tuple = ("pytorch",)
     torch_class: str = ""
     rational: Callable = lambda settings: True  # no square root: exact on a rational network
+    #: (settings, p, state) -> where the gradient is taken (the classical Nesterov form looks ahead), or None: at p
+    ahead: Callable | None = None
 
     def keys(self) -> tuple:
         return tuple(h.key for h in self.hyper)
+
+    def point(self, settings: "Settings", p, state: dict):
+        """Where this step's gradient is taken: the parameter itself, or a look-ahead point."""
+        return p if self.ahead is None else self.ahead(settings, p, state)
 
     def step(self, settings: "Settings", p, g, before: dict, t: int, decay, l2=ZERO, lines=None) -> Update:
         """One update of the scalar parameter ``p`` with gradient ``g`` of the data loss at step ``t`` (from 1).
@@ -204,11 +210,25 @@ def _momentum(s, p, g, state, t, decay, lines):
         delta = line(lines, "mitchell", -s.lr * g + _sign(s) * mu * state["Delta"], s.lr, g, mu, state["Delta"])
         state["Delta"] = delta
         return line(lines, "p_plus", p + delta, p, delta)
+    if s.form == "sutskever":
+        # Sutskever et al. (2013): the gradient is taken at the look-ahead point p + mu v (train() does that)
+        line(lines, "lookahead", p + mu * state["v"], p, mu, state["v"])
+        v = state["v"] = line(lines, "velocity", minus(_sign(s) * mu * state["v"], s.lr * g), mu, state["v"], s.lr, g)
+        return line(lines, "p_v", p + v, p, v)
     b = _buffer(s, g, state, t, lines)
     if s.optimizer == "nesterov":
         g = line(lines, "nesterov", g + mu * b, g, mu, b)
         return line(lines, "p", minus(p, s.lr * g), p, s.lr, g)
     return line(lines, "p_b", minus(p, s.lr * b), p, s.lr, b)
+
+
+def _nesterov_state(s):
+    return ("v",) if s.form == "sutskever" else ("b",)
+
+
+def _lookahead(s, p, state):
+    """The classical Nesterov form's gradient point p + mu v (PyTorch's form takes it at p itself)."""
+    return p + s["momentum"] * state["v"] if s.form == "sutskever" else p
 
 
 def _buffer(s, g, state, t, lines):
@@ -328,8 +348,8 @@ OPTIMIZERS = {
         "momentum", "gradient descent with momentum", (MOMENTUM, DAMPENING, WEIGHT_DECAY), _momentum_state,
         _momentum, forms=("pytorch", "mitchell"), torch_class="SGD"),
     "nesterov": Optimizer(
-        "nesterov", "gradient descent with Nesterov momentum", (MOMENTUM, WEIGHT_DECAY), lambda s: ("b",),
-        _momentum, torch_class="SGD"),
+        "nesterov", "gradient descent with Nesterov momentum", (MOMENTUM, WEIGHT_DECAY), _nesterov_state,
+        _momentum, forms=("pytorch", "sutskever"), torch_class="SGD", ahead=_lookahead),
     "rmsprop": Optimizer(
         "rmsprop", "RMSprop",
         (Hyper("alpha", _D(99, 100), "unit", r"\alpha", "smoothing constant of the squared gradients"),
@@ -395,6 +415,9 @@ FORMULAS = {
     "b": (r"b_{t}", r"\mu \, b_{t-1} + (1 - \tau) \, g_{t}", r"{0} \cdot {1} + (1 - {2}) \cdot {3}"),
     "p_b": (r"{p}^{+}", r"{p} - \eta \, b_{t}", r"{0} - {1} \cdot {2}"),
     "nesterov": (r"g'_{t}", r"g_{t} + \mu \, b_{t}", r"{0} + {1} \cdot {2}"),
+    "lookahead": (r"\tilde{{p}}_{t}", r"{p} + \mu \, v_{t-1}", r"{0} + {1} \cdot {2}"),
+    "velocity": (r"v_{t}", r"\mu \, v_{t-1} - \eta \, g_{t}", r"{0} \cdot {1} - {2} \cdot {3}"),
+    "p_v": (r"{p}^{+}", r"{p} + v_{t}", r"{0} + {1}"),
     "mitchell": (r"\Delta {p}(t)", r"-\eta \, \partial E/\partial {p} + \alpha \, \Delta {p}(t-1)",
                  r"-{0} \cdot {1} + {2} \cdot {3}"),
     "p_plus": (r"{p}^{+}", r"{p} + \Delta {p}(t)", r"{0} + {1}"),
@@ -425,8 +448,8 @@ FORMULAS = {
 #: (``p``, ``p_adam``, ...) are ``w5[2]``, the other lines are parts of a formula
 LINE_QUANTITY = {"l2": "gtotal", "decay": "g", "nesterov": "g_nesterov", "m_hat": "m_hat", "v_hat": "v_hat",
                  "m": "m", "v": "v", "vmax": "vmax", "gbar": "gbar", "b1": "b", "b": "b", "b_rms": "b",
-                 "mitchell": "Delta", "v_rms": "v", "sum": "s"}
-PARAMETER_LINES = ("p", "p_b", "p_plus", "p_rms", "p_adam", "p_adagrad")
+                 "mitchell": "Delta", "v_rms": "v", "sum": "s", "lookahead": "ahead", "velocity": "v"}
+PARAMETER_LINES = ("p", "p_b", "p_plus", "p_rms", "p_adam", "p_adagrad", "p_v")
 
 #: a state variable's name in quantities (``m_w5[2]``) and its symbol in documents
 STATE_NAMES = {

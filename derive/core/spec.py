@@ -805,6 +805,9 @@ def _training(r: _Reader, training: dict, samples: int, eta: Fraction) -> Traini
     if form == "mitchell" and given.get("dampening"):
         r.fail("training.dampening", "Mitchell's momentum has no dampening; leave it out or use form = \"pytorch\"")
     l2 = r.number(training.get("l2", 0), "training.l2")
+    if form == "sutskever" and (l2 or given.get("weight_decay")):
+        r.fail("training.form", "the classical (Sutskever) Nesterov form takes the gradient at the look-ahead "
+               "point, where weight decay and the L2 penalty are not defined the same way; use form = \"pytorch\"")
     if l2 < 0:
         r.fail("training.l2", f"must not be negative (the lambda of the penalty lambda/2 sum w^2), got {_fraction(l2)}")
     decay_biases = training.get("decay_biases", True)

@@ -54,6 +54,7 @@ def _named(text: str, latex: str) -> Name:
 
 #: the symbol a named optimizer quantity is written with
 _SYMBOLS = {"m_hat": r"\hat m", "v_hat": r"\hat v", "gtotal": r"g^{\mathrm{total}}", "g_nesterov": "g'",
+            "ahead": r"\tilde\theta",
             **{key: latex for key, (_, latex) in STATE_NAMES.items()}}
 
 

@@ -122,6 +122,29 @@ def _mp_row(row):
     return [to_mp(x) for x in row]
 
 
+def _gradient_point(entry, settings: Settings, weights, biases, state: dict) -> tuple:
+    """The weights and biases the step's gradient is taken at: the parameters themselves, or (the classical
+    Nesterov form) each moved to its look-ahead point; the parameters themselves whenever nothing moves."""
+    if entry.ahead is None:
+        return weights, biases
+    W = [None] + [[list(row) for row in weights[l]] for l in range(1, len(weights))]
+    b = [None] + [list(biases[l]) for l in range(1, len(biases))]
+    moved = False
+    for (kind, l, j, i), values in state.items():
+        p = weights[l][j][i] if kind == "W" else biases[l][j]
+        q = entry.point(settings, p, values)
+        if q != p:
+            moved = True
+            if kind == "W":
+                W[l][j][i] = q
+            else:
+                b[l][j] = q
+    if not moved:
+        return weights, biases
+    return (None, *(tuple(tuple(row) for row in W[l]) for l in range(1, len(W)))), \
+        (None, *(tuple(b[l]) for l in range(1, len(b))))
+
+
 def train(spec: NetworkSpec, progress=None) -> Trained:
     """Run the spec's steps with its optimizer; see :class:`Trajectory` for what is kept."""
     training = spec.training
@@ -140,7 +163,7 @@ def train(spec: NetworkSpec, progress=None) -> Trained:
     history, batch_losses, recorded = [], [], []
     first = None
     for t in range(1, spec.steps + 1):
-        if t > kept and spec.steps - t >= FAST_AFTER and fastrun.supported(spec) and not all(
+        if t > kept and spec.steps - t >= FAST_AFTER and fastrun.supported(spec) and entry.ahead is None and not all(
                 type(x) is Fraction for x in _flat(weights, biases, state)):
             # the rest of a long run, whose steps only show in the loss history: on FLINT's arb numbers
             more, more_batches, weights, biases, state = fastrun.run(
@@ -152,11 +175,13 @@ def train(spec: NetworkSpec, progress=None) -> Trained:
             break
         batch = batches[(t - 1) % len(batches)]
         sub = subsets[batch]
-        run = backprop.run(sub, rules[batch], weights, biases, certify=t == 1)
+        at_W, at_b = _gradient_point(entry, settings, weights, biases, state)
+        run = backprop.run(sub, rules[batch], at_W, at_b, certify=t == 1)
         term = penalty(training, weights, biases, spec.layers)
-        batch_losses.append(run.loss + term)
+        loss = run.loss if at_W is weights and at_b is biases else backprop.forward(sub, rules[batch], weights, biases)[4]
+        batch_losses.append(loss + term)
         if sub is spec:
-            history.append(run.loss + term)
+            history.append(loss + term)
         else:
             history.append(backprop.forward(spec, full_rules, weights, biases)[4] + term)
         new_W = [None] + [[list(row) for row in weights[l]] for l in range(1, spec.layers + 1)]

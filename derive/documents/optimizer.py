@@ -41,6 +41,13 @@ _FORMS = {
                 "Delta w(t) = -eta dE/dw + alpha Delta w(t - 1), w+ = w + Delta w(t). This gives the same "
                 "weights as PyTorch's form, b_t = mu b_(t-1) + g_t with w+ = w - eta b_t, whose velocity is "
                 "-Delta w / eta.",
+    "sutskever": "Nesterov momentum is written in its classical form, as Sutskever et al. (2013) and most "
+                 "textbooks write it: the gradient is taken at the look-ahead point w~ = w + mu v_(t-1), then "
+                 "v_t = mu v_(t-1) - eta g_t and w+ = w + v_t. PyTorch writes it differently, b_t = mu b_(t-1) + g_t "
+                 "and w+ = w - eta (g_t + mu b_t) with the gradient taken at w itself. The two are the same method "
+                 "only under a change of variables: PyTorch's parameter is the classical look-ahead point, "
+                 "w + mu v, and its b is -v / eta. Their weights differ from the first step on (here the first "
+                 "step is w - eta g, PyTorch's is w - eta (1 + mu) g); the gradients are taken at the same points.",
 }
 
 
@@ -175,7 +182,11 @@ def _parameter_blocks(w, step, key) -> list:
     gradient = rf"\partial E/\partial {name.latex} {w.rel(update.gradient)} {w.num(update.gradient)}"
     if not update.lines or update.lines[0].key not in ("l2", "decay"):
         gradient = rf"g_{{{step.t}}} = " + gradient  # the gradient the optimizer uses is the loss's own
-    lead = ["For ", M(rf"{name.latex} {w.rel(update.old)} {w.num(update.old)}"), " the gradient is ", M(gradient)]
+    where = " the gradient is "
+    if update.lines and update.lines[0].key == "lookahead":
+        where = f" the gradient at the look-ahead point {'(here the parameter itself) ' if step.t == 1 else ''}is "
+        gradient = gradient.replace(rf"\partial {name.latex}", rf"\partial \tilde{{{name.latex}}}_{{{step.t}}}")
+    lead = ["For ", M(rf"{name.latex} {w.rel(update.old)} {w.num(update.old)}"), where, M(gradient)]
     if before:
         lead += ["; the state before the step is ", M(r",\quad ".join(before))]
     blocks.append(P(*lead, ":"))
