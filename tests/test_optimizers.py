@@ -266,6 +266,9 @@ learning_rate = 0.1
     ('optimizer = "nesterov"\nmomentum = 0', "training.momentum", "needs a momentum above 0"),
     ('optimizer = "momentum"\nform = "hinton"', "training.form", "unknown form of momentum 'hinton'"),
     ('optimizer = "momentum"\nform = "mitchell"\ndampening = 0.5', "training.dampening", "Mitchell's momentum has no dampening"),
+    ('optimizer = "nesterov"\nform = "sutskever"\nweight_decay = 0.01', "training.form", "the classical (Sutskever)"),
+    ('optimizer = "nesterov"\nform = "sutskever"\nl2 = 0.01', "training.form", "use form = \"pytorch\""),
+    ('optimizer = "momentum"\nform = "sutskever"', "training.form", "unknown form of momentum 'sutskever'"),
     ('l2 = -1', "training.l2", "must not be negative"),
     ('decay_biases = "no"', "training.decay_biases", "expected true or false"),
     ('batch_size = 3', "training.batch_size", "from 1 to 2"),
@@ -317,5 +320,84 @@ def test_check_reads_the_optimizer_quantities_by_name(tmp_path, capsys):
 
 
 def test_worksheets_refuse_what_they_would_ask_wrongly(tmp_path, capsys):
+    # Adam's second moments round to 0 at 4 decimals: the sheet says which decimals it needs
     assert main(["worksheet", "mazur-adam", "--format", "md", "--out", str(tmp_path / "w")]) == 2
-    assert "plain gradient descent" in capsys.readouterr().err and not (tmp_path / "w").exists()
+    assert "v_w1[1] is 1.92e-10" in capsys.readouterr().err and not (tmp_path / "w").exists()  # --places 11
+    # a penalty in the loss is not what the sheet's backward pass computes
+    spec = tmp_path / "l2.toml"
+    spec.write_text(MAZUR_HEAD + 'optimizer = "momentum"\nl2 = 0.01\n')
+    assert main(["worksheet", str(spec), "--format", "md", "--out", str(tmp_path / "v")]) == 2
+    assert "L2 penalty" in capsys.readouterr().err and not (tmp_path / "v").exists()
+
+
+# -- Nesterov's classical form (Sutskever et al. 2013) -----------------------------------------------------
+def sutskever_float64(spec):
+    """An independent float64 classical Nesterov: the gradient (torch autograd) at theta + mu v, then
+    v = mu v - eta g and theta = theta + v; returns the history, the final W, b and velocities."""
+    f64 = torch.float64
+    W = [torch.tensor([[float(v) for v in row] for row in w], dtype=f64) for w in spec.weights]
+    b = [torch.tensor([float(v) for v in bias], dtype=f64) for bias in spec.biases]
+    x = torch.tensor([[float(v) for v in row] for row in spec.inputs], dtype=f64)
+    t = torch.tensor([[float(v) for v in row] for row in spec.targets], dtype=f64)
+    acts = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda z: z}
+    mu, eta = float(spec.training.settings["momentum"]), float(spec.learning_rate)
+    params = W + (b if spec.update_biases else [])
+    velocity = [torch.zeros_like(p) for p in params]
+
+    def loss_of(Ws, bs):
+        a = x
+        for w, bias, name in zip(Ws, bs, spec.activations):
+            a = acts[name](a @ w.T + bias)
+        return 0.5 * ((t - a) ** 2).sum()
+
+    history = []
+    for _ in range(spec.steps):
+        history.append(loss_of(W, b).item())
+        ahead = [(p + mu * v).requires_grad_(True) for p, v in zip(params, velocity)]
+        Ws = ahead[:len(W)]
+        bs = ahead[len(W):] if spec.update_biases else b
+        grads = torch.autograd.grad(loss_of(Ws, bs), ahead)
+        velocity = [mu * v - eta * g for v, g in zip(velocity, grads)]
+        params = [p + v for p, v in zip(params, velocity)]
+        W = params[:len(W)]
+        b = params[len(W):] if spec.update_biases else b
+    history.append(loss_of(W, b).item())
+    return history, W, b, velocity
+
+
+@pytest.mark.parametrize("steps, update_biases, momentum", [(1, True, "0.9"), (2, True, "0.9"), (10, True, "0.9"),
+                                                             (2, False, "0.5"), (10, False, "0.75")])
+def test_sutskever_nesterov_matches_an_independent_float64_implementation(steps, update_biases, momentum):
+    keys = training_text("nesterov", steps, update_biases, False, {"form": '"sutskever"', "momentum": momentum})
+    spec = spec_of(700 + steps, keys, sizes=[2, 3, 2], activations=["tanh", "sigmoid"], loss="half_sse")
+    ours = solve(spec)
+    history, W, b, velocity = sutskever_float64(spec)
+    assert all(close(a, e) for a, e in zip(ours.history, history)) and len(ours.history) == len(history)
+    keys = training.parameter_keys(spec)
+    for l in range(1, spec.layers + 1):
+        for j in range(spec.sizes[l]):
+            for i in range(spec.sizes[l - 1]):
+                assert close(ours.final_weights[l][j][i], W[l - 1][j, i].item(), PARAMETER_ATOL)
+                assert close(ours.trajectory.final_state[("W", l, j, i)]["v"], velocity[l - 1][j, i].item())
+            assert close(ours.final_biases[l][j], b[l - 1][j].item(), PARAMETER_ATOL)
+    assert len(keys) == len(ours.trajectory.final_state)
+
+
+def test_sutskever_and_pytorch_nesterov_differ_but_agree_under_the_change_of_variables():
+    """PyTorch's parameter is the classical look-ahead point: p_t = theta_t + mu v_t and b_t = -v_t / eta.
+    The parameters themselves differ from the first step on (theta_1 = theta_0 - eta g, p_1 = p_0 - eta (1 + mu) g)."""
+    common = {"momentum": "0.75", "learning_rate": "0.5"}
+    pytorch = solve(spec_of(31, training_text("nesterov", 3, True, False, common)))
+    classical = solve(spec_of(31, training_text("nesterov", 3, True, False, {**common, "form": '"sutskever"'})))
+    mu, eta = Fraction(3, 4), Fraction(1, 2)
+    for t in range(3):
+        a, b = pytorch.trajectory.steps[t], classical.trajectory.steps[t]
+        for key in a.updates:
+            p, theta = a.updates[key].new, b.updates[key].new
+            buffer, v = a.updates[key].after["b"], b.updates[key].after["v"]
+            assert abs(float(p - (theta + mu * v))) < 1e-40 and abs(float(buffer + v / eta)) < 1e-40
+            assert abs(float(p - theta)) > 1e-6  # not the same parameters
+            if t == 0:
+                g = a.updates[key].gradient
+                assert abs(float(theta - (a.updates[key].old - eta * g))) < 1e-40
+
