@@ -109,9 +109,8 @@ class General:
             elif not act.coupled:
                 factors = product(self.dE_dout(l, s, j), self.dout_dnet(l, s, j))
                 cancelled = sp.factor(sp.cancel(sp.together(factors)))
-                if sp.count_ops(cancelled) < sp.count_ops(factors) and sp.simplify(cancelled - factors) == 0:
-                    together = sp.together(factors)
-                    found = Simplification(factors, (together,), _tidy(cancelled, out_j, g.t(s, j)), "")
+                if reduces(factors, cancelled, out_j):
+                    found = Simplification(factors, (sp.together(factors),), tidy_error(cancelled, out_j, g.t(s, j)), "")
         self._simplified[key] = found
         return found
 
@@ -142,12 +141,16 @@ class General:
         return (self.dE_dout(l, s, j), self.dout_dnet(l, s, j), self.dnet_dparam(kind, l, s, j, i))
 
 
-def _tidy(expr: sp.Expr, out: sp.Symbol, target: sp.Symbol) -> sp.Expr:
+def reduces(product_form: sp.Expr, cancelled: sp.Expr, out: sp.Symbol) -> bool:
+    """True when the cancelled form is shorter, free of divisions by the output, and equal (a textbook reduction)."""
+    return (sp.count_ops(cancelled) < sp.count_ops(product_form) and cancelled.is_polynomial(out)
+            and sp.simplify(cancelled - product_form) == 0)
+
+
+def tidy_error(expr: sp.Expr, out: sp.Symbol, target: sp.Symbol) -> sp.Expr:
     """(out - t)/K rather than -(t - out)/K: the error as the textbook writes it, a constant factor in front."""
-    coefficient, rest = expr.as_coeff_Mul()
-    if sp.expand(rest - (target - out)) == 0:
-        coefficient, rest = -coefficient, out - target
-    if sp.expand(rest - (out - target)) == 0:
-        error = sp.Add(out, -target, evaluate=False)
-        return error if coefficient == 1 else product(coefficient, error)
-    return expr
+    error = sp.Add(out, -target, evaluate=False)
+    ratio = sp.cancel(expr / (out - target))
+    if ratio.has(out) or ratio.has(target):
+        return expr
+    return error if ratio == 1 else product(ratio, error)
