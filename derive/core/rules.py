@@ -59,13 +59,13 @@ def _sigmoid() -> Derivative:
     steps = (
         RuleStep(r"\left(1 + e^{-{x}}\right)^{-1}", d ** -1, ""),
         RuleStep(r"-\left(1 + e^{-{x}}\right)^{-2} \cdot \left(-e^{-{x}}\right)", -(d ** -2) * (-sp.exp(-x)),
-                 "power rule, times the derivative of the inside (chain rule); the derivative of e^{-x} is -e^{-x}"),
+                 "power rule, times the derivative of the inside (chain rule): $(e^{-x})' = -e^{-x}$"),
         RuleStep(r"\frac{e^{-{x}}}{\left(1 + e^{-{x}}\right)^{2}}", sp.exp(-x) / d ** 2, "the two minus signs cancel"),
         RuleStep(r"\frac{1}{1 + e^{-{x}}} \cdot \frac{e^{-{x}}}{1 + e^{-{x}}}", (1 / d) * (sp.exp(-x) / d),
                  "split the fraction in two"),
         RuleStep(r"\frac{1}{1 + e^{-{x}}} \cdot \left(1 - \frac{1}{1 + e^{-{x}}}\right)", (1 / d) * (1 - 1 / d),
-                 "e^{-x} = (1 + e^{-x}) - 1, so the second fraction is 1 minus the first"),
-        RuleStep(r"\sigma({x}) \left(1 - \sigma({x})\right)", s * (1 - s), "the first fraction is sigma itself"),
+                 "$e^{-x} = (1 + e^{-x}) - 1$: the second fraction is 1 minus the first"),
+        RuleStep(r"\sigma({x}) \left(1 - \sigma({x})\right)", s * (1 - s), "the first fraction is $\\sigma(x)$ itself"),
     )
     return Derivative("sigmoid", r"\sigma({x})", r"\sigma'({x})", x, 1 / d, steps, ("power rule", "chain rule"),
                       fn.a * (1 - fn.a), r"{out} \left(1 - {out}\right)")
@@ -76,7 +76,7 @@ def _tanh() -> Derivative:
         RuleStep(r"\frac{\sinh {x}}{\cosh {x}}", sp.sinh(x) / sp.cosh(x), ""),
         RuleStep(r"\frac{\cosh {x} \cdot \cosh {x} - \sinh {x} \cdot \sinh {x}}{\cosh^{2} {x}}",
                  (sp.cosh(x) * sp.cosh(x) - sp.sinh(x) * sp.sinh(x)) / sp.cosh(x) ** 2,
-                 "quotient rule, with (sinh x)' = cosh x and (cosh x)' = sinh x"),
+                 "quotient rule, with $(\\sinh x)' = \\cosh x$ and $(\\cosh x)' = \\sinh x$"),
         RuleStep(r"1 - \frac{\sinh^{2} {x}}{\cosh^{2} {x}}", 1 - sp.sinh(x) ** 2 / sp.cosh(x) ** 2,
                  "split the fraction"),
         RuleStep(r"1 - \tanh^{2} {x}", 1 - sp.tanh(x) ** 2, "the fraction is tanh squared"),
@@ -105,7 +105,7 @@ def _piecewise(name: str, slope: sp.Rational, f_latex: str, fp_latex: str) -> De
 
 
 def _identity() -> Derivative:
-    steps = (RuleStep("{x}", x, ""), RuleStep("1", sp.Integer(1), "the derivative of x is 1"))
+    steps = (RuleStep("{x}", x, ""), RuleStep("1", sp.Integer(1), "$x' = 1$"))
     return Derivative("identity", "{x}", "1", x, x, steps, ("the derivative of x",), sp.Integer(1), "1")
 
 
@@ -118,7 +118,7 @@ def _softmax() -> Derivative:
         RuleStep(r"\frac{e^{x_k}}{\sum_m e^{x_m}}", sp.exp(xk) / S, ""),
         RuleStep(r"\frac{[k = j]\, e^{x_k} \sum_m e^{x_m} - e^{x_k} e^{x_j}}{\left(\sum_m e^{x_m}\right)^{2}}",
                  (0 * sp.exp(xk) * S - sp.exp(xk) * sp.exp(xj)) / S ** 2,
-                 "quotient rule: the numerator depends on x_j only when k = j, the sum always, through e^{x_j}"),
+                 "quotient rule: the numerator depends on $x_j$ only when $k = j$"),
         RuleStep(r"\frac{e^{x_k}}{\sum_m e^{x_m}} \left([k = j] - \frac{e^{x_j}}{\sum_m e^{x_m}}\right)",
                  sp.exp(xk) / S * (0 - sp.exp(xj) / S), "take out the first fraction"),
         RuleStep(r"\mathrm{softmax}_k \left([k = j] - \mathrm{softmax}_j\right)",
@@ -134,13 +134,13 @@ def _loss(name: str) -> Derivative:
     if name == "half_sse":
         steps = (RuleStep(r"\tfrac{1}{2} ({t} - {a})^{2}", sp.Rational(1, 2) * (t - a) ** 2, ""),
                  RuleStep(r"\tfrac{1}{2} \cdot 2 ({t} - {a}) \cdot (-1)", sp.Rational(1, 2) * 2 * (t - a) * (-1),
-                          "power rule, times the derivative of the inside, -1 (chain rule)"),
-                 RuleStep("{a} - {t}", a - t, "the 1/2 cancels the 2"))
+                          "power rule, times the derivative of the inside, $-1$ (chain rule)"),
+                 RuleStep("{a} - {t}", a - t, "the $\\tfrac{1}{2}$ cancels the 2"))
         rules = ("power rule", "chain rule")
     elif name == "sse":
         steps = (RuleStep(r"({t} - {a})^{2}", (t - a) ** 2, ""),
                  RuleStep(r"2 ({t} - {a}) \cdot (-1)", 2 * (t - a) * (-1),
-                          "power rule, times the derivative of the inside, -1 (chain rule)"),
+                          "power rule, times the derivative of the inside, $-1$ (chain rule)"),
                  RuleStep("2 ({a} - {t})", 2 * (a - t), "multiply out the sign"))
         rules = ("power rule", "chain rule")
     elif name == "mse":
@@ -152,14 +152,14 @@ def _loss(name: str) -> Derivative:
                           -(t * sp.log(a) + (1 - t) * sp.log(1 - a)), ""),
                  RuleStep(r"-\left(\frac{{t}}{{a}} + (1 - {t}) \cdot \frac{1}{1 - {a}} \cdot (-1)\right)",
                           -(t / a + (1 - t) / (1 - a) * (-1)),
-                          "the derivative of ln u is 1/u, times the derivative of u (chain rule)"),
+                          "$(\\ln u)' = 1/u$, times the derivative of $u$ (chain rule)"),
                  RuleStep(r"\frac{-{t} (1 - {a}) + (1 - {t})\, {a}}{{a} (1 - {a})}", (-t * (1 - a) + (1 - t) * a) / (a * (1 - a)),
                           "a common denominator"),
-                 RuleStep(r"\frac{{a} - {t}}{{a} (1 - {a})}", (a - t) / (a * (1 - a)), "the terms t a cancel"))
+                 RuleStep(r"\frac{{a} - {t}}{{a} (1 - {a})}", (a - t) / (a * (1 - a)), "the terms $t a$ cancel"))
         rules = ("derivative of the logarithm", "chain rule")
     elif name == "cross_entropy":
         steps = (RuleStep(r"-{t} \ln {a}", -t * sp.log(a), ""),
-                 RuleStep(r"-\frac{{t}}{{a}}", -t / a, "the derivative of ln a is 1/a"))
+                 RuleStep(r"-\frac{{t}}{{a}}", -t / a, "$(\\ln a)' = 1/a$"))
         rules = ("derivative of the logarithm",)
     else:
         raise KeyError(name)

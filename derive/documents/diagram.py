@@ -103,7 +103,7 @@ def _telling_digits(run, digits: int, most: int = 6) -> int:
 
 
 def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) -> Diagram:
-    """A diagram of the network. ``annotate``: weights | forward | gradients | updated | deltas.
+    """A diagram of the network. ``annotate``: weights | forward | gradients | updated | deltas | names (no numbers).
 
     ``highlight`` is a collection of node keys ("l:j") and edge keys ("l:j:i") to emphasise.
     """
@@ -118,6 +118,9 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) ->
     if not compact and annotate in ("weights", "updated", "gradients"):
         source = {"weights": run.weights, "updated": run.new_weights, "gradients": run.grad_W}[annotate]
         labels = {(l, j, i): fmt(source[l][j][i]) for l in range(1, len(sizes))
+                  for j in range(sizes[l]) for i in range(sizes[l - 1])}
+    elif not compact and annotate == "names" and n.units:  # the blog's weight names; layered names are in the text
+        labels = {(l, j, i): n.weight(l, j, i).text for l in range(1, len(sizes))
                   for j in range(sizes[l]) for i in range(sizes[l - 1])}
     # each source unit's labels stand in a column of their own between the layers: the gap is made wide enough
     half = max((CHAR * len(text) / 2 + 0.04 for text in labels.values()), default=0.0)
@@ -143,7 +146,7 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) ->
             label_latex = name.latex if name else (f"x_{{{j + 1}}}" if l == 0 else f"{j + 1}")
             above = below = ""
             if l == 0:
-                below = fmt(run.out[0][0][j]) if spec.batch == 1 else ""
+                below = fmt(run.out[0][0][j]) if spec.batch == 1 and annotate != "names" else ""
             else:
                 if annotate in ("weights", "updated"):
                     b = run.biases[l][j] if annotate == "weights" else run.new_biases[l][j]
@@ -172,6 +175,7 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) ->
         "gradients": "The gradient of the loss with respect to every weight and bias",
         "updated": "The parameters after the update",
         "deltas": "The delta of every unit",
+        "names": "The network" + (" and the names of its weights" if n.units else ""),
     }
     caption = captions[annotate] + (" (middle units of wide layers left out)" if compact else "")
     return Diagram(tuple(nodes), tuple(edges), tuple(dots), gap * (len(sizes) - 1), height, caption, not compact)
