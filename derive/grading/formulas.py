@@ -31,7 +31,7 @@ from derive.core.expressions import elementary, parse
 from derive.core.general import General
 from derive.core.graph import product
 from derive.core.solve import solve
-from derive.core.steps import Steps
+from derive.core.steps import Steps, formula_text
 from derive.core.versions import load
 from derive.documents.printing import latex
 from derive.errors import DeriveError
@@ -181,7 +181,9 @@ class Formulas:
             if name in seen:
                 raise DeriveError(f"{where}: {label}", f"{name} is given twice (as {seen[name]} and as {label})")
             seen[name] = label
-            self.expected(name)  # a formula is not asked of a given number
+            if self.steps[name].kind not in KINDS:
+                raise DeriveError(f"{where}: {label}", f"{name} is a number of the problem or of the update, not a "
+                                  f"formula to derive; formula answers are given for {', '.join(KINDS)}")
             formula = parse(value, self.symbols, where, label)
             answers.append(FormulaAnswer(name, label, value, formula))
         if not answers:
@@ -205,7 +207,20 @@ class Formulas:
 
     def text(self, expr) -> str:
         """A formula in the plain syntax answers are written in."""
-        return sp.sstr(expr, order="none").replace("**", "^")
+        return formula_text(_flat(expr))
+
+
+def _flat(expr):
+    """Products inside products as one product, in the written order: a*b*c, not (a*b)*c."""
+    if not expr.args:
+        return expr
+    args = [_flat(arg) for arg in expr.args]
+    if isinstance(expr, sp.Mul):
+        spliced = [part for arg in args for part in (arg.args if isinstance(arg, sp.Mul) else (arg,))]
+        return sp.Mul(*spliced, evaluate=False)
+    if isinstance(expr, sp.Add):
+        return sp.Add(*args, evaluate=False)
+    return expr.func(*args)
 
 
 # -- the named mistakes ----------------------------------------------------------------------------
@@ -251,7 +266,7 @@ def _derivative_at_out(formulas: Formulas, step) -> list:
             changed = product(*(wrong if f == right else f for f in factors))
             if step.kind == "gradient":
                 changed = formulas.graph.batch_weight * changed
-    return [(changed, f"{act.derivative_latex.format(g.names[g.out(l, s, j)])}")]
+    return [(changed, f"{act.name}'({g.names[g.out(l, s, j)]})")]
 
 
 def _one_path(formulas: Formulas, step) -> list:
