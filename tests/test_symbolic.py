@@ -23,7 +23,7 @@ from derive.documents.printing import shown
 from derive.documents.symbolic import build
 from derive.formats.render import render
 
-ACTIVATIONS = ["sigmoid", "tanh", "relu", "identity", "leaky_relu", "leaky_relu(0.2)", "softmax"]
+ACTIVATIONS = [*fn.ACTIVATIONS, "leaky_relu(0.2)"]
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)

@@ -36,6 +36,14 @@ def commands(out: Path) -> list[list[str]]:
     lines.append(["worksheet", "circuit-fan-out", "--variants", "2", "--seed", "42", "--format", "pdf,md,moodle,json",
                   "--out", str(out / "circuit-worksheets")])
     lines.append(["solve", "mazur", "--as-circuit", "--out", str(out / "mazur-circuit-h1")])
+    # the derivation itself: general formulas, the blog's form with the numbers after them, a deeper network
+    three = str(ROOT / "tools" / "specs" / "three-layer.toml")
+    lines.append(["solve", "mazur", "--symbolic", "--format", "md,tex,pdf", "--out", str(out / "mazur-symbolic")])
+    lines.append(["solve", "mazur", "--symbolic", "then-numbers", "--format", "md,tex,pdf",
+                  "--out", str(out / "mazur-symbolic-numbers")])
+    lines.append(["solve", three, "--symbolic", "--format", "md,tex,pdf", "--out", str(out / "three-layer-symbolic")])
+    lines.append(["solve", three, "--symbolic", "--notation", "matrix", "--format", "md,tex,pdf",
+                  "--out", str(out / "three-layer-symbolic-matrix")])
     return lines
 
 

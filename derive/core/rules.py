@@ -59,12 +59,12 @@ def _sigmoid() -> Derivative:
     steps = (
         RuleStep(r"\left(1 + e^{-{x}}\right)^{-1}", d ** -1, ""),
         RuleStep(r"-\left(1 + e^{-{x}}\right)^{-2} \cdot \left(-e^{-{x}}\right)", -(d ** -2) * (-sp.exp(-x)),
-                 "power rule, times the derivative of the inside (chain rule): $(e^{-x})' = -e^{-x}$"),
+                 "power rule and chain rule: $(e^{-x})' = -e^{-x}$"),
         RuleStep(r"\frac{e^{-{x}}}{\left(1 + e^{-{x}}\right)^{2}}", sp.exp(-x) / d ** 2, "the two minus signs cancel"),
         RuleStep(r"\frac{1}{1 + e^{-{x}}} \cdot \frac{e^{-{x}}}{1 + e^{-{x}}}", (1 / d) * (sp.exp(-x) / d),
                  "split the fraction in two"),
         RuleStep(r"\frac{1}{1 + e^{-{x}}} \cdot \left(1 - \frac{1}{1 + e^{-{x}}}\right)", (1 / d) * (1 - 1 / d),
-                 "$e^{-x} = (1 + e^{-x}) - 1$: the second fraction is 1 minus the first"),
+                 "$e^{-x} = (1 + e^{-x}) - 1$"),
         RuleStep(r"\sigma({x}) \left(1 - \sigma({x})\right)", s * (1 - s), "the first fraction is $\\sigma(x)$ itself"),
     )
     return Derivative("sigmoid", r"\sigma({x})", r"\sigma'({x})", x, 1 / d, steps, ("power rule", "chain rule"),
@@ -76,13 +76,27 @@ def _tanh() -> Derivative:
         RuleStep(r"\frac{\sinh {x}}{\cosh {x}}", sp.sinh(x) / sp.cosh(x), ""),
         RuleStep(r"\frac{\cosh {x} \cdot \cosh {x} - \sinh {x} \cdot \sinh {x}}{\cosh^{2} {x}}",
                  (sp.cosh(x) * sp.cosh(x) - sp.sinh(x) * sp.sinh(x)) / sp.cosh(x) ** 2,
-                 "quotient rule, with $(\\sinh x)' = \\cosh x$ and $(\\cosh x)' = \\sinh x$"),
+                 "quotient rule; $(\\sinh x)' = \\cosh x$, $(\\cosh x)' = \\sinh x$"),
         RuleStep(r"1 - \frac{\sinh^{2} {x}}{\cosh^{2} {x}}", 1 - sp.sinh(x) ** 2 / sp.cosh(x) ** 2,
                  "split the fraction"),
         RuleStep(r"1 - \tanh^{2} {x}", 1 - sp.tanh(x) ** 2, "the fraction is tanh squared"),
     )
     return Derivative("tanh", r"\tanh {x}", r"\tanh' {x}", x, sp.tanh(x), steps, ("quotient rule",),
                       1 - fn.a ** 2, r"1 - {out}^{2}")
+
+
+def _softplus() -> Derivative:
+    steps = (
+        RuleStep(r"\ln\left(1 + e^{{x}}\right)", sp.log(1 + sp.exp(x)), ""),
+        RuleStep(r"\frac{1}{1 + e^{{x}}} \cdot e^{{x}}", 1 / (1 + sp.exp(x)) * sp.exp(x),
+                 "$(\\ln u)' = u'/u$ (chain rule)"),
+        RuleStep(r"1 - \frac{1}{1 + e^{{x}}}", 1 - 1 / (1 + sp.exp(x)), "$e^{x} = (1 + e^{x}) - 1$"),
+        RuleStep(r"1 - e^{-\operatorname{softplus}({x})}", 1 - sp.exp(-sp.log(1 + sp.exp(x))),
+                 "$e^{-\\ln(1 + e^{x})} = 1/(1 + e^{x})$"),
+    )
+    return Derivative("softplus", r"\operatorname{softplus}({x})", r"\operatorname{softplus}'({x})", x,
+                      sp.log(1 + sp.exp(x)), steps, ("derivative of the logarithm", "chain rule"),
+                      1 - sp.exp(-fn.a), r"1 - e^{-{out}}")
 
 
 def _piecewise(name: str, slope: sp.Rational, f_latex: str, fp_latex: str) -> Derivative:
@@ -94,8 +108,7 @@ def _piecewise(name: str, slope: sp.Rational, f_latex: str, fp_latex: str) -> De
         RuleStep(r"\begin{cases} {x} & {x} > 0 \\ " + (low + r" \, {x}" if slope != 0 else "0")
                  + r" & \text{otherwise} \end{cases}", definition, ""),
         RuleStep(r"\begin{cases} 1 & {x} > 0 \\ " + low + r" & \text{otherwise} \end{cases}", derivative,
-                 "each piece is linear: its derivative is its slope (at 0 the slope of the lower piece is taken, "
-                 "as in PyTorch)"),
+                 "the slope of each piece (at 0: the lower one's)"),
     )
     result = sp.Piecewise((1, fn.z > 0), (slope, True))
     result_latex = (r"[{net} > 0]" if slope == 0 else
@@ -118,7 +131,7 @@ def _softmax() -> Derivative:
         RuleStep(r"\frac{e^{x_k}}{\sum_m e^{x_m}}", sp.exp(xk) / S, ""),
         RuleStep(r"\frac{[k = j]\, e^{x_k} \sum_m e^{x_m} - e^{x_k} e^{x_j}}{\left(\sum_m e^{x_m}\right)^{2}}",
                  (0 * sp.exp(xk) * S - sp.exp(xk) * sp.exp(xj)) / S ** 2,
-                 "quotient rule: the numerator depends on $x_j$ only when $k = j$"),
+                 "quotient rule"),
         RuleStep(r"\frac{e^{x_k}}{\sum_m e^{x_m}} \left([k = j] - \frac{e^{x_j}}{\sum_m e^{x_m}}\right)",
                  sp.exp(xk) / S * (0 - sp.exp(xj) / S), "take out the first fraction"),
         RuleStep(r"\mathrm{softmax}_k \left([k = j] - \mathrm{softmax}_j\right)",
@@ -134,25 +147,25 @@ def _loss(name: str) -> Derivative:
     if name == "half_sse":
         steps = (RuleStep(r"\tfrac{1}{2} ({t} - {a})^{2}", sp.Rational(1, 2) * (t - a) ** 2, ""),
                  RuleStep(r"\tfrac{1}{2} \cdot 2 ({t} - {a}) \cdot (-1)", sp.Rational(1, 2) * 2 * (t - a) * (-1),
-                          "power rule, times the derivative of the inside, $-1$ (chain rule)"),
+                          "power rule and chain rule"),
                  RuleStep("{a} - {t}", a - t, "the $\\tfrac{1}{2}$ cancels the 2"))
         rules = ("power rule", "chain rule")
     elif name == "sse":
         steps = (RuleStep(r"({t} - {a})^{2}", (t - a) ** 2, ""),
                  RuleStep(r"2 ({t} - {a}) \cdot (-1)", 2 * (t - a) * (-1),
-                          "power rule, times the derivative of the inside, $-1$ (chain rule)"),
+                          "power rule and chain rule"),
                  RuleStep("2 ({a} - {t})", 2 * (a - t), "multiply out the sign"))
         rules = ("power rule", "chain rule")
     elif name == "mse":
         steps = (RuleStep(r"({a} - {t})^{2}", (a - t) ** 2, ""),
-                 RuleStep("2 ({a} - {t})", 2 * (a - t), "power rule; the derivative of the inside is 1 (chain rule)"))
+                 RuleStep("2 ({a} - {t})", 2 * (a - t), "power rule and chain rule"))
         rules = ("power rule", "chain rule")
     elif name == "bce":
         steps = (RuleStep(r"-\left({t} \ln {a} + (1 - {t}) \ln(1 - {a})\right)",
                           -(t * sp.log(a) + (1 - t) * sp.log(1 - a)), ""),
                  RuleStep(r"-\left(\frac{{t}}{{a}} + (1 - {t}) \cdot \frac{1}{1 - {a}} \cdot (-1)\right)",
                           -(t / a + (1 - t) / (1 - a) * (-1)),
-                          "$(\\ln u)' = 1/u$, times the derivative of $u$ (chain rule)"),
+                          "$(\\ln u)' = u'/u$ (chain rule)"),
                  RuleStep(r"\frac{-{t} (1 - {a}) + (1 - {t})\, {a}}{{a} (1 - {a})}", (-t * (1 - a) + (1 - t) * a) / (a * (1 - a)),
                           "a common denominator"),
                  RuleStep(r"\frac{{a} - {t}}{{a} (1 - {a})}", (a - t) / (a * (1 - a)), "the terms $t a$ cancel"))
@@ -178,8 +191,12 @@ def activation(name: str) -> Derivative:
         return _identity()
     if act.name == "softmax":
         return _softmax()
+    if act.name == "softplus":
+        return _softplus()
     if act.name == "relu":
         return _piecewise("relu", sp.Integer(0), r"\operatorname{ReLU}({x})", r"\operatorname{ReLU}'({x})")
+    if (act.family or act.name) != "leaky_relu":
+        raise fn.UnknownName(f"no step-by-step derivative of the activation {name!r} is written yet")
     slope = act.name[len("leaky_relu("):-1] if "(" in act.name else fn.LEAKY_SLOPE
     f = Fraction(slope)
     return _piecewise(act.name, sp.Rational(f.numerator, f.denominator), r"\operatorname{LReLU}({x})",

@@ -9,12 +9,10 @@ every matrix is stated.
 
 from __future__ import annotations
 
-import sympy as sp
 
 from derive.core import equations as eq
 from derive.core import functions as fn
 from derive.core import rules
-from derive.core.general import tidy_error
 from derive.documents.matrix import ElementwisePrinter
 from derive.documents.model import Chain, M, P, Section, Table
 from derive.documents.printing import DerivePrinter
@@ -57,7 +55,7 @@ def _times(*parts: str) -> str:
     shown = []
     for p in parts:
         top = _top_level(p)
-        summed = (" + " in top or " - " in top) and r"\odot" not in top
+        summed = " + " in top or " - " in top
         shown.append(rf"\left({p}\right)" if summed else p)
     return r" \odot ".join(shown)
 
@@ -96,6 +94,16 @@ class EquationWriter:
         rows.append((r"\mathbf{t}", rf"n_{{{self.L}}} \times 1", rf"{self.sizes[-1]} \times 1"))
         return Table(("", "shape", "in this network"), tuple(rows), ("math", "math", "math"), "lll",
                      "The shape of every vector and matrix (vectors are columns)")
+
+    def loss_gradient(self, a: str, t: str) -> str:
+        """dE/da of one output (or of the vector of outputs, entry by entry) as the loss's derivation ends, 1/K in front
+        for a mean over the outputs."""
+        text = rules.fill(rules.loss(self.spec.loss).result_latex, a=a, t=t)
+        if fn.LOSSES[self.spec.loss].output_reduction != "mean":
+            return text
+        if text.startswith("2 "):
+            return r"\frac{2}{K} " + text[2:]
+        return r"\frac{1}{K} " + text
 
     def derivative(self, l: int) -> str:
         """f'(z^[l]) of layer l in the taught form, for whole vectors."""
@@ -185,10 +193,9 @@ class EquationWriter:
                         "with ", M("k = j"), " depends on it; the derivative of that term is derived above):"))
         gradient_rows = [(rf"\frac{{\partial E}}{{\partial a^{{[{L}]}}_j}}", "=",
                           rf"\frac{{\partial}}{{\partial a^{{[{L}]}}_j}} {mean}\sum_{{k=1}}^{{K}} {term}")]
-        shown = sp.factor(sp.together(out.gradient))
-        gradient_rows.append(("", "=", _entry(tidy_error(shown, fn.a, fn.t), L)))
+        gradient_rows.append(("", "=", self.loss_gradient(f"a^{{[{L}]}}_j", "t_j")))
         blocks.append(Chain(tuple(gradient_rows)))
-        grad = _vector(tidy_error(shown, fn.a, fn.t), L)
+        grad = self.loss_gradient(rf"\mathbf{{a}}^{{[{L}]}}", r"\mathbf{t}")
         rows = [(rf"\boldsymbol{{\delta}}^{{[{L}]}}", "=", _times(grad, self.derivative(L)))]
         if out.reduced is not None:
             rows.append(("", "=", _vector(out.reduced, L)))
@@ -263,7 +270,7 @@ class EquationWriter:
         elif act.coupled:
             rows.append((rf"\boldsymbol{{\delta}}^{{[{L}]}}", "=", r"J^{\top} \nabla_{\mathbf{a}} E"))
         else:
-            grad = _vector(tidy_error(sp.factor(sp.together(out.gradient)), fn.a, fn.t), L)
+            grad = self.loss_gradient(rf"\mathbf{{a}}^{{[{L}]}}", r"\mathbf{t}")
             rows.append((rf"\boldsymbol{{\delta}}^{{[{L}]}}", "=", _times(grad, self.derivative(L))))
         for l in range(L - 1, 0, -1):
             back = rf"\left((W^{{[{l + 1}]}})^{{\top}} \boldsymbol{{\delta}}^{{[{l + 1}]}}\right)"
@@ -275,12 +282,6 @@ class EquationWriter:
                      rf"\left(\mathbf{{a}}^{{[l-1]}}\right)^{{\top}} \quad ({layers})"))
         blocks.append(Chain(tuple(rows)))
         return blocks
-
-
-def _entry(expr, l: int) -> str:
-    """A placeholder formula for one entry j of layer l."""
-    names = {fn.a: rf"a^{{[{l}]}}_j", fn.t: "t_j", fn.z: rf"z^{{[{l}]}}_j", fn.K: "K"}
-    return DerivePrinter(names).doprint(expr)
 
 
 def section(spec) -> Section:

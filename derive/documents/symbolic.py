@@ -146,9 +146,10 @@ class SymbolicWriter:
             blocks += self.derived(d, name)
         d = rules.loss(self.spec.loss)
         term = fn.LOSSES[self.spec.loss]
-        blocks.append(P("One output's term of the loss, ", M(rules.fill(d.steps[0].latex, a="a", t="t")),
-                        ", differentiated with respect to the output ", M("a"), " (" + ", ".join(d.rules) + "):"))
-        blocks.append(self.steps_chain(d, r"\frac{\partial}{\partial a}", dict(a="a", t="t")))
+        blocks.append(P("One output's term of the loss, ", M("e = " + rules.fill(d.steps[0].latex, a="a", t="t")),
+                        " for an output ", M("a"), " and its target ", M("t"), ", differentiated with respect to ",
+                        M("a"), " (" + ", ".join(d.rules) + "):"))
+        blocks.append(self.steps_chain(d, r"\frac{\partial e}{\partial a}", dict(a="a", t="t"), lhs_is_name=True))
         if term.output_reduction == "mean":
             blocks.append(P("The loss is the mean over the ", M("K"), " outputs, so each output's derivative is ",
                             M(r"\tfrac{1}{K}"), " times this."))
@@ -161,8 +162,9 @@ class SymbolicWriter:
             return [intro, self.steps_chain(d, r"\frac{\partial}{\partial x_j}", {}), P(
                 "On the diagonal that is ", M(r"\mathrm{out}_k (1 - \mathrm{out}_k)"), ", off it ",
                 M(r"-\mathrm{out}_k\, \mathrm{out}_j"), ".")]
-        f = d.symbol_latex.replace("{x}", "x")
-        intro = P(f"The {name} function, ", M(f + " = " + rules.fill(d.steps[0].latex, x="x")),
+        act = fn.ACTIVATIONS[name]
+        definition = act.equation_latex("x", "a") if name != "tanh" else r"\tanh x = \frac{\sinh x}{\cosh x}"
+        intro = P(f"The {name} function, ", M(definition),
                   ", differentiated with respect to ", M("x"), " (" + ", ".join(d.rules) + "):")
         blocks = [intro, self.steps_chain(d, d.derivative_latex.replace("{x}", "x"), dict(x="x"), lhs_is_name=True)]
         out, net = (r"\mathrm{out}", r"\mathrm{net}") if self.n.units else ("a", "z")
@@ -223,10 +225,10 @@ class SymbolicWriter:
     # -- 5. backward pass ------------------------------------------------------------
     def backward_section(self) -> Section:
         spec, n = self.spec, self.n
-        blocks = [P("The chain rule, from the loss back to every weight and bias. Each unit's ",
-                    M(r"\delta = \partial E/\partial \mathrm{net}") if n.units else M(r"\delta = \partial E/\partial z"),
-                    " is derived as a formula; each gradient is its unit's delta times the input the weight "
-                    "multiplies (for a bias, times 1), and is then written out in the network's symbols.")]
+        blocks = [P("The chain rule, from the loss back to every weight and bias. Each unit's delta, the derivative "
+                    "of the loss with respect to its net input, is derived as a formula; each gradient is its unit's "
+                    "delta times the input the weight multiplies (for a bias, times 1), and is then written out in "
+                    "the network's symbols.")]
         for l in range(spec.layers, 0, -1):
             units = []
             for j in range(spec.sizes[l]):
@@ -261,9 +263,14 @@ class SymbolicWriter:
             blocks.append(self.chain(dE, self.tex(formula), expr=formula))
         else:
             paths = [product(g.delta(l + 1, s, k), g.W(l + 1, k, j)) for k in range(self.spec.sizes[l + 1])]
-            blocks.append(P(M(out_name.latex), f" feeds every unit of {n.layer_name(l + 1)}, so its derivative is the "
-                            "sum over those paths: each path's delta times the weight of the connection "
-                            "(the derivative of the net input above with respect to this output):"))
+            if len(paths) == 1:
+                blocks.append(P(M(out_name.latex), f" feeds the single unit of {n.layer_name(l + 1)}: its derivative "
+                                "is that unit's delta times the weight of the connection (the derivative of the net "
+                                "input above with respect to this output):"))
+            else:
+                blocks.append(P(M(out_name.latex), f" feeds every unit of {n.layer_name(l + 1)}, so its derivative is "
+                                "the sum over those paths: each path's delta times the weight of the connection "
+                                "(the derivative of the net input above with respect to this output):"))
             named = self.tex(total(*paths))
             written = G.dE_dout(l, s, j)
             steps = [named]
