@@ -9,6 +9,7 @@ from derive.cli import main
 from derive.core.solve import solve
 from derive.core.spec import parse
 from derive.errors import DeriveError
+from derive.exercises import formula_sheets
 from derive.grading import formulas
 
 MAZUR = solve("mazur")
@@ -89,3 +90,25 @@ def test_derive_check_reads_a_formula_file(tmp_path, capsys):
 
 def test_every_named_mistake_is_a_registry_entry():
     assert set(formulas.MISTAKES) == {"missing_factor", "derivative_at_out", "one_path", "error_sign"}
+
+
+@pytest.mark.parametrize("spec", ["mazur", "softmax-ce"])
+def test_the_formula_worksheets_key_checks_right(spec):
+    """Every formula of the key, written into the answers template, is judged right (the key is the check's)."""
+    solution = solve(spec)
+    sheet = formula_sheets.exercise(solution, "backward")
+    template = formula_sheets.answers_template(sheet)
+    filled = template
+    for blank in sheet.blanks:
+        filled = filled.replace(f'"{blank.name}" = ""', f'"{blank.name}" = "{blank.text}"')
+    report = formulas.check(solution, filled)
+    assert len(report.results) == len(sheet.blanks) > 6
+    assert all(r.verdict == "right" for r in report.results)
+
+
+def test_formula_worksheet_files(tmp_path):
+    assert main(["worksheet", "mazur", "--symbolic", "--format", "md", "--out", str(tmp_path)]) == 0
+    sheet, key = (tmp_path / "formula-sheet.md").read_text(), (tmp_path / "formula-key.md").read_text()
+    assert "(out_o1 - t_o1)*out_o1*(1 - out_o1)*out_h1" in key and "(out_o1 - t_o1)" not in sheet
+    assert '"dE_total/dw1" = ""' in (tmp_path / "answers-template.toml").read_text()
+    assert main(["worksheet", "mazur", "--symbolic", "--variants", "2", "--out", str(tmp_path)]) == 2

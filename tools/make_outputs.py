@@ -44,6 +44,8 @@ def commands(out: Path) -> list[list[str]]:
     lines.append(["solve", three, "--symbolic", "--format", "md,tex,pdf", "--out", str(out / "three-layer-symbolic")])
     lines.append(["solve", three, "--symbolic", "--notation", "matrix", "--format", "md,tex,pdf",
                   "--out", str(out / "three-layer-symbolic-matrix")])
+    lines.append(["worksheet", "mazur", "--symbolic", "--blanks", "backward", "--format", "pdf,md",
+                  "--out", str(out / "mazur-formula-worksheet")])
     return lines
 
 

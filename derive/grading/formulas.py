@@ -88,7 +88,8 @@ class Formulas:
         self.general = General(self.graph)
         self.spec = solution.spec
         # every name that is a single word may be written in a formula
-        self.symbols = {step.name: step.symbol for step in self.steps if step.name.isidentifier() and step.name != "eta"}
+        self.symbols = {step.name: step.symbol for step in self.steps
+                        if step.name.isidentifier() and step.kind not in ("eta", "updated")}
         self.names = Names(self.steps)
 
     # -- the expected formulas ---------------------------------------------------------
