@@ -203,3 +203,24 @@ def test_then_numbers_ends_each_formula_with_its_numbers():
 def test_the_matrix_notation_writes_the_vector_form():
     md = render("md/solution.md.j2", doc=build(solve("mazur", notation="matrix")))
     assert "Backward pass" not in md and "four equations" in md
+
+
+@pytest.mark.parametrize("notation, convention", [("units", None), ("layered", None), ("matrix", None),
+                                                  (None, "han"), (None, "nielsen")])
+def test_both_forms_in_every_notation_and_convention(notation, convention):
+    solution = solve("mazur", notation=notation, convention=convention)
+    general = render("md/solution.md.j2", doc=build(solution))
+    numbers = render("md/solution.md.j2", doc=build(solution, "then-numbers"))
+    assert "0.593269992" not in general
+    if notation != "matrix":
+        assert "0.593269992" in numbers  # out_h1 of the blog, put into the formulas after them
+        assert shown(solution.first.grad_W[2][0][0], 9).latex in numbers
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_documents_of_random_networks(seed):
+    spec = parse(spec_text(seed, batch=2 if seed % 2 else 1), "r.toml")
+    solution = solve(spec)
+    for mode in ("general", "then-numbers"):
+        tex = render("tex/solution.tex.j2", doc=build(solution, mode))
+        assert r"\boldsymbol{\delta}" in tex

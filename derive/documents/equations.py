@@ -9,7 +9,6 @@ every matrix is stated.
 
 from __future__ import annotations
 
-
 from derive.core import equations as eq
 from derive.core import functions as fn
 from derive.core import rules
