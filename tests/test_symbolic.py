@@ -11,6 +11,7 @@ import pytest
 import sympy as sp
 from randomnet import spec_text
 
+from derive.cli import main
 from derive.core import equations as eq
 from derive.core import functions as fn
 from derive.core import rules
@@ -21,6 +22,7 @@ from derive.core.solve import solve
 from derive.core.spec import parse
 from derive.documents.printing import shown
 from derive.documents.symbolic import build
+from derive.documents.symbolic_slides import deck as symbolic_deck
 from derive.formats.render import render
 
 ACTIVATIONS = [*fn.ACTIVATIONS, "leaky_relu(0.2)"]
@@ -224,3 +226,12 @@ def test_documents_of_random_networks(seed):
     for mode in ("general", "then-numbers"):
         tex = render("tex/solution.tex.j2", doc=build(solution, mode))
         assert r"\boldsymbol{\delta}" in tex
+
+
+def test_symbolic_slides(tmp_path):
+    slides = symbolic_deck(solve("mazur"))
+    titles = [f.title for f in slides.frames]
+    assert titles[:2] == ["A step-by-step backpropagation example", "The network"]
+    assert any("four equations" in t for t in titles)
+    assert main(["slides", "mazur", "--symbolic", "--format", "revealjs", "--out", str(tmp_path)]) == 0
+    assert "0.593269992" not in (tmp_path / "slides.html").read_text()

@@ -39,6 +39,7 @@ def commands(out: Path) -> list[list[str]]:
     # the derivation itself: general formulas, the blog's form with the numbers after them, a deeper network
     three = str(ROOT / "tools" / "specs" / "three-layer.toml")
     lines.append(["solve", "mazur", "--symbolic", "--format", "md,tex,pdf", "--out", str(out / "mazur-symbolic")])
+    lines.append(["slides", "mazur", "--symbolic", "--out", str(out / "mazur-symbolic")])
     lines.append(["solve", "mazur", "--symbolic", "then-numbers", "--format", "md,tex,pdf",
                   "--out", str(out / "mazur-symbolic-numbers")])
     lines.append(["solve", three, "--symbolic", "--format", "md,tex,pdf", "--out", str(out / "three-layer-symbolic")])

@@ -48,6 +48,8 @@ class SymbolicWriter:
         self.digits = digits
         self.values = solution.document_derivation.values if numbers else None
         self.writer = Writer(solution, digits)  # for the definitions it writes in words (loss, activations)
+        #: between a step and its rule: a column of its own in a document, a space on a slide (one overlay per row)
+        self.reason = " && "
 
     # -- printing --------------------------------------------------------------------
     def tex(self, expr) -> str:
@@ -179,7 +181,7 @@ class SymbolicWriter:
         lhs = operator if lhs_is_name else rf"{operator} \left({rules.fill(first.latex, **names)}\right)"
         rows = []
         for step in rest:
-            rows.append(("" if rows else lhs, "=", rf"{rules.fill(step.latex, **names)} && {_words(step.rule)}"))
+            rows.append(("" if rows else lhs, "=", rf"{rules.fill(step.latex, **names)}{self.reason}{_words(step.rule)}"))
         return Chain(tuple(rows))
 
     # -- 3. forward pass -------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""Lecture slides of the derivation itself: the general document, frame by frame, no numbers (or then numbers).
+
+Each section of the general derivation (derive.documents.symbolic) becomes frames: the
+network beside its diagram with the weights' names, one frame per derivative derived,
+one per layer of the forward pass, one per unit of the backward pass, and the four
+equations, each frame continued on the next when its derivations are long.
+"""
+
+from __future__ import annotations
+
+from derive.documents.diagram import build as diagram
+from derive.documents.model import Chain, Figure, Paragraph, Section, Table
+from derive.documents.printing import DEFAULT_DIGITS
+from derive.documents.slides import Deck, Frame, split
+from derive.documents.symbolic import SymbolicWriter
+
+
+def _frames(title: str, blocks, heading=None) -> list[Frame]:
+    """A section's blocks as frames (derivations, paragraphs, tables), continued where they are long."""
+    shown = tuple(b for b in blocks if isinstance(b, (Chain, Paragraph, Table)))
+    if not shown:
+        return []
+    frames = []
+    for table in (b for b in shown if isinstance(b, Table)):  # a table on a frame of its own
+        frames.append(Frame(f"{title}: {table.caption}" if table.caption else title, (table,), None, "table"))
+    rest = tuple(b for b in shown if not isinstance(b, Table))
+    if rest:
+        frames = split(Frame(title, rest, None, heading=heading)) + frames
+    return frames
+
+
+def _section_frames(section: Section, title: str | None = None) -> list[Frame]:
+    """Frames of a section: its own blocks, then each subsection's."""
+    title = title or section.title
+    own = [b for b in section.blocks if not isinstance(b, Section)]
+    frames = _frames(title, own, section.heading)
+    for inner in section.blocks:
+        if isinstance(inner, Section):
+            frames += _section_frames(inner, inner.title if inner.level > 2 else f"{title}: {inner.title}")
+    return frames
+
+
+def deck(solution, mode: str = "general", digits: int = DEFAULT_DIGITS) -> Deck:
+    """The slides of the general derivation (``mode``: general or then-numbers)."""
+    writer = SymbolicWriter(solution, numbers=(mode == "then-numbers"), digits=digits)
+    writer.reason = r" \quad "
+    document = writer.document()
+    frames = [Frame(document.title, (), None, "title")]
+    network, *sections = document.sections
+    blocks = [b for b in network.blocks if isinstance(b, (Paragraph, Chain))]
+    figure = next((b.diagram for b in network.blocks if isinstance(b, Figure)), None)
+    frames.append(Frame("The network", tuple(blocks[:2]), figure or diagram(solution, "names"), "network"))
+    frames += _frames("The loss and the update", blocks[2:])
+    derivatives, *rest = sections
+    own = [b for b in derivatives.blocks if not isinstance(b, Section)]
+    # one derivative per frame: each starts with the sentence that introduces it
+    groups, current = [], []
+    for block in own[1:]:
+        if isinstance(block, Paragraph) and current and isinstance(current[-1], Chain):
+            groups.append(current)
+            current = []
+        current.append(block)
+    groups.append(current)
+    for group in groups:
+        frames += _frames(derivatives.title, group)
+    for section in rest:
+        frames += _section_frames(section)
+    return Deck(document.title, document.subtitle, tuple(frames))
