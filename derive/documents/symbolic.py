@@ -22,7 +22,9 @@ from derive.core import rules
 from derive.core.general import General
 from derive.core.graph import product, total
 from derive.core.numeric import evaluate
+from derive.core.optimizers import OPTIMIZERS
 from derive.core.solve import Solution
+from derive.documents import optimizer
 from derive.documents.diagram import build as diagram
 from derive.documents.equations import EquationWriter
 from derive.documents.model import Chain, Document, Figure, M, P, Section
@@ -134,9 +136,13 @@ class SymbolicWriter:
         if spec.loss == "cross_entropy":
             blocks.append(P("The softmax of the output layer turns its net inputs into probabilities; the targets of "
                             "a sample are probabilities too and sum to 1."))
-        blocks.append(P("One step of gradient descent with learning rate ", M(r"\eta"), " moves each parameter ",
-                        M("p"), " to ", M(r"p^{+} = p - \eta\, \partial E/\partial p"),
-                        "" if spec.update_biases else " (the biases keep their values)", "."))
+        if optimizer.active(self.s):
+            entry = OPTIMIZERS[self.s.trajectory.training.settings.optimizer]
+            blocks.append(P(f"Training uses {entry.title}; its update rule is the last step of the derivation."))
+        else:
+            blocks.append(P("One step of gradient descent with learning rate ", M(r"\eta"), " moves each parameter ",
+                            M("p"), " to ", M(r"p^{+} = p - \eta\, \partial E/\partial p"),
+                            "" if spec.update_biases else " (the biases keep their values)", "."))
         return Section("The network", 1, tuple(blocks), "network")
 
     # -- 2. the derivatives used ------------------------------------------------------
@@ -351,6 +357,10 @@ class SymbolicWriter:
     # -- 6. update -------------------------------------------------------------------
     def update_section(self) -> Section:
         spec, n, g = self.spec, self.n, self.g
+        if optimizer.active(self.s):  # the optimizer's rule, each line in general (its numbers: the worked solution)
+            blocks = [P("Each parameter ", M("p"), " is updated by the optimizer's rule, from its gradient ",
+                        M(r"\partial E/\partial p"), ":"), *optimizer._rule(self.writer)]
+            return Section("Update", 1, tuple(blocks), "update")
         blocks = [P("Each parameter moves against its gradient:")]
         eta = sp.Symbol("eta", positive=True)
         names = dict(g.latex)
