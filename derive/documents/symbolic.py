@@ -70,15 +70,19 @@ class SymbolicWriter:
         text = " + ".join(self.tex(t) for t in terms)
         return text.replace("+ -", "- ")
 
-    def chain(self, lhs: str, *steps: str, expr=None, value=None) -> Chain:
-        """lhs = step = step ...; with numbers, then the numbers put in ``expr`` and the value."""
+    def chain(self, lhs: str, *steps: str, expr=None, value=None, numbers=None) -> Chain:
+        """lhs = step = step ...; with numbers, then the numbers put in and the value of ``expr``.
+
+        ``numbers`` is the form the numbers are put into when it is not ``expr`` itself: for a hidden unit the
+        deltas of the layer above by their values, as a hand calculation reuses them.
+        """
         rows, previous = [], lhs
         for step in steps:
             if step and step != previous:
                 rows.append(("" if rows else lhs, "=", step))
                 previous = step
         if self.numbers and expr is not None:
-            filled = with_numbers(expr, self.g.latex, self.values, self.digits)
+            filled = with_numbers(numbers if numbers is not None else expr, self.g.latex, self.values, self.digits)
             if filled != previous:
                 rows.append(("" if rows else lhs, "=", filled))
             if value is None:
@@ -284,7 +288,7 @@ class SymbolicWriter:
             steps = [named]
             if _terms(written) <= MAX_TERMS:
                 steps.append(self.tex(written))
-            blocks.append(self.chain(dE, *steps, expr=written))
+            blocks.append(self.chain(dE, *steps, expr=written, numbers=total(*paths)))
         blocks.append(P("The derivative of the activation (derived above):"))
         local = G.dout_dnet(l, s, j)
         blocks.append(self.chain(dout, act.derivative_latex.format(g.latex[net]), self.tex(local), expr=local))
@@ -303,7 +307,7 @@ class SymbolicWriter:
         expanded = G.delta(l, s, j)
         if l < self.spec.layers and _terms(expanded) <= MAX_TERMS:
             steps.append(self.tex(expanded))
-        blocks.append(self.chain(delta, *steps, expr=expanded))
+        blocks.append(self.chain(delta, *steps, expr=expanded, numbers=product(first, local)))
         return blocks
 
     def coupled_blocks(self, l: int, s: int, j: int) -> list:
@@ -341,15 +345,26 @@ class SymbolicWriter:
                              rf"{n.derivative(out_name, net_name).latex} \cdot {dnet}")
             factors = tuple(f for f in G.factors(kind, l, 0, j, i) if f != 1) or (sp.Integer(1),)
             steps.append(self.factors(*factors))
-            if self.tex(formula) == self.tex(product(*factors)) or _terms(formula) > MAX_TERMS:
-                return self.chain(lhs, *steps, expr=formula)
+            # the numbers: the unit's delta by its value, as the hand calculation reuses it (below the output layer)
+            local = G.dnet_dparam(kind, l, 0, j, i)
+            reused = product(g.delta(l, 0, j), local) if local != 1 else g.delta(l, 0, j)
+            by_value = reused if l < self.spec.layers else None
+            if self.tex(formula) != self.tex(product(*factors)) and _terms(formula) <= MAX_TERMS:
+                steps.append(self.tex(formula))
+            if self.numbers and by_value is not None:
+                steps.append(self.tex(reused))  # the unit's delta named again: its value is put in next
+            return self.chain(lhs, *steps, expr=formula, numbers=by_value)
         else:
             parts = [n.derivative(n.sample_loss(s), pname).latex for s in range(self.spec.batch)]
             joined = " + ".join(parts)
             steps.append(joined if g.batch_weight == 1 else rf"{self.tex(g.batch_weight)} \left({joined}\right)")
             named = [product(g.delta(l, s, j), G.dnet_dparam(kind, l, s, j, i)) for s in range(self.spec.batch)]
             summed = total(*named)
-            steps.append(self.tex(summed if g.batch_weight == 1 else product(g.batch_weight, summed)))
+            named_form = summed if g.batch_weight == 1 else product(g.batch_weight, summed)
+            steps.append(self.tex(named_form))
+            if _terms(formula) <= MAX_TERMS and not self.numbers:
+                steps.append(self.tex(formula))
+            return self.chain(lhs, *steps, expr=formula, numbers=named_form)
         if _terms(formula) <= MAX_TERMS:
             steps.append(self.tex(formula))
         return self.chain(lhs, *steps, expr=formula)
