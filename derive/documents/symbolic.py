@@ -68,7 +68,7 @@ class SymbolicWriter:
     def sum_of(self, terms) -> str:
         """A sum of products, each product printed as written (a product that starts with a minus subtracts)."""
         text = " + ".join(self.tex(t) for t in terms)
-        return text.replace("+ -", "- ")
+        return text.replace("+ - ", "- ")
 
     def chain(self, lhs: str, *steps: str, expr=None, value=None, numbers=None) -> Chain:
         """lhs = step = step ...; with numbers, then the numbers put in and the value of ``expr``.
