@@ -28,11 +28,13 @@ from derive.core.solve import solve
 from derive.core.spec import preset_names
 from derive.core.versions import load
 from derive.documents.circuit_slides import deck as circuit_deck
-from derive.documents.options import Options
+from derive.documents.options import SYMBOLIC_MODES, Options
 from derive.documents.slides import deck
+from derive.documents.symbolic_slides import deck as symbolic_deck
 from derive.errors import DeriveError
 from derive.exercises import batch
 from derive.exercises import circuits as circuit_sheets
+from derive.exercises import formula_sheets
 from derive.exercises.batch import WORKSHEETS
 from derive.exercises.worksheet import thin_note
 from derive.formats.circuit import circuit_files
@@ -41,6 +43,7 @@ from derive.formats.latex import problem
 from derive.formats.registry import SLIDES, SOLUTION, Formats, Shown, Written, failed_names
 from derive.grading import check as check_module
 from derive.grading import circuits as circuit_grading
+from derive.grading import formulas as formula_grading
 from derive.grading.check import CHECKS, Checked
 from derive.grading.rounding import key_files
 from derive.io.files import write_files
@@ -56,10 +59,10 @@ def _note(text: str) -> None:
     print(f"derive: note: {text}", file=sys.stderr)
 
 
-def _formats(registry: Formats, text: str | None) -> list:
-    """The formats ``--format`` chose from a registry; the defaults that need TeX are left out, with a note,
-    when TeX is missing (one asked for by name stays, and says why it cannot be made)."""
-    chosen, left_out = registry.choose(text)
+def _formats(registry: Formats, text: str | None, defaults: tuple[str, ...] | None = None) -> list:
+    """The formats ``--format`` chose from a registry (``defaults``: a kind of job's own); the defaults that need
+    TeX are left out, with a note, when TeX is missing (one asked for by name stays, and says why it cannot be made)."""
+    chosen, left_out = registry.choose(text, defaults)
     if left_out:
         _note(f"no {' or '.join(f.title for f in left_out)}: {problem() or 'TeX Live is not complete'}; "
               "the other formats are written")
@@ -92,8 +95,11 @@ def cmd_presets(args) -> int:
 def cmd_solve(args) -> int:
 
     formats = _formats(SOLUTION, args.format)
-    options = Options(digits=args.digits, notation=args.notation, convention=args.convention, detail=args.detail)
+    options = Options(digits=args.digits, notation=args.notation, convention=args.convention, detail=args.detail,
+                      symbolic=args.symbolic or "")
     circuit = _circuit(args)
+    if options.symbolic and (circuit is not None or args.as_circuit or args.unit):
+        raise DeriveError("--symbolic", "the derivation in general form is written for networks, not for circuits")
     if circuit is not None:  # a formula spec: its circuit of gates
         out = _out(args, circuit.spec)
         for path in write_files(out, circuit_files(circuit, formats, options, out)):
@@ -155,6 +161,9 @@ def cmd_check(args) -> int:
     if circuit_versions.is_circuit(args.spec):
         report = circuit_grading.check_file(args.spec, args.answers)
         job = circuit_grading.checked(report)
+    elif formula_grading.is_formula_file(args.answers):  # formulas in quotes: the derivation itself
+        report = formula_grading.check_file(args.spec, args.answers)
+        job = formula_grading.checked(report)
     else:
         report = check_module.check_file(args.spec, args.answers, args.convention, _progress, args.budget,
                                          args.max_answers, args.max_parameters)
@@ -228,8 +237,12 @@ def cmd_import_torch(args) -> int:
 
 def cmd_worksheet(args) -> int:
 
-    formats = _formats(WORKSHEETS, args.format)
-    options = Options(places=args.places, blanks=args.blanks, formulas=args.formulas, convention=args.convention)
+    formats = _formats(WORKSHEETS, args.format, formula_sheets.DEFAULTS if args.symbolic else None)
+    blanks = args.blanks or (formula_sheets.BLANKS if args.symbolic else "full")
+    options = Options(places=args.places, blanks=blanks, formulas=args.formulas, convention=args.convention,
+                      symbolic="general" if args.symbolic else "")
+    if options.symbolic:  # the blanks are formulas: one sheet and its key, the same for every version
+        return _formula_worksheet(args, options, formats)
     if args.variants is not None and not 1 <= args.variants <= 1000:
         raise DeriveError("--variants", f"expected from 1 to 1000 versions, got {args.variants}")
     if len(args.spec) > 1 and not args.exam:
@@ -264,11 +277,32 @@ def cmd_worksheet(args) -> int:
     return 0
 
 
+def _formula_worksheet(args, options: Options, formats: list) -> int:
+    """A worksheet whose blanks are formulas (worksheet --symbolic), its key and an answers template."""
+    if args.variants is not None:
+        raise DeriveError("--variants", "the formulas are the same in every version; a formula worksheet has one")
+    if len(args.spec) > 1 or args.exam:
+        raise DeriveError("--symbolic", "a formula worksheet is made for one network (no --exam)")
+    if circuit_versions.is_circuit(args.spec[0]):
+        raise DeriveError("--symbolic", "a formula spec's worksheet is its circuit; --symbolic is for networks")
+    spec = load(args.spec[0])
+    if options.convention:
+        spec = replace(spec, convention=options.convention)
+    _small_enough(spec, args.max_parameters, "worksheet")
+    job = formula_sheets.FormulaBatch(formula_sheets.exercise(solve(spec), options))
+    for path in write_files(_out(args, spec), WORKSHEETS.files(job, formats)):
+        print(path)
+    return 0
+
+
 def cmd_slides(args) -> int:
 
     formats = _formats(SLIDES, args.format)
-    options = Options(digits=args.digits, notation=args.notation, convention=args.convention)
+    options = Options(digits=args.digits, notation=args.notation, convention=args.convention,
+                      symbolic=args.symbolic or "")
     circuit = _circuit(args)
+    if options.symbolic and (circuit is not None or args.as_circuit or args.unit):
+        raise DeriveError("--symbolic", "the derivation in general form is written for networks, not for circuits")
     if circuit is None and (args.as_circuit or args.unit):
         circuit = _neuron(args)[0]
     if circuit is not None:  # a formula spec (or a neuron): the circuit annotated gate by gate
@@ -278,7 +312,7 @@ def cmd_slides(args) -> int:
         _typesettable(spec, formats)
         _small_enough(spec, args.max_parameters, "set of slides")
         solution = solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
-        slides = deck(solution, options)
+        slides = (symbolic_deck if options.symbolic else deck)(solution, options)
         out = _out(args, spec)
     stale = failed_names("slides") if any(f.name == "beamer" for f in formats) else ()
     for path in write_files(out, SLIDES.files(Shown(slides, out), formats), stale):
@@ -363,6 +397,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--detail", help="parameters whose derivation the matrix form (a large network, --notation "
                     "matrix) writes out in full: "
                     "comma-separated names (W1_1_3,b2_1), 'all' or 'none' (default: a few per layer)")
+    sp.add_argument("--symbolic", nargs="?", const="general", choices=SYMBOLIC_MODES, metavar="then-numbers",
+                    help="write the derivation itself: every quantity as its general formula in the network's "
+                    "symbols, each derivative with its rule, and the four backpropagation equations; with "
+                    "'then-numbers' each formula is followed by its numbers")
     sp.add_argument("--round-intermediate", type=int, metavar="K",
                     help="also write answer-key-Kdp.toml: the answers of a hand calculation that rounds every "
                     "intermediate to K decimals and reuses it, with each value's drift from the exact one")
@@ -370,7 +408,8 @@ def parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("check", help="check a hand calculation's answers: right, consistent or which mistake")
     sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
-    sp.add_argument("answers", metavar="ANSWERS", help="a TOML or JSON file of name = number pairs (see the README)")
+    sp.add_argument("answers", metavar="ANSWERS", help="a TOML or JSON file of name = number pairs, or of name = "
+                    "\"formula\" pairs such as \"dE/dw5\" = \"(out_o1 - t_o1)*out_o1*(1-out_o1)*out_h1\" (see the README)")
     sp.add_argument("--format", help=_format_help(CHECKS))
     sp.add_argument("--out", help="write check.txt / check.md / check.json to this folder instead of printing")
     sp.add_argument("--convention", choices=tuple(CONVENTIONS),
@@ -412,14 +451,19 @@ def parser() -> argparse.ArgumentParser:
                     help="an exam paper: every spec a numbered question, with a cover page and a marks table")
     sp.add_argument("--marks", help="marks per blank: a number for every blank and/or STAGE=N for the stages "
                     "forward, loss, backward, update (default 1 each), e.g. 1,backward=2")
-    sp.add_argument("--blanks", default="full",
+    sp.add_argument("--blanks",
                     help="what students fill in, comma-separated: levels forward | output | full, stages forward | "
                     "loss | backward | update, or quantity names (out_o1, dE_total/dw5); with an optimizer, "
-                    "a parameter's name (w5) asks for its state and value after every step; default full")
+                    "a parameter's name (w5) asks for its state and value after every step; default full "
+                    "(backward with --symbolic)")
     sp.add_argument("--variants", type=int, help="draw this many versions with new numbers (default: the spec as it is)")
     sp.add_argument("--seed", type=int, default=1, help="the seed the versions are drawn from (default 1)")
     sp.add_argument("--places", type=int, default=4, help="decimal places the students give (default 4)")
     sp.add_argument("--formulas", action="store_true", help="print the formulas students may use on the sheet")
+    sp.add_argument("--symbolic", action="store_true",
+                    help="the blanks are formulas in the network's symbols (default blanks: backward; formats pdf, "
+                    "tex, md, default pdf,md); the key shows each formula, and `derive check` reads the filled-in "
+                    "answers-template.toml")
     sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 100)")
     sp.add_argument("--format", help=_format_help(WORKSHEETS) + "; qti is for Canvas")
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
@@ -432,6 +476,9 @@ def parser() -> argparse.ArgumentParser:
 
     sp = _document_command(sub, "slides", "lecture slides that walk through one example step by step",
                            SLIDES, 6, "significant digits on the slides (default 6)")
+    sp.add_argument("--symbolic", nargs="?", const="general", choices=SYMBOLIC_MODES, metavar="then-numbers",
+                    help="slides of the derivation itself: the general formulas, each derivative with its rules, "
+                    "the four backpropagation equations; with 'then-numbers' each formula followed by its numbers")
     sp.set_defaults(run=cmd_slides)
     return p
 

@@ -96,7 +96,7 @@ def test_every_named_mistake_is_a_registry_entry():
 def test_the_formula_worksheets_key_checks_right(spec):
     """Every formula of the key, written into the answers template, is judged right (the key is the check's)."""
     solution = solve(spec)
-    sheet = formula_sheets.exercise(solution, "backward")
+    sheet = formula_sheets.exercise(solution)
     template = formula_sheets.answers_template(sheet)
     filled = template
     for blank in sheet.blanks:
@@ -112,3 +112,13 @@ def test_formula_worksheet_files(tmp_path):
     assert "(out_o1 - t_o1)*out_o1*(1 - out_o1)*out_h1" in key and "(out_o1 - t_o1)" not in sheet
     assert '"dE_total/dw1" = ""' in (tmp_path / "answers-template.toml").read_text()
     assert main(["worksheet", "mazur", "--symbolic", "--variants", "2", "--out", str(tmp_path)]) == 2
+
+
+def test_formula_worksheets_are_a_kind_of_worksheet_job(tmp_path):
+    """The worksheets' registry of formats writes them: pdf, tex and md; a quiz format is refused by name."""
+    assert main(["worksheet", "mazur", "--symbolic", "--blanks", "dE_total/dw5", "--format", "tex",
+                 "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers-template.toml", "formula-key.tex",
+                                                          "formula-sheet.tex"]
+    assert main(["worksheet", "mazur", "--symbolic", "--format", "moodle", "--out", str(tmp_path / "m")]) == 2
+    assert not (tmp_path / "m").exists()

@@ -20,6 +20,8 @@ from derive.core.general import General
 from derive.core.numeric import evaluate, to_mp
 from derive.core.solve import solve
 from derive.core.spec import parse
+from derive.errors import DeriveError
+from derive.documents.options import Options
 from derive.documents.printing import shown
 from derive.documents.symbolic import build
 from derive.documents.symbolic_slides import deck as symbolic_deck
@@ -196,7 +198,7 @@ def test_the_general_document_has_no_numbers_and_the_blog_formula():
 
 def test_then_numbers_ends_each_formula_with_its_numbers():
     solution = solve("mazur")
-    md = render("md/solution.md.j2", doc=build(solution, "then-numbers"))
+    md = render("md/solution.md.j2", doc=build(solution, Options(symbolic="then-numbers")))
     for value in (solution.first.grad_W[2][0][0], solution.first.grad_W[1][0][0]):  # dE/dw5 and dE/dw1
         assert rf"&\approx {shown(value, 9).latex}" in md
     assert "0.0821670406" in md  # the blog's 0.082167041, to one more digit
@@ -212,7 +214,7 @@ def test_the_matrix_notation_writes_the_vector_form():
 def test_both_forms_in_every_notation_and_convention(notation, convention):
     solution = solve("mazur", notation=notation, convention=convention)
     general = render("md/solution.md.j2", doc=build(solution))
-    numbers = render("md/solution.md.j2", doc=build(solution, "then-numbers"))
+    numbers = render("md/solution.md.j2", doc=build(solution, Options(symbolic="then-numbers")))
     assert "0.593269992" not in general
     if notation != "matrix":
         assert "0.593269992" in numbers  # out_h1 of the blog, put into the formulas after them
@@ -224,7 +226,7 @@ def test_documents_of_random_networks(seed):
     spec = parse(spec_text(seed, batch=2 if seed % 2 else 1), "r.toml")
     solution = solve(spec)
     for mode in ("general", "then-numbers"):
-        tex = render("tex/solution.tex.j2", doc=build(solution, mode))
+        tex = render("tex/solution.tex.j2", doc=build(solution, Options(symbolic=mode)))
         assert r"\boldsymbol{\delta}" in tex
 
 
@@ -235,3 +237,16 @@ def test_symbolic_slides(tmp_path):
     assert any("four equations" in t for t in titles)
     assert main(["slides", "mazur", "--symbolic", "--format", "revealjs", "--out", str(tmp_path)]) == 0
     assert "0.593269992" not in (tmp_path / "slides.html").read_text()
+
+
+def test_symbolic_is_an_option_of_the_solution_formats(tmp_path):
+    """--symbolic goes through the Options and the registry of output formats: the same document, and a bad mode,
+    a circuit or the JSON as the worked solution handles them."""
+    assert main(["solve", "mazur", "--symbolic", "then-numbers", "--format", "md,json", "--out", str(tmp_path)]) == 0
+    solution = solve("mazur")
+    assert (tmp_path / "solution.md").read_text() == render("md/solution.md.j2",
+                                                            doc=build(solution, Options(symbolic="then-numbers")))
+    assert '"loss"' in (tmp_path / "solution.json").read_text()
+    with pytest.raises(DeriveError, match="--symbolic"):
+        Options(symbolic="numbers")
+    assert main(["solve", "mazur", "--symbolic", "--as-circuit", "--out", str(tmp_path / "c")]) == 2

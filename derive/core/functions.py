@@ -362,7 +362,7 @@ LOSSES = _Losses({
         Loss(
             "mse", (a - t) ** 2, "mean", "mean",
             r"({o} - {t})^2", False, "({out} - {t})^2",
-            "the mean of the squared errors over every output (and sample), as torch.nn.MSELoss computes it",
+            "the mean of the squared errors over every output (and sample)",
             rational=True,
             title="mean squared error loss",
             torch=LossModule("MSELoss"),
@@ -371,7 +371,7 @@ LOSSES = _Losses({
         Loss(
             "bce", -(t * sp.log(a) + (1 - t) * sp.log(1 - a)), "mean", "mean",
             r"\left({t} \ln {o} + (1 - {t}) \ln(1 - {o})\right)", True, "-({t} ln({out}) + (1 - {t}) ln(1 - {out}))",
-            "the binary cross-entropy, the mean over every output (and sample), as torch.nn.BCELoss computes it",
+            "the binary cross-entropy, the mean over every output (and sample)",
             rational=False,
             title="binary cross-entropy loss",
             torch=LossModule("BCELoss"), targets="probabilities", link="sigmoid",
@@ -381,8 +381,7 @@ LOSSES = _Losses({
         Loss(
             "cross_entropy", -t * sp.log(a), "sum", "mean",
             r"{t} \ln {o}", True, "-{t} ln({out})",
-            "the cross-entropy of the softmax of the logits, the mean over the samples, as the "
-            "CrossEntropyLoss of torch.nn computes it",
+            "the cross-entropy of the softmax of the logits, the mean over the samples",
             rational=False,
             title="cross-entropy loss",
             torch=LossModule("CrossEntropyLoss"), targets="classes", link="softmax", takes_logits=True,

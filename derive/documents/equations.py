@@ -12,7 +12,7 @@ from __future__ import annotations
 from derive.core import equations as eq
 from derive.core import functions as fn
 from derive.core import rules
-from derive.documents.matrix import ElementwisePrinter
+from derive.documents.matrix.context import ElementwisePrinter
 from derive.documents.model import Chain, M, P, Section, Table
 from derive.documents.printing import DerivePrinter
 

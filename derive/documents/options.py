@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from derive.documents.printing import DEFAULT_DIGITS
 from derive.errors import DeriveError
 
+#: the forms of the derivation itself: the formulas alone, or each formula followed by its numbers
+SYMBOLIC_MODES = ("general", "then-numbers")
+
 
 @dataclass(frozen=True)
 class Options:
@@ -25,7 +28,10 @@ class Options:
     a column this many digit widths wide, into which long sums are packed (the slides
     beside a diagram); None for a fixed number of terms per line. ``places``: the
     decimals of a worksheet's answers; ``blanks``: what its students fill in;
-    ``formulas``: print the formulas they may use.
+    ``formulas``: print the formulas they may use. ``symbolic``: the derivation itself,
+    every quantity as its general formula ('general'), or each formula followed by its
+    numbers ('then-numbers'); '' for the worked solution with numbers (a worksheet's
+    blanks are then formulas).
     """
 
     digits: int = DEFAULT_DIGITS
@@ -36,9 +42,12 @@ class Options:
     places: int = 4
     blanks: str = "full"
     formulas: bool = False
+    symbolic: str = ""
 
     def __post_init__(self):
         if not 1 <= self.digits <= 30:
             raise DeriveError("--digits", f"expected a number of significant digits from 1 to 30, got {self.digits}")
         if not 0 <= self.places <= 12:
             raise DeriveError("--places", f"expected a number of decimals from 0 to 12, got {self.places}")
+        if self.symbolic not in ("", *SYMBOLIC_MODES):
+            raise DeriveError("--symbolic", f"expected {' or '.join(SYMBOLIC_MODES)}, got {self.symbolic!r}")

@@ -7,7 +7,7 @@ the definition (the rules section derives each activation's and the loss's deriv
 once, step by step), and each gradient multiplied out. Then the four equations of
 backpropagation for any depth, specialised to this network.
 
-``numbers=True`` (the "then numbers" form, as the blog writes it) ends each formula
+The options' ``symbolic='then-numbers'`` (as the blog writes it) ends each formula
 with the numbers put in and the value. In the matrix notation, and for a network too
 large to write unit by unit, the document is the vector form: the definitions, the
 derivatives and the four equations.
@@ -24,34 +24,34 @@ from derive.core.graph import product, total
 from derive.core.numeric import evaluate
 from derive.core.optimizers import OPTIMIZERS
 from derive.core.solve import Solution
-from derive.documents import optimizer
+from derive.documents import network, optimizer
+from derive.documents.context import Context, in_matrix_form
 from derive.documents.diagram import build as diagram
 from derive.documents.equations import EquationWriter
 from derive.documents.model import Chain, Document, Figure, M, P, Section
-from derive.documents.printing import DEFAULT_DIGITS, latex, shown, with_numbers
-from derive.documents.scalar import Writer, in_matrix_form
-
-#: modes of the symbolic form: the formulas alone, or each formula followed by its numbers
-MODES = ("general", "then-numbers")
+from derive.documents.options import Options
+from derive.documents.printing import latex, shown, with_numbers
+from derive.documents.scalar.forward import layer_vector
 #: a written-out gradient with more terms than this is left in terms of the deltas of the layer above
 MAX_TERMS = 12
 
 
 class SymbolicWriter:
-    """Builds the general derivation of one solution (the numbers only when asked for)."""
+    """Builds the general derivation of one solution from its context (the numbers only when the options'
+    ``symbolic`` is 'then-numbers').
 
-    def __init__(self, solution: Solution, numbers: bool = False, digits: int = DEFAULT_DIGITS):
-        self.s = solution
-        self.spec = solution.spec
-        self.n = solution.document_names
-        self.g = solution.document_graph
+    ``reason`` stands between a step and its rule: a column of its own in a document, a space on a slide
+    (one overlay per row).
+    """
+
+    def __init__(self, ctx: Context, reason: str = " && "):
+        self.ctx = ctx
+        self.s, self.spec, self.n, self.g = ctx.s, ctx.spec, ctx.n, ctx.g
         self.general = General(self.g)
-        self.numbers = numbers
-        self.digits = digits
-        self.values = solution.document_derivation.values if numbers else None
-        self.writer = Writer(solution, digits)  # for the definitions it writes in words (loss, activations)
-        #: between a step and its rule: a column of its own in a document, a space on a slide (one overlay per row)
-        self.reason = " && "
+        self.numbers = ctx.options.symbolic == "then-numbers"
+        self.digits = ctx.digits
+        self.values = ctx.d.values if self.numbers else None
+        self.reason = reason
 
     # -- printing --------------------------------------------------------------------
     def tex(self, expr) -> str:
@@ -107,7 +107,7 @@ class SymbolicWriter:
 
     # -- 1. the network --------------------------------------------------------------
     def network_section(self) -> Section:
-        spec, n, w = self.spec, self.n, self.writer
+        spec, n = self.spec, self.n
         L = spec.layers
         blocks = []
         if n.units:
@@ -135,8 +135,8 @@ class SymbolicWriter:
             net = r"\mathrm{net}" if n.units else f"z^{{[{l}]}}"
             where = "every unit" if same else f"each unit of {n.layer_name(l)}"
             blocks.append(P(f"The net input of {where} is the weighted sum of its inputs plus its bias; its output "
-                            f"is the {act.name} of the net input: ", M(w._activation_formula(act, net, l)), "."))
-        blocks += w.loss_definition()
+                            f"is the {act.name} of the net input: ", M(network.activation_formula(act, net, l)), "."))
+        blocks += network.definition(self.ctx)
         if spec.loss == "cross_entropy":
             blocks.append(P("The softmax of the output layer turns its net inputs into probabilities; the targets of "
                             "a sample are probabilities too and sum to 1."))
@@ -209,11 +209,11 @@ class SymbolicWriter:
                     rows += self.chain(g.latex[net], self.tex(definition), expr=definition).rows
                     act = g.activation(l)
                     named = act.latex.format(g.latex[net]) if not act.coupled else \
-                        rf"\operatorname{{softmax}}({self.writer.layer_vector(l, s)})_{{{j + 1}}}"
+                        rf"\operatorname{{softmax}}({layer_vector(self.ctx, l, s)})_{{{j + 1}}}"
                     out_def = g.out_definition(l, s, j)
                     rows += self.chain(g.latex[g.out(l, s, j)], named, self.tex(out_def) if self.numbers else "",
                                        expr=out_def).rows
-                blocks.append(Section(f"{self.writer.layer_title(l)}{self.sample(s)}", 2, (Chain(tuple(rows)),)))
+                blocks.append(Section(f"{self.ctx.layer_title(l)}{self.sample(s)}", 2, (Chain(tuple(rows)),)))
         return Section("Forward pass", 1, tuple(blocks), "forward")
 
     # -- 4. loss ---------------------------------------------------------------------
@@ -256,7 +256,7 @@ class SymbolicWriter:
                 title = f"Unit {n.unit(l, j).text}" if n.units else f"Unit {j + 1} of layer {l}"
                 heading = P("Unit ", M(n.unit(l, j).latex)) if n.units else None
                 units.append(Section(title, 3, tuple(unit), heading=heading))
-            blocks.append(Section(self.writer.layer_title(l), 2, tuple(units)))
+            blocks.append(Section(self.ctx.layer_title(l), 2, tuple(units)))
         return Section("Backward pass", 1, tuple(blocks), "backward")
 
     def unit_blocks(self, l: int, s: int, j: int) -> list:
@@ -374,7 +374,7 @@ class SymbolicWriter:
         spec, n, g = self.spec, self.n, self.g
         if optimizer.active(self.s):  # the optimizer's rule, each line in general (its numbers: the worked solution)
             blocks = [P("Each parameter ", M("p"), " is updated by the optimizer's rule, from its gradient ",
-                        M(r"\partial E/\partial p"), ":"), *optimizer._rule(self.writer)]
+                        M(r"\partial E/\partial p"), ":"), *optimizer._rule(self.ctx)]
             return Section("Update", 1, tuple(blocks), "update")
         blocks = [P("Each parameter moves against its gradient:")]
         eta = sp.Symbol("eta", positive=True)
@@ -420,6 +420,7 @@ def _words(rule: str) -> str:
     return " ".join(rf"\text{{{part}}}" if k % 2 == 0 else part for k, part in enumerate(parts) if part)
 
 
-def build(solution: Solution, mode: str = "general", digits: int = DEFAULT_DIGITS) -> Document:
-    """The general derivation of a solved network as a document model (``mode``: general or then-numbers)."""
-    return SymbolicWriter(solution, numbers=(mode == "then-numbers"), digits=digits).document()
+def build(solution: Solution, options: Options = Options(symbolic="general")) -> Document:
+    """The general derivation of a solved network as a document model (the options' ``symbolic``: 'general' or
+    'then-numbers')."""
+    return SymbolicWriter(Context(solution, options)).document()

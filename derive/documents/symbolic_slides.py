@@ -8,10 +8,13 @@ equations, each frame continued on the next when its derivations are long.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from derive.documents.context import Context
 from derive.documents.diagram import build as diagram
 from derive.documents.model import Chain, Figure, Paragraph, Section, Table
-from derive.documents.printing import DEFAULT_DIGITS
-from derive.documents.slides import Deck, Frame, split
+from derive.documents.options import Options
+from derive.documents.slides import SLIDE_OPTIONS, Deck, Frame, split
 from derive.documents.symbolic import SymbolicWriter
 
 
@@ -40,11 +43,9 @@ def _section_frames(section: Section, title: str | None = None) -> list[Frame]:
     return frames
 
 
-def deck(solution, mode: str = "general", digits: int = DEFAULT_DIGITS) -> Deck:
-    """The slides of the general derivation (``mode``: general or then-numbers)."""
-    writer = SymbolicWriter(solution, numbers=(mode == "then-numbers"), digits=digits)
-    writer.reason = r" \quad "
-    document = writer.document()
+def deck(solution, options: Options = replace(SLIDE_OPTIONS, symbolic="general")) -> Deck:
+    """The slides of the general derivation (the options' ``symbolic``: 'general' or 'then-numbers')."""
+    document = SymbolicWriter(Context(solution, options), reason=r" \quad ").document()
     frames = [Frame(document.title, (), None, "title")]
     network, *sections = document.sections
     blocks = [b for b in network.blocks if isinstance(b, (Paragraph, Chain))]

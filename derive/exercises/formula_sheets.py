@@ -8,12 +8,15 @@ written answers can be checked. An answers template lists every blank.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 from derive.core import functions as fn
+from derive.documents import network
+from derive.documents.context import Context
 from derive.documents.diagram import build as diagram
+from derive.documents.options import Options
 from derive.documents.printing import latex
-from derive.documents.scalar import Writer
 from derive.documents.symbolic import SymbolicWriter
 from derive.errors import DeriveError
 from derive.exercises.worksheet import choose
@@ -22,7 +25,11 @@ from derive.formats.pictures import diagram_svg
 from derive.formats.render import render
 from derive.grading.formulas import KINDS, Formulas
 
+#: the formats of derive.exercises.batch.WORKSHEETS a formula worksheet is written in, and those made by default
 FORMATS = ("pdf", "tex", "md")
+DEFAULTS = ("pdf", "md")
+#: what a formula worksheet asks for when --blanks is not given
+BLANKS = "backward"
 
 #: what a blank asks for, by the kind of quantity
 PROMPTS = {
@@ -59,13 +66,15 @@ class FormulaSheet:
         return self.solution.spec.title
 
 
-def exercise(solution, blanks: str = "backward") -> FormulaSheet:
-    """The formula blanks of a network: levels, stages or names as for a numeric worksheet (formulas only)."""
+def exercise(solution, options: Options = Options(blanks=BLANKS, symbolic="general")) -> FormulaSheet:
+    """The formula blanks of a network (the options' ``blanks``: levels, stages or names as for a numeric worksheet;
+    formulas only)."""
     formulas = Formulas(solution)
-    chosen = [step for step in choose(formulas.steps, blanks) if step.kind in KINDS]
+    chosen = [step for step in choose(formulas.steps, options.blanks) if step.kind in KINDS]
     if not chosen:
         raise DeriveError("--blanks", f"no formula among the blanks chosen; formulas are asked for {', '.join(KINDS)}")
-    writer = SymbolicWriter(solution)
+    # the key's formulas alone, whatever the options ask of a document
+    writer = SymbolicWriter(Context(solution, replace(options, symbolic="general")))
     made = []
     for step in chosen:
         expected = formulas.expected(step.name)
@@ -79,8 +88,8 @@ def exercise(solution, blanks: str = "backward") -> FormulaSheet:
 def context(sheet: FormulaSheet, key: bool) -> dict:
     """What the formula worksheet templates need: the blanks, the network's definitions, the diagram."""
     solution = sheet.solution
-    spec, w = solution.spec, Writer(solution)
-    n, g = w.n, w.g
+    ctx = Context(solution)
+    spec, n, g = solution.spec, ctx.n, ctx.g
     definitions = []
     same = len(set(spec.activations)) == 1
     for l in range(1, spec.layers + 1):
@@ -88,8 +97,8 @@ def context(sheet: FormulaSheet, key: bool) -> dict:
             break
         act = fn.ACTIVATIONS[spec.activations[l - 1]]
         net = r"\mathrm{net}" if n.units else f"z^{{[{l}]}}"
-        definitions.append(w._activation_formula(act, net, l))
-    definitions.append(w._loss_formula())
+        definitions.append(network.activation_formula(act, net, l))
+    definitions.append(network.loss_formula(ctx))
     example = g.net(1, 0, 0)
     example_text = " + ".join([f"{n.weight(1, 0, i).text}*{n.input(0, i).text}" for i in range(spec.sizes[0])]
                               + [n.bias(1, 0).text])
@@ -113,22 +122,44 @@ def answers_template(sheet: FormulaSheet) -> str:
     return "\n".join(lines) + "\n"
 
 
-def files(sheet: FormulaSheet, formats) -> dict:
-    """The sheet and key (PDF, TeX, Markdown), the diagram for the Markdown, and the answers template."""
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise DeriveError("--format", f"a formula worksheet is written as {', '.join(FORMATS)}, not {unknown[0]}")
-    out = {"answers-template.toml": answers_template(sheet)}
-    for key in (False, True):
-        stem = "formula-key" if key else "formula-sheet"
-        c = context(sheet, key)
-        if "md" in formats:
-            out[f"{stem}.md"] = render("md/formula-worksheet.md.j2", **c)
-            out["network.svg"] = diagram_svg(c["diagram"])
-        if {"tex", "pdf"} & set(formats):
-            tex = render("tex/formula-worksheet.tex.j2", **c)
-            if "tex" in formats:
-                out[f"{stem}.tex"] = tex
-            if "pdf" in formats:
-                out[f"{stem}.pdf"] = compile_pdf(tex, f"{stem}.tex", quick=True)[0]
-    return out
+class FormulaBatch:
+    """A formula worksheet's job (see derive.exercises.batch.WORKSHEETS): the sheet and its key (PDF, TeX, Markdown),
+    each context and LaTeX made once, and with every format the answers template."""
+
+    def __init__(self, sheet: FormulaSheet):
+        self.sheet = sheet
+
+    @cached_property
+    def contexts(self) -> dict:
+        return {("formula-key" if key else "formula-sheet"): context(self.sheet, key) for key in (False, True)}
+
+    @cached_property
+    def tex(self) -> dict:
+        return {stem: render("tex/formula-worksheet.tex.j2", **c) for stem, c in self.contexts.items()}
+
+    def template(self) -> dict:
+        return {"answers-template.toml": answers_template(self.sheet)}
+
+    def pdf(self) -> dict:
+        return {**self.template(), **{f"{stem}.pdf": compile_pdf(tex, f"{stem}.tex", quick=True)[0]
+                                      for stem, tex in self.tex.items()}}
+
+    def tex_files(self) -> dict:
+        return {**self.template(), **{f"{stem}.tex": tex for stem, tex in self.tex.items()}}
+
+    def markdown(self) -> dict:
+        out = {f"{stem}.md": render("md/formula-worksheet.md.j2", **c) for stem, c in self.contexts.items()}
+        out["network.svg"] = diagram_svg(self.contexts["formula-sheet"]["diagram"])
+        return {**self.template(), **out}
+
+    def _not_written(self, name: str):
+        raise DeriveError("--format", f"a formula worksheet is written as {', '.join(FORMATS)}, not {name}")
+
+    def moodle(self):
+        self._not_written("moodle")
+
+    def qti(self):
+        self._not_written("qti")
+
+    def json(self):
+        self._not_written("json")

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from derive.documents import symbolic
 from derive.documents.options import Options
 from derive.documents.worked import build
 from derive.errors import DeriveError, suggestion
@@ -61,15 +62,16 @@ class Formats:
     def __getitem__(self, name: str) -> Format:
         return next(f for f in self.formats if f.name == name)
 
-    def choose(self, text: str | None) -> tuple[list[Format], list[Format]]:
+    def choose(self, text: str | None, defaults: tuple[str, ...] | None = None) -> tuple[list[Format], list[Format]]:
         """The formats ``--format`` names (comma-separated; None: the defaults), and those left out.
 
-        An unknown name is an error naming the known ones. With no ``--format``, the
-        defaults that need TeX are left out when TeX is missing (the caller says so); one
-        asked for by name stays, and fails with the reason when it is made.
+        ``defaults``: the defaults of a kind of job that makes only some of the formats (a formula
+        worksheet), instead of the table's. An unknown name is an error naming the known ones.
+        With no ``--format``, the defaults that need TeX are left out when TeX is missing (the
+        caller says so); one asked for by name stays, and fails with the reason when it is made.
         """
         if text is None:
-            chosen = list(self.defaults)
+            chosen = list(self.defaults if defaults is None else defaults)
         else:
             chosen = list(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
             if not chosen:
@@ -122,8 +124,10 @@ class Written:
 
     @classmethod
     def of_solution(cls, solution, options: Options = Options(), out: Path = Path(".")) -> "Written":
-        """The job of a solved network's worked solution."""
-        return cls(lambda: build(solution, options), lambda: to_json(solution), out)
+        """The job of a solved network's worked solution: the derivation in general form when the options'
+        ``symbolic`` asks for it."""
+        document = symbolic.build if options.symbolic else build
+        return cls(lambda: document(solution, options), lambda: to_json(solution), out)
 
     @cached_property
     def document(self):

@@ -36,6 +36,7 @@ from derive.core.versions import load
 from derive.documents.printing import latex
 from derive.errors import DeriveError
 from derive.grading.answers import Names, read_document, read_text
+from derive.grading.check import Checked
 from derive.io.export import dumps
 
 RIGHT, WRONG = "right", "wrong"
@@ -424,4 +425,7 @@ def to_json(report: FormulaReport) -> str:
     return dumps(document) + "\n"
 
 
-RENDERERS = {"text": ("check.txt", to_text), "md": ("check.md", to_markdown), "json": ("check.json", to_json)}
+def checked(report: FormulaReport) -> Checked:
+    """The job of a check of formula answers: its report with the writers of this module (see
+    derive.grading.check.CHECKS)."""
+    return Checked(report, to_text, to_markdown, to_json)
