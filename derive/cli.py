@@ -288,6 +288,7 @@ def _formula_worksheet(args, options: Options, formats: list) -> int:
     spec = load(args.spec[0])
     if options.convention:
         spec = replace(spec, convention=options.convention)
+    _typesettable(spec, formats)
     _small_enough(spec, args.max_parameters, "worksheet")
     job = formula_sheets.FormulaBatch(formula_sheets.exercise(solve(spec), options))
     for path in write_files(_out(args, spec), WORKSHEETS.files(job, formats)):
