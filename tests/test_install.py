@@ -60,7 +60,12 @@ def test_wheel_install_renders_every_format(tmp_path):
     python = fresh_environment(env_dir)
     # derive from a real build of the source tree in pip's isolated build environment (the build tools of
     # pyproject.toml, as `pip install .` gets them); its dependencies are the running environment's
-    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(ROOT)],
+    # from a copy of the source tree as a fresh clone has it: setuptools reuses a build/ folder left by an
+    # earlier install, whose modules may no longer exist in the tree (a module that became a package)
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns("build", "dist", "*.egg-info", ".git", "outputs",
+                                                                  "__pycache__", ".pytest_cache", ".hypothesis"))
+    install = subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(source)],
                              capture_output=True, text=True, cwd=tmp_path)
     assert install.returncode == 0, install.stderr
     elsewhere = tmp_path / "elsewhere"
