@@ -81,3 +81,15 @@ def test_wheel_install_renders_every_format(tmp_path):
     slides = subprocess.run([str(env_dir / "bin" / "derive"), "slides", "mazur", "--out", "out"],
                             capture_output=True, text=True, cwd=elsewhere)
     assert slides.returncode == 0, slides.stderr
+
+
+def test_setup_cfg_lists_every_package_of_the_source_tree():
+    """A subpackage missing from setup.cfg would be missing from the wheel (and the editable install hides it)."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    listed = {name.strip() for name in config["options"]["packages"].replace("\n", ",").split(",") if name.strip()}
+    found = {".".join(path.parent.relative_to(ROOT).parts) for path in (ROOT / "derive").rglob("__init__.py")}
+    assert found <= listed, f"setup.cfg [options] packages lacks {sorted(found - listed)}"
+
