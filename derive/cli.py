@@ -96,7 +96,7 @@ def cmd_solve(args) -> int:
 
     formats = _formats(SOLUTION, args.format)
     options = Options(digits=args.digits, notation=args.notation, convention=args.convention, detail=args.detail,
-                      symbolic=args.symbolic or "")
+                      symbolic=args.symbolic or "", verification=not args.no_verification)
     circuit = _circuit(args)
     if options.symbolic and (circuit is not None or args.as_circuit or args.unit):
         raise DeriveError("--symbolic", "the derivation in general form is written for networks, not for circuits")
@@ -300,7 +300,7 @@ def cmd_slides(args) -> int:
 
     formats = _formats(SLIDES, args.format)
     options = Options(digits=args.digits, notation=args.notation, convention=args.convention,
-                      symbolic=args.symbolic or "")
+                      symbolic=args.symbolic or "", verification=not args.no_verification)
     circuit = _circuit(args)
     if options.symbolic and (circuit is not None or args.as_circuit or args.unit):
         raise DeriveError("--symbolic", "the derivation in general form is written for networks, not for circuits")
@@ -364,6 +364,9 @@ def _document_command(sub, name: str, purpose: str, formats: Formats, digits: in
                     help="a network spec: one neuron (the first unit of the first layer, or --unit) as its circuit "
                     "of gates, linked to the network's numbers")
     sp.add_argument("--unit", help="with --as-circuit: the unit, as the worked solution names it (h2, o1, a1_2)")
+    sp.add_argument("--no-verification", action="store_true",
+                    help="leave out the appendix 'How these numbers were checked' (the chain rule checked against "
+                    "SymPy's direct derivative)")
     return sp
 
 

@@ -111,6 +111,13 @@ class Activation:
     cross: sp.Expr | None = None
     #: the family a parameterised function belongs to (``leaky_relu`` for ``leaky_relu(0.2)``)
     family: str | None = None
+    #: its name in words, as prose writes it ("ReLU", "leaky ReLU with slope 0.2"); the key when empty
+    words: str = ""
+
+    @property
+    def title(self) -> str:
+        """The name in words for sentences: "the ReLU activation", never the registry key."""
+        return self.words or self.name
 
     @property
     def coupled(self) -> bool:
@@ -237,6 +244,7 @@ def leaky_relu(slope: str = LEAKY_SLOPE) -> Activation:
         torch=Module("LeakyReLU", (("negative_slope", (float(Fraction(slope)),)),),
                      "has a slope outside 0 to 1; derive needs a slope between 0 and 1", parameter="negative_slope"),
         targets=_WIDE, kink=True, family="leaky_relu",
+        words="leaky ReLU" if slope == LEAKY_SLOPE else f"leaky ReLU (slope {slope})",
     )
 
 
@@ -296,7 +304,7 @@ ACTIVATIONS = _Activations({
             r"\operatorname{{ReLU}}({0})", r"\operatorname{{ReLU}}'({0})",
             equation=r"\operatorname{{ReLU}}({net}) = \max(0, {net})",
             symbol="ReLU", identity_plain="[{net} > 0]",
-            rational=True, torch=Module("ReLU"), targets=_UNIT, kink=True, mask=True,
+            rational=True, torch=Module("ReLU"), targets=_UNIT, kink=True, mask=True, words="ReLU",
         ),
         Activation(
             "identity", z, sp.Integer(1),

@@ -68,6 +68,8 @@ class NetworkSpec:
     steps: int
     #: the textbook convention the documents and the check speak (derive.core.conventions), '' for derive's own
     convention: str = ""
+    #: remarks printed with the worked solution (the [document] notes: why a source's printed figures differ)
+    notes: tuple[str, ...] = ()
     #: the numbers written as constants: (place, the text as written); places as 'inputs[s][i]', 'targets[s][k]',
     #: 'W2[j][i]' (to unit j from unit i, whatever the layout), 'b1[j]', 'learning_rate'
     written: tuple[tuple[str, str], ...] = ()
@@ -405,7 +407,9 @@ DATA_KEYS = ("inputs", "targets")
 TRAINING_KEYS = ("learning_rate", "update_biases", "steps", "optimizer", *HYPER_KEYS, "form", "l2",
                  "decay_biases", "batch_size", "order", "mode")
 MODES = ("batch", "online")
-DOCUMENT_KEYS = ("convention",)
+DOCUMENT_KEYS = ("convention", "notes")
+#: the longest note a [document] may carry, in characters
+MAX_NOTE = 2000
 _HOME = {key: section for section, keys in
          (("network", NETWORK_KEYS), ("data", DATA_KEYS), ("training", TRAINING_KEYS), ("document", DOCUMENT_KEYS))
          for key in keys}
@@ -716,14 +720,23 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
         r.fail("training.steps", f"{steps} steps is more than derive runs (at most {MAX_STEPS})")
     plan = _training(r, training, len(samples["inputs"]), eta)
 
-    convention = ""
+    convention, notes = "", ()
     if "document" in document:
         section = r.table(document, "document", DOCUMENT_KEYS)
         convention = section.get("convention", "")
-        if not isinstance(convention, str):
+        if "convention" in section and not isinstance(convention, str):
             r.fail("document.convention", f"expected a convention name ({', '.join(CONVENTIONS)}), got {_kind(convention)}")
-        if convention not in CONVENTIONS:
+        if "convention" in section and convention not in CONVENTIONS:
             r.fail("document.convention", _unknown("convention", convention, CONVENTIONS))
+        notes = section.get("notes", [])
+        if not isinstance(notes, list):
+            r.fail("document.notes", f"expected a list of sentences, got {_kind(notes)}")
+        for k, note in enumerate(notes):
+            if not isinstance(note, str) or not note.strip():
+                r.fail(f"document.notes[{k}]", f"expected a sentence, got {_kind(note) if not isinstance(note, str) else 'empty text'}")
+            if len(note) > MAX_NOTE:
+                r.fail(f"document.notes[{k}]", f"a note of {len(note)} characters; at most {MAX_NOTE}")
+        notes = tuple(note.strip() for note in notes)
 
     return NetworkSpec(
         name=name,
@@ -742,6 +755,7 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
         update_biases=update_biases,
         steps=steps,
         convention=convention,
+        notes=notes,
         written=tuple((_canonical(key, layout), text) for key, text in r.written.items()),
         training=plan,
     )

@@ -14,7 +14,7 @@ import sympy as sp
 
 from derive.core.circuit import gate_expression
 from derive.documents import circuit_diagram
-from derive.documents.model import Chain, Document, Figure, M, P, Section, Table
+from derive.documents.model import CHECKED_TITLE, Chain, Document, Figure, M, P, Section, Table
 from derive.documents.printing import DEFAULT_DIGITS, DerivePrinter, shown
 
 # placeholders of a gate's local gradient: its inputs a, b, its output o, its constant c
@@ -261,7 +261,8 @@ def link_section(circuit, p: _Printer, link) -> Section:
     return Section("The unit in the network", 1, tuple(blocks))
 
 
-def build(circuit, digits: int = DEFAULT_DIGITS, svg_name: str = "circuit.svg", link=None) -> Document:
+def build(circuit, digits: int = DEFAULT_DIGITS, svg_name: str = "circuit.svg", link=None,
+          verification: bool = True) -> Document:
     """The worked solution of a solved circuit as a document (``link``: the network a neuron's circuit comes from)."""
     p = _Printer(circuit, digits)
     spec = circuit.spec
@@ -330,11 +331,14 @@ def build(circuit, digits: int = DEFAULT_DIGITS, svg_name: str = "circuit.svg", 
     rows = tuple((p.wire(w), p.num(circuit.values[w]),
                   p.num(circuit.gradients[w]) if w in circuit.gradients else "0") for w in circuit.wires)
     summary = [Table(("wire", "value", M(rf"\partial {p.wire(circuit.output)} / \partial\,\text{{wire}}")), rows,
-                     ("math", "math", "math"), "lrr"),
-               P(f"Checked: {circuit.verification.method}.")]
+                     ("math", "math", "math"), "lrr")]
     sections.append(Section("Summary", 1, tuple(summary)))
     if link is not None:
         sections.append(link_section(circuit, p, link))
+    if verification:
+        method = circuit.verification.method
+        sections.append(Section(CHECKED_TITLE, 1, (P(method[0].upper() + method[1:] + "."),), "checked",
+                                appendix=True))
     subtitle = f"{len(circuit.gates)} gates, {len(circuit.inputs)} inputs"
     return Document(spec.title, subtitle, tuple(sections))
 

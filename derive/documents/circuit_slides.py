@@ -18,7 +18,7 @@ from derive.documents.circuit_document import (
     pattern,
     sum_rows,
 )
-from derive.documents.model import Chain, M, P
+from derive.documents.model import CHECKED_TITLE, Chain, M, P
 from derive.documents.slides import Deck, Frame
 
 
@@ -67,6 +67,6 @@ def deck(circuit, digits: int = 6) -> Deck:
         frames.append(Frame("Inputs that fan out: the gradients add up",
                             tuple(Chain(sum_rows(circuit, p, w)) for w in fanned),
                             circuit_diagram.build(circuit, shown_digits, highlight=set(fanned)), "circuit"))
-    frames.append(Frame("The whole circuit", (P(f"Checked: {circuit.verification.method}."),),
+    frames.append(Frame("The whole circuit", (P(f"{CHECKED_TITLE}: {circuit.verification.method}."),),
                         circuit_diagram.build(circuit, shown_digits), "circuit"))
     return Deck(spec.title, f"{len(circuit.gates)} gates, {len(circuit.inputs)} inputs", tuple(frames))

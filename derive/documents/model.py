@@ -78,6 +78,11 @@ class Section:
     blocks: tuple
     label: str = ""
     heading: object = None  # the title with its names as mathematics (a Paragraph), where it has any
+    appendix: bool = False  # after the main text, lettered instead of numbered
+
+
+#: the appendix that says how a solution's numbers were checked (Options.verification)
+CHECKED_TITLE = "How these numbers were checked"
 
 
 @dataclass(frozen=True)

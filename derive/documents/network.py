@@ -48,7 +48,7 @@ def description(ctx: Context) -> list:
         generic_net = r"\mathrm{net}" if n.units else f"z^{{[{l}]}}"
         where = "every unit" if same else f"each unit of {n.layer_name(l)}"
         output = ("the outputs are the softmax of the layer's net inputs, probabilities that sum to 1"
-                  if act.coupled else f"its output is the {act.name} activation of the net input")
+                  if act.coupled else f"its output is the {act.title} activation of the net input")
         blocks.append(P(
             f"The net input of {where} is the weighted sum of its inputs plus its bias; {output}: ",
             M(activation_formula(act, generic_net, l)), ".",
@@ -70,8 +70,8 @@ def task(ctx: Context) -> list:
     N, K = spec.batch, spec.sizes[-1]
     if rule.squared and rule.squared.coefficient != sp.Rational(1, 2) and rule.squared.coefficient * rule.weight(N, K) == sp.Rational(1, 2):
         blocks.append(P(
-            f"Here N = {N} sample{'s' if N > 1 else ''} and K = {K} output{'s' if K > 1 else ''}, so the mean "
-            "divides by 2: for this network the mean squared error equals one half of the sum of squared "
+            "Here ", M(f"N = {N}"), f" sample{'s' if N > 1 else ''} and ", M(f"K = {K}"),
+            f" output{'s' if K > 1 else ''}, so the mean divides by ", M(str(N * K)), ": for this network the mean squared error equals one half of the sum of squared "
             "errors, and its numbers agree with the half-sum convention.",
         ))
     blocks.append(rate_sentence(ctx))
@@ -88,10 +88,11 @@ def weight_indices(ctx: Context) -> list:
         return []
     l1 = r"W^{[l]}_{j,i}" if spec.weight_layout == "out_in" else r"W^{[l]}_{i,j}"
     return [P(
-        "Weights are indexed as the spec writes its matrices: ", M(l1),
-        " connects unit i of layer l - 1 to unit j of layer l",
-        " (one row per unit of layer l, as torch.nn.Linear stores them)." if spec.weight_layout == "out_in"
-        else " (one row per input, as in x @ W).",
+        "The weight ", M(l1), " connects unit ", M("i"), " of layer ", M("l-1"), " to unit ", M("j"),
+        " of layer ", M("l"), *((": one row per unit of layer ", M("l"), ", as torch.nn.Linear stores them.")
+                                if spec.weight_layout == "out_in" else
+                                (": one row per unit of layer ", M("l-1"), ", as in the product ",
+                                 M(r"a^{[l-1]}\, W^{[l]}"), " of a row of inputs and the weights.")),
     )]
 
 

@@ -32,6 +32,8 @@ class Options:
     every quantity as its general formula ('general'), or each formula followed by its
     numbers ('then-numbers'); '' for the worked solution with numbers (a worksheet's
     blanks are then formulas).
+    ``verification``: end a solution with the appendix "How these numbers were checked" (a
+    lecturer may leave it out of a handout).
     """
 
     digits: int = DEFAULT_DIGITS
@@ -43,6 +45,7 @@ class Options:
     blanks: str = "full"
     formulas: bool = False
     symbolic: str = ""
+    verification: bool = True
 
     def __post_init__(self):
         if not 1 <= self.digits <= 30:

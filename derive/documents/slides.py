@@ -25,10 +25,10 @@ from derive.documents.matrix import loss as matrix_loss
 from derive.documents.matrix import update as matrix_update
 from derive.documents.matrix.context import MatrixContext
 from derive.documents.matrix.network import layout
-from derive.documents.model import Chain, M, P, Paragraph, Table
+from derive.documents.model import CHECKED_TITLE, Chain, M, P, Paragraph, Table
 from derive.documents.options import Options
 from derive.documents.scalar import backward, deltas, forward, update
-from derive.documents.summary import after_step
+from derive.documents.summary import after_step, checked
 from derive.documents.worked import context
 
 UPDATES_PER_FRAME = 2
@@ -142,14 +142,15 @@ def deck(solution: Solution, options: Options = SLIDE_OPTIONS) -> Deck:
     else:
         frames += [part for frame in _scalar_frames(ctx) for part in split(frame)]
     final = diagram(solution, "updated")
-    summary = (after_step(ctx), P(f"Checked: {solution.verification.method}."))
-    frames.append(Frame("After one step", summary, final, "network"))
+    frames.append(Frame("After one step", (after_step(ctx),), final, "network"))
+    if options.verification:
+        frames.append(Frame(CHECKED_TITLE, (checked(ctx).blocks[0],), None))
     return Deck(spec.title, _subtitle(ctx), tuple(frames))
 
 
 def _subtitle(ctx: Context) -> str:
     s = ctx.spec
-    return f"{'-'.join(map(str, s.sizes))} network, {' / '.join(s.activations)}, {fn.LOSSES[s.loss].title}"
+    return f"{'-'.join(map(str, s.sizes))} network, {' / '.join(fn.ACTIVATIONS[a].title for a in s.activations)}, {fn.LOSSES[s.loss].title}"
 
 
 def _scalar_frames(ctx: Context) -> list[Frame]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from derive.documents.context import Context
-from derive.documents.model import M, P, Plot, Section, Table, downsample
+from derive.documents.model import CHECKED_TITLE, M, P, Plot, Section, Table, downsample
 
 
 def after_step(ctx: Context):
@@ -18,8 +18,8 @@ def after_step(ctx: Context):
              "network.")
 
 
-def summary(ctx: Context) -> Section:
-    """Every gradient and updated parameter in one table (small networks), and how they were checked."""
+def summary(ctx: Context) -> Section | None:
+    """Every gradient and updated parameter in one table; None for a network too large for one."""
     spec, n, r = ctx.spec, ctx.n, ctx.run
     rows = []
     for l in range(spec.layers, 0, -1):
@@ -32,13 +32,18 @@ def summary(ctx: Context) -> Section:
                 kept = i is None and not spec.update_biases
                 rows.append((name.latex, ctx.num(value), ctx.num(grad),
                              rf"{ctx.num(new)}\ \text{{(kept)}}" if kept else ctx.num(new)))
-    blocks = []
-    if len(rows) <= 60:
-        blocks.append(Table(("parameter", "value", M(r"\partial E/\partial p"), "updated"), tuple(rows),
-                            ("math",) * 4, "lrrr", "Every gradient and updated parameter"))
-    blocks.append(P(f"Checked: {ctx.s.verification.method}; every chain-rule factor above was recomputed "
-                    "from its formula and agrees with the backward sweep."))
-    return Section("Summary" if len(rows) <= 60 else "Verification", 1, tuple(blocks), "summary")
+    if len(rows) > 60:
+        return None
+    return Section("Summary", 1, (Table(("parameter", "value", M(r"\partial E/\partial p"), "updated"), tuple(rows),
+                                        ("math",) * 4, "lrrr", "Every gradient and updated parameter"),), "summary")
+
+
+def checked(ctx: Context) -> Section:
+    """The appendix on how the numbers were checked: the chain rule against the direct derivative."""
+    method = ctx.s.verification.method
+    return Section(CHECKED_TITLE, 1, (P(
+        method[0].upper() + method[1:], "; every chain-rule factor in the text was recomputed from its formula and "
+        "agrees with the backward sweep, the same computation done once for all units."),), "checked", appendix=True)
 
 
 def history(ctx: Context) -> Section:

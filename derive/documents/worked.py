@@ -23,7 +23,7 @@ from derive.documents.matrix import loss as matrix_loss
 from derive.documents.matrix import network as matrix_network
 from derive.documents.matrix import update as matrix_update
 from derive.documents.matrix.context import MatrixContext
-from derive.documents.model import Document, Section
+from derive.documents.model import Document, P, Section
 from derive.documents.options import Options
 from derive.documents.scalar import backward, forward, update
 
@@ -53,15 +53,22 @@ def network_section(ctx: Context) -> Section:
 def subtitle(ctx: Context) -> str:
     """The network in one line: sizes, activations, loss and learning rate."""
     spec = ctx.spec
-    return (f"{'-'.join(map(str, spec.sizes))} network, {' / '.join(spec.activations)} activations, "
+    return (f"{'-'.join(map(str, spec.sizes))} network, {' / '.join(fn.ACTIVATIONS[a].title for a in spec.activations)} activations, "
             f"{fn.LOSSES[spec.loss].title}, learning rate {ctx.num(spec.learning_rate)}")
 
 
 def build(solution: Solution, options: Options = Options()) -> Document:
     """The worked solution of a solved network as a document model."""
     ctx = context(solution, options)
-    parts = [network_section(ctx), *sections(ctx), summary.summary(ctx)]
+    parts = [network_section(ctx), *sections(ctx)]
+    table = summary.summary(ctx)
+    if table is not None:
+        parts.append(table)
     if ctx.spec.steps > 1:
         parts.append(summary.history(ctx))
     parts = optimizer.sections(ctx, parts)  # another optimizer's update and loss history
+    if ctx.spec.notes:  # the spec's remarks: why a source's printed figures differ from these
+        parts.append(Section("Notes", 1, tuple(P(note) for note in ctx.spec.notes), "notes"))
+    if options.verification:
+        parts.append(summary.checked(ctx))
     return Document(ctx.spec.title, subtitle(ctx), tuple(parts))

@@ -14,5 +14,5 @@ from derive.io.export import circuit_json
 def circuit_files(circuit, formats, options: Options = Options(), out: Path = Path("."), link=None) -> dict:
     """Every requested file of a solved circuit's worked solution (nothing is written here); ``link``: the network a
     neuron's circuit comes from."""
-    job = Written(lambda: build(circuit, digits=options.digits, link=link), lambda: circuit_json(circuit), out)
+    job = Written(lambda: build(circuit, digits=options.digits, link=link, verification=options.verification), lambda: circuit_json(circuit), out)
     return SOLUTION.files(job, formats)

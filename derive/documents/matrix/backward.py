@@ -47,8 +47,7 @@ def relu_note(m: MatrixContext, l: int) -> list:
     return [P(
         "The ReLU derivative is the mask ", M(rf"[z^{{[{l}]}} > 0]"),
         " on the net input (0 at exactly 0, as in PyTorch). A mask that tests the output for being "
-        "negative, as the manual backward pass of the first source document does after the ReLU, "
-        "is never true, since ", M(r"a = \max(0, z) \ge 0"),
+        "negative, a common mistake in a backward pass written by hand, is never true, since ", M(r"a = \max(0, z) \ge 0"),
         ": it masks nothing, and every inactive unit wrongly passes gradient back.",
     )]
 

@@ -12,10 +12,11 @@ from derive.documents.scalar import forward as scalar_forward
 def section(m: MatrixContext) -> Section:
     spec = m.spec
     layers = [layer(m, l) for l in range(1, spec.layers + 1)]
-    vectors = "with column vectors, W on the left" if m.columns else "with row vectors, W on the right, as in x @ W"
+    vectors = (("with column vectors, ", M("W^{[l]}"), " on the left") if m.columns else
+               ("with row vectors, ", M("W^{[l]}"), " on the right"))
     samples = (f", one {'column' if m.columns else 'row'} per sample" if m.batch else "")
     tables = any(isinstance(b, Table) for inner in layers for b in inner)
-    blocks = [P(f"The forward pass in matrix form, layer by layer, {vectors}{samples}",
+    blocks = [P("The forward pass in matrix form, layer by layer, ", *vectors, samples,
                 "; every entry is in the tables." if not m.typeset else
                 "; where a matrix is too big to print, every entry is in a table." if tables else ".")]
     for l, inner in enumerate(layers, start=1):
@@ -29,7 +30,7 @@ def layer(m: MatrixContext, l: int) -> list:
     net, out = net_chain(m, l), out_chain(m, l)
     if net is not None and out is not None:
         each = "of the whole vector" if act.coupled else "of each entry"
-        inner = [P("The net inputs, then the ", "output" if act.passthrough else f"{act.name} {each}", ":"),
+        inner = [P("The net inputs, then the ", "output" if act.passthrough else f"{act.title} {each}", ":"),
                  net, out]
     else:
         f = act.latex.format(f"z^{{[{l}]}}")

@@ -15,7 +15,8 @@ def gradient_blocks(m: MatrixContext, l: int) -> list:
     act = m.g.activation(l)
     prev = m.a(l - 1)
     mean = m.batch and m.g.batch_weight != 1
-    outer = (f"a {size} x {n_in}" if m.columns else f"a {n_in} x {size}") + f" matrix in the layout of W{l}"
+    outer = ("a ", M(rf"{size} \times {n_in}" if m.columns else rf"{n_in} \times {size}"), " matrix shaped as ",
+             M(f"W^{{[{l}]}}"))
     zero = ""
     if act.mask:
         zero = " The rows of inactive units are zero." if m.columns else " The columns of inactive units are zero."
@@ -56,7 +57,7 @@ def gradient_blocks(m: MatrixContext, l: int) -> list:
     blocks = [P(
         "The gradient of the weights is an outer product, the delta times the layer's input: entry ", M(where),
         " is ", M(product),
-        ", summed over the samples by the matrix product" if m.batch else "", f", {outer}.{zero}",
+        ", summed over the samples by the matrix product" if m.batch else "", ", ", *outer, f".{zero}",
         " The gradient of the biases is the delta" + (", summed over the samples:" if m.batch else ":"),
     ), weights_chain, bias_chain]
     if mean:
@@ -75,7 +76,7 @@ def gradient_blocks(m: MatrixContext, l: int) -> list:
     return blocks
 
 
-def gradient_table_blocks(m: MatrixContext, l: int, outer: str, zero: str) -> list:
+def gradient_table_blocks(m: MatrixContext, l: int, outer: tuple, zero: str) -> list:
     """The gradient of a layer too wide for matrices: the formulas, and every entry in tables."""
     spec, run = m.spec, m.run
     prev = "x" if l == 1 else f"a^{{[{l - 1}]}}"
@@ -85,7 +86,7 @@ def gradient_table_blocks(m: MatrixContext, l: int, outer: str, zero: str) -> li
     inner.append(P(
         "This is an outer product: entry ", M("(i, j)") if spec.weight_layout == "in_out" else M("(j, i)"),
         " is ", M(rf"{prev}_i \, \delta^{{[{l}]}}_j"), (", summed over the samples" if spec.batch > 1 else ""),
-        f", {outer}.{zero}",
+        ", ", *outer, f".{zero}",
     ))
     inner += weight_tables(m, f"Gradient with respect to W{l}", l, run.grad_W[l])
     inner.append(bias_table(m, f"Gradient with respect to b{l}", l, run.grad_b[l],

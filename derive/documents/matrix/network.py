@@ -33,7 +33,7 @@ def layout(m: MatrixContext) -> list:
     l, l1 = M("l"), M("l-1")
     if m.columns:
         blocks = [P(
-            "The weight layout (out_in, as torch.nn.Linear stores its weight): ", M("W^{[l]}"),
+            "The weight matrix ", M("W^{[l]}"), " is laid out as torch.nn.Linear stores its weight: it",
             " has one row per unit of layer ", l, " and one column per unit of layer ", l1, " (",
             M(r"\mathrm{out} \times \mathrm{in}"), "): ", *shapes, ". Its entry ", M(r"W^{[l]}_{j,i}"),
             " in row ", M("j"), ", column ", M("i"), " is the weight from unit ", M("i"), " of layer ", l1,
@@ -48,7 +48,7 @@ def layout(m: MatrixContext) -> list:
         ))
     else:
         blocks = [P(
-            "The weight layout (in_out, as in x @ W): ", M("W^{[l]}"),
+            "The weight matrix ", M("W^{[l]}"),
             " has one row per unit of layer ", l1, " and one column per unit of layer ", l, " (",
             M(r"\mathrm{in} \times \mathrm{out}"), "): ", *shapes, ". Its entry ", M(r"W^{[l]}_{i,j}"),
             " in row ", M("i"), ", column ", M("j"), " is the weight from unit ", M("i"), " of layer ", l1,
@@ -57,7 +57,7 @@ def layout(m: MatrixContext) -> list:
         )]
         blocks.append(P(
             "The network computes ", M(r"z^{[l]} = a^{[l-1]}\, W^{[l]} + b^{[l]}"), " with row vectors, ",
-            M(r"a^{[0]} = x"), ", as code writes it with x @ W + b: entry ", M("j"), " of the product is the "
+            M(r"a^{[0]} = x"), ", as code computes it on a row of inputs: entry ", M("j"), " of the product is the "
             "row of inputs times column ", M("j"), " of ", M(r"W^{[l]}"), ". (torch.nn.Linear stores the "
             "transpose, ", M(r"\mathrm{out} \times \mathrm{in}"), ", and computes ", M(r"x\, W^{\top} + b"), ".)",
         ))

@@ -42,13 +42,14 @@ def weight_tables(m: MatrixContext, caption: str, l: int, matrix) -> list:
     wider than a narrow table).
     """
     laid = in_layout(m, matrix)
-    below = "input i" if l == 1 else f"unit i of layer {l - 1}"
+    below = ("input ", M("x_i")) if l == 1 else ("unit ", M("i"), " of layer ", M(str(l - 1)))
+    unit = ("unit ", M("j"), " of layer ", M(str(l)))
     if m.spec.weight_layout == "out_in":
-        lead = f"{caption}, in the layout of W{l}: row j is unit j of layer {l}, column i is {below}."
+        lead = P(f"{caption}: row ", M("j"), " is ", *unit, ", column ", M("i"), " is ", *below, ".")
     else:
-        lead = f"{caption}, in the layout of W{l}: row i is {below}, column j is unit j of layer {l}."
+        lead = P(f"{caption}: row ", M("i"), " is ", *below, ", column ", M("j"), " is ", *unit, ".")
     index = lambda k: str(k + 1)
-    return [P(lead), *matrix_tables(m, caption, laid, index, index)]
+    return [lead, *matrix_tables(m, caption, laid, index, index)]
 
 
 def unit_tables(m: MatrixContext, l: int, columns: list[tuple], caption: str) -> list[Table]:

@@ -38,10 +38,9 @@ def details(m: MatrixContext) -> Section:
     into = "an active and into an inactive unit" if inactive else "its first unit"
     blocks = [P(
         "The same numbers, derived factor by factor for ",
-        "the parameters chosen with the detail option." if m.options.detail else
+        "a selection of the parameters." if m.options.detail else
         "a few parameters: in the output layer a weight and the bias"
-        + (f", and in {hidden} a weight into {into}" if spec.layers > 1 else "")
-        + " (the detail option chooses others).",
+        + (f", and in {hidden} a weight into {into}" if spec.layers > 1 else "") + ".",
     )]
     if not m.detail:
         blocks.append(P("No parameter was chosen."))
