@@ -13,7 +13,7 @@ from derive.core.graph import product
 from derive.documents.context import Context
 from derive.documents.layout import paren
 from derive.documents.model import Chain, M, P
-from derive.documents.scalar.forward import layer_vector
+from derive.documents.scalar.forward import layer_vector, squared_error
 
 
 def unit_blocks(ctx: Context, l: int, s: int, j: int) -> list:
@@ -29,8 +29,8 @@ def unit_blocks(ctx: Context, l: int, s: int, j: int) -> list:
             "How the loss changes with this output: the derivative of ", M(n.sample_loss(s).latex),
             " with respect to ", M(out_name.latex), ", in which only this output's error term depends on it:",
         ))
-        blocks.append(ctx.chain(u.dE_dout.name.latex, u.dE_dout.value, ctx.tex(u.dE_dout.general),
-                                ctx.nums(u.dE_dout.general)))
+        blocks.append(ctx.chain(u.dE_dout.name.latex, u.dE_dout.value, *outer_and_inner(ctx, s, j, u.dE_dout.general),
+                                ctx.tex(u.dE_dout.general), ctx.nums(u.dE_dout.general)))
     elif len(u.paths) == 1:
         p = u.paths[0]
         blocks.append(P(M(out_name.latex), f" feeds the single unit of {n.layer_name(l + 1)}; along that path, ",
@@ -81,9 +81,9 @@ def unit_blocks(ctx: Context, l: int, s: int, j: int) -> list:
         simplified = sp.factor(sp.simplify(u.dE_dout.general * u.dout_dnet.general))
         K = ctx.spec.sizes[-1]
         blocks.append(P("Their product is the unit's delta. With a sigmoid output and the binary cross-entropy "
-                        "the factors cancel, leaving the error " +
-                        (f"divided by the number of outputs (the loss is their mean, K = {K}):" if K > 1
-                         else "itself:")))
+                        "the factors cancel, leaving the error ",
+                        *(("divided by the number of outputs (the loss is their mean, ", M(f"K = {K}"), "):")
+                          if K > 1 else ("itself:",))))
         blocks.append(ctx.chain(
             u.delta.name.latex, u.delta.value,
             rf"{u.dE_dout.name.latex} \cdot {u.dout_dnet.name.latex}",
@@ -98,6 +98,26 @@ def unit_blocks(ctx: Context, l: int, s: int, j: int) -> list:
         rf"{ctx.num(u.dE_dout.value)} \cdot {paren(ctx.num(u.dout_dnet.value))}",
     ))
     return blocks
+
+
+def outer_and_inner(ctx: Context, s: int, k: int, derivative) -> tuple:
+    """The derivative of c (t - out)^2 by the chain rule: 2 c (t - out) times the inner derivative -1.
+
+    The step students get wrong is the sign of the inner derivative; it is shown, and kept only
+    where it equals the derivative SymPy computed.
+    """
+    written = squared_error(ctx, s, k)
+    if written is None:
+        return ()
+    c, first, second, _, _, _ = written
+    out = ctx.g.out(ctx.spec.layers, s, k)
+    inner = -1 if second == out else 1
+    if sp.simplify(2 * c * (first - second) * inner - derivative) != 0:
+        return ()
+    half = "" if c == 1 else (r"\tfrac{1}{2}" if c == sp.Rational(1, 2) else rf"\tfrac{{{c.p}}}{{{c.q}}}")
+    factor = rf"2 \cdot {half}" if half else "2"
+    tail = r" \cdot (-1)" if inner == -1 else r" \cdot 1"
+    return (rf"{factor} \left({ctx.tex(first)} - {ctx.tex(second)}\right){tail}",)
 
 
 def softmax_blocks(ctx: Context, l: int, s: int) -> list:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sympy as sp
+
+from derive.core import functions as fn
 from derive.core.graph import product, total
 from derive.documents.context import Context
 from derive.documents.model import Chain, P, Section
@@ -62,6 +65,26 @@ def section(ctx: Context) -> Section:
     return Section("Forward pass", 1, (intro, *blocks), "forward")
 
 
+def squared_error(ctx: Context, s: int, k: int, general=None):
+    """A squared error as a lecturer writes it, c (t - out)^2, in names and in numbers; None for another loss.
+
+    SymPy prints (t - out)^2/2; the loss formula writes the half in front, and so does every line.
+    """
+    g, L = ctx.g, ctx.spec.layers
+    rule = fn.LOSSES[ctx.spec.loss]
+    if rule.squared is None:
+        return None
+    c = g.output_weight * rule.squared.coefficient
+    t, out = g.t(s, k), g.out(L, s, k)
+    first, second = (t, out) if rule.squared.target_first else (out, t)
+    if sp.simplify(c * (first - second) ** 2 - g.error_definition(s, k)) != 0:
+        return None
+    coef = "" if c == 1 else rf"\tfrac{{{c.p}}}{{{c.q}}} "
+    return (c, first, second, coef,
+            rf"{coef}\left({ctx.tex(first)} - {ctx.tex(second)}\right)^{{2}}",
+            rf"{coef}\left({ctx.nums(first)} - {ctx.nums(second)}\right)^{{2}}")
+
+
 def loss_section(ctx: Context) -> Section:
     """The loss section."""
     return Section("Loss", 1, tuple(loss_blocks(ctx)), "loss")
@@ -74,7 +97,9 @@ def loss_blocks(ctx: Context) -> list:
     for s in range(spec.batch):
         for k in range(spec.sizes[-1]):
             definition = g.error_definition(s, k)
-            blocks.append(ctx.chain(g.latex[g.error(s, k)], r.errors[s][k], ctx.tex(definition), ctx.nums(definition)))
+            written = squared_error(ctx, s, k)
+            general, numbers = written[4:] if written else (ctx.tex(definition), ctx.nums(definition))
+            blocks.append(ctx.chain(g.latex[g.error(s, k)], r.errors[s][k], general, numbers))
         terms = [g.error(s, k) for k in range(spec.sizes[-1])]
         blocks.append(ctx.chain(
             g.latex[g.sample_loss(s)], r.sample_losses[s], ctx.tex(total(*terms)), ctx.nums(total(*terms)),
