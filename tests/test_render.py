@@ -184,7 +184,7 @@ def _markdown(source: str, notation=None) -> str:
     (TANH, "matrix", r"\tanh'(Z^{[1]}) &= 1 - A^{[1]} \odot A^{[1]}", r"\tanh{\left(\left(-"),
     (TANH, "matrix", r"\tanh{\left(-0.25 \right)}", "first source document"),
     # bce averages over K = 2 outputs: its delta is the error halved, and says so
-    (TANH, None, "the error divided by the number of outputs (the loss is their mean, K = 2)", "error itself"),
+    (TANH, None, "the error divided by the number of outputs (the loss is their mean, $K = 2$)", "error itself"),
 ])
 def test_the_documents_write_it_as_a_lecturer_would(source, notation, printed, not_printed):
     md = _markdown(source, notation)
