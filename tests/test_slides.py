@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 import shutil
 from html.parser import HTMLParser
 
 import pytest
+
 from randomnet import spec_text
 
 from derive import solve
@@ -129,3 +131,40 @@ def test_frame_titles_name_quantities_in_mathematics():
     assert r"\begin{frame}{Forward pass: $h_{1}$}" in tex
     assert r"\begin{frame}{The gradient of $w_{5}$}" in tex
     assert "The gradient of w5" in [f.title for f in DECK.frames]  # the plain title for the HTML page and tests
+
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _rounded(texts, digits: int = 3) -> set:
+    """Every number in the texts, rounded as the diagram rounds it (signs dropped: a minus is typeset in many ways)."""
+    return {shown(Fraction(x), digits).text for text in texts for x in NUMBER.findall(text)}
+
+
+def _texts(block) -> list:
+    if isinstance(block, Chain):
+        return [cell for row in block.rows for cell in (row[0], row[2])]
+    if isinstance(block, Table):
+        return [str(c) for row in block.rows for c in row]
+    return [str(part) for part in getattr(block, "parts", ())]
+
+
+@pytest.mark.parametrize("source", [
+    "mazur", "softmax-ce",
+    spec_text(61, sizes=[3, 3, 2, 1], activations=["tanh", "tanh", "sigmoid"], loss="mse", batch=1),
+])
+def test_the_diagram_tells_nothing_before_it_is_derived(source):
+    """Every value drawn on a step's diagram, by every overlay step, is among the numbers derived up to that row."""
+    spec = source if "\n" not in source else parse(source, "r.toml")
+    frames = deck(solve(spec)).frames
+    derived = []
+    checked = 0
+    for frame in frames:
+        if frame.figure is not None and frame.kind == "step":
+            rows = [cell for b in frame.blocks if isinstance(b, Chain) for row in b.rows for cell in (row[0], row[2])]
+            for step in range(frame.steps + 1):
+                drawn = _rounded(v.lstrip("-") for v in frame.figure.values(step))
+                assert drawn <= _rounded(derived + rows[:2 * step]), (frame.title, step)
+                checked += 1
+        derived += [text for block in frame.blocks for text in _texts(block)]
+    assert checked > 20

@@ -9,7 +9,7 @@ ellipsis between, without edge labels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from derive.documents.printing import shown
 
@@ -27,9 +27,11 @@ class Node:
     y: float
     name: str  # plain text, e.g. "h1"
     latex: str  # e.g. "h_{1}"
-    above: str  # a value shown above (bias), plain text
-    below: str  # a value shown below (forward values or delta), plain text
+    above: str  # a value shown above (bias, net input), plain text
+    below: str  # a value shown below (output or delta), plain text
     highlight: bool
+    above_step: int = 0  # the overlay step on which ``above`` appears (0: from the start)
+    below_step: int = 0
 
     def at(self, dy: float = 0.0) -> str:
         """TikZ coordinates of the unit, shifted up by dy cm."""
@@ -47,6 +49,7 @@ class Edge:
     lx: float
     ly: float
     highlight: bool
+    step: int = 0  # the overlay step on which the label appears (0: from the start)
 
     @property
     def tikz(self) -> str:
@@ -84,6 +87,32 @@ class Diagram:
     caption: str
     labelled: bool
 
+    def within(self, offset: int, count: int) -> "Diagram":
+        """The diagram on a part of its frame that shows overlay steps offset+1 .. offset+count.
+
+        A value revealed on an earlier part is there from the start; one revealed on a later part is not drawn.
+        """
+        def step(text, at):
+            if not at or at <= offset:
+                return text, 0
+            return (text, at - offset) if at <= offset + count else ("", 0)
+
+        nodes = []
+        for node in self.nodes:
+            (above, a), (below, b) = step(node.above, node.above_step), step(node.below, node.below_step)
+            nodes.append(replace(node, above=above, above_step=a, below=below, below_step=b))
+        edges = []
+        for edge in self.edges:
+            label, at = step(edge.label, edge.step)
+            edges.append(replace(edge, label=label, step=at))
+        return replace(self, nodes=tuple(nodes), edges=tuple(edges))
+
+    def values(self, upto: int | None = None) -> list[str]:
+        """The values drawn (those shown by overlay step ``upto``, or all): unit notes and edge labels."""
+        texts = [(n.above, n.above_step) for n in self.nodes] + [(n.below, n.below_step) for n in self.nodes]
+        texts += [(e.label, e.step) for e in self.edges]
+        return [t for t, at in texts if t and (upto is None or at <= upto)]
+
 
 def shown_units(size: int) -> list[int | None]:
     """Units drawn for a layer; None marks the ellipsis of a compact drawing."""
@@ -102,11 +131,22 @@ def _telling_digits(run, digits: int, most: int = 6) -> int:
     return digits
 
 
-def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) -> Diagram:
+def build(solution, annotate: str = "weights", highlight=(), digits: int = 3, known=None, steps=None) -> Diagram:
     """A diagram of the network. ``annotate``: weights | forward | gradients | updated | deltas | names (no numbers).
 
     ``highlight`` is a collection of node keys ("l:j") and edge keys ("l:j:i") to emphasise.
+    ``known`` (all when None) holds the keys of the derived values to draw: ``net:l:j``, ``out:l:j``,
+    ``delta:l:j``, ``grad:l:j:i`` (a weight's gradient) and ``grad:l:j`` (a bias's); ``steps`` maps
+    further keys to the overlay step on which they appear (the row of the frame that derives them).
     """
+    steps = dict(steps or {})
+
+    def drawn(key: str) -> tuple[bool, int]:
+        """Whether a derived value is drawn, and from which overlay step."""
+        if key in steps:
+            return True, steps[key]
+        return known is None or key in known, 0
+
     spec, n, run = solution.spec, solution.document_names, solution.first
     sizes = spec.sizes
     compact = max(sizes) > MAX_SHOWN
@@ -123,7 +163,10 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) ->
         labels = {(l, j, i): n.weight(l, j, i).text for l in range(1, len(sizes))
                   for j in range(sizes[l]) for i in range(sizes[l - 1])}
     # each source unit's labels stand in a column of their own between the layers: the gap is made wide enough
+    # (for every label, drawn yet or not, so that the picture does not move from frame to frame)
     half = max((CHAR * len(text) / 2 + 0.04 for text in labels.values()), default=0.0)
+    if annotate == "gradients":
+        labels = {(l, j, i): text for (l, j, i), text in labels.items() if drawn(f"grad:{l}:{j}:{i}")[0]}
     column = 2 * half + 0.15
     fan = max(len([u for u in units if u is not None]) for units in layouts[:-1])
     # near its source the edges of one unit are close together: the first column starts where they are
@@ -145,6 +188,7 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) ->
             label_text = name.text if name else (f"x{j + 1}" if l == 0 else f"{l}.{j + 1}")
             label_latex = name.latex if name else (f"x_{{{j + 1}}}" if l == 0 else f"{j + 1}")
             above = below = ""
+            above_step = below_step = 0
             if l == 0:
                 below = fmt(run.out[0][0][j]) if spec.batch == 1 and annotate != "names" else ""
             else:
@@ -152,13 +196,19 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) ->
                     b = run.biases[l][j] if annotate == "weights" else run.new_biases[l][j]
                     above = f"b={fmt(b)}"
                 elif annotate == "gradients":
-                    above = f"dE/db={fmt(run.grad_b[l][j])}"
+                    shown_now, above_step = drawn(f"grad:{l}:{j}")
+                    above = f"dE/db={fmt(run.grad_b[l][j])}" if shown_now else ""
+                # the net input above the unit, its output below: each appears when it has been derived
                 if annotate == "forward" and spec.batch == 1:
-                    below = f"net={fmt(run.net[l][0][j])} out={fmt(run.out[l][0][j])}"
+                    shown_now, above_step = drawn(f"net:{l}:{j}")
+                    above = f"net={fmt(run.net[l][0][j])}" if shown_now else ""
+                    shown_now, below_step = drawn(f"out:{l}:{j}")
+                    below = f"out={fmt(run.out[l][0][j])}" if shown_now else ""
                 if annotate == "deltas" and spec.batch == 1:
-                    below = f"delta={fmt(run.delta[l][0][j])}"
+                    shown_now, below_step = drawn(f"delta:{l}:{j}")
+                    below = f"delta={fmt(run.delta[l][0][j])}" if shown_now else ""
             nodes.append(Node(f"{l}:{j}", x, y, label_text, label_latex, above, below,
-                              f"{l}:{j}" in highlight))
+                              f"{l}:{j}" in highlight, above_step, below_step))
     edges = []
     for l in range(1, len(sizes)):
         sources = [j for j in layouts[l - 1] if j is not None]
@@ -167,8 +217,9 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3) ->
                 (x1, y1), (x2, y2) = positions[(l - 1, i)], positions[(l, j)]
                 lx = x1 + start + rank * column
                 t = (lx - x1) / (x2 - x1)
+                at = drawn(f"grad:{l}:{j}:{i}")[1] if annotate == "gradients" else 0
                 edges.append(Edge(f"{l}:{j}:{i}", x1 + RADIUS, y1, x2 - RADIUS, y2, labels.get((l, j, i), ""),
-                                  lx, y1 + t * (y2 - y1), f"{l}:{j}:{i}" in highlight))
+                                  lx, y1 + t * (y2 - y1), f"{l}:{j}:{i}" in highlight, at))
     captions = {
         "weights": "The network with its starting weights and biases",
         "forward": "The forward pass: net input and output of every unit",

@@ -82,7 +82,12 @@ def split(frame: Frame) -> list[Frame]:
         current.append(block)
         rows += size
     parts.append(current)
-    return [Frame(frame.title + (" (continued)" if k else ""), tuple(part), frame.figure, frame.kind,
+    offsets = [0]
+    for part in parts:
+        offsets.append(offsets[-1] + sum(len(b.rows) for b in part if isinstance(b, Chain)))
+    figures = [frame.figure.within(offsets[k], offsets[k + 1] - offsets[k]) if frame.figure else None
+               for k in range(len(parts))]
+    return [Frame(frame.title + (" (continued)" if k else ""), tuple(part), figures[k], frame.kind,
                   replace(frame.heading, parts=(*frame.heading.parts, ("text", " (continued)"))) if k and frame.heading
                   else frame.heading)
             for k, part in enumerate(parts)]
@@ -153,11 +158,32 @@ def _subtitle(ctx: Context) -> str:
     return f"{'-'.join(map(str, s.sizes))} network, {' / '.join(fn.ACTIVATIONS[a].title for a in s.activations)}, {fn.LOSSES[s.loss].title}"
 
 
+def _rows(blocks) -> list[int]:
+    """The overlay step on which each derivation among the blocks is complete (its last row)."""
+    ends, step = [], 0
+    for block in blocks:
+        if isinstance(block, Chain):
+            step += len(block.rows)
+            ends.append(step)
+    return ends
+
+
 def _scalar_frames(ctx: Context) -> list[Frame]:
-    """A frame for each unit's forward step, the loss, each unit's delta, each parameter's gradient; the updates."""
+    """A frame for each unit's forward step, the loss, each unit's delta, each parameter's gradient; the updates.
+
+    The diagram beside a derivation shows only what has been derived so far: the values of the earlier frames
+    from the start, the one this frame derives on the overlay step of the row that completes it.
+    """
     solution, spec, n = ctx.s, ctx.spec, ctx.n  # the names the documents print
-    frames = []
+    frames, known = [], set()
+
+    def figure(annotate, highlight, steps):
+        picture = diagram(solution, annotate, highlight, known=frozenset(known), steps=steps)
+        known.update(steps)
+        return picture
+
     for s in range(spec.batch):
+        known.clear()  # each sample's forward pass starts afresh
         for l in range(1, spec.layers + 1):
             coupled = ctx.g.activation(l).coupled
             for j in range(spec.sizes[l]):
@@ -167,15 +193,19 @@ def _scalar_frames(ctx: Context) -> list[Frame]:
                 # a softmax output needs every net input of its layer: the outputs get their own frame
                 chains = ((forward.net_chain(ctx, l, s, j),) if coupled else
                           (forward.net_chain(ctx, l, s, j), forward.out_chain(ctx, l, s, j)))
-                frames.append(_titled(title, chains, diagram(solution, "forward", {f"{l}:{j}"} | edges)))
+                ends = _rows(chains)
+                steps = {f"net:{l}:{j}": ends[0], **({} if coupled else {f"out:{l}:{j}": ends[1]})}
+                frames.append(_titled(title, chains, figure("forward", {f"{l}:{j}"} | edges, steps)))
             if coupled:
                 units = {f"{l}:{j}" for j in range(spec.sizes[l])}
-                frames.append(Frame(f"Forward pass: the softmax{ctx.sample_note(s)}",
-                                    tuple(forward.out_chain(ctx, l, s, j) for j in range(spec.sizes[l])),
-                                    diagram(solution, "forward", units)))
+                chains = tuple(forward.out_chain(ctx, l, s, j) for j in range(spec.sizes[l]))
+                steps = {f"out:{l}:{j}": end for j, end in enumerate(_rows(chains))}
+                frames.append(Frame(f"Forward pass: the softmax{ctx.sample_note(s)}", chains,
+                                    figure("forward", units, steps)))
     loss = _chains(forward.loss_blocks(ctx))
     outputs = {f"{spec.layers}:{k}" for k in range(spec.sizes[-1])}
-    frames.append(Frame("The loss", loss, diagram(solution, "forward", outputs) if _fits_beside(loss) else None))
+    frames.append(Frame("The loss", loss, figure("forward", outputs, {}) if _fits_beside(loss) else None))
+    known.clear()  # the backward pass: deltas, then gradients, each drawn once derived
     for l in range(spec.layers, 0, -1):
         if ctx.g.activation(l).coupled:
             for s in range(spec.batch):  # the full width of the frame, for the Jacobian as a matrix
@@ -187,15 +217,20 @@ def _scalar_frames(ctx: Context) -> list[Frame]:
                 blocks = [b for b in deltas.unit_blocks(ctx, l, s, j) if isinstance(b, Chain)]
                 above = {f"{l + 1}:{k}:{j}" for k in range(spec.sizes[l + 1])} if l < spec.layers else set()
                 # a long sum (a softmax delta, many samples) takes the full width of the frame, without the diagram
-                figure = diagram(solution, "deltas", {f"{l}:{j}"} | above) if _fits_beside(blocks) else None
+                steps = {f"delta:{l}:{j}": _rows(blocks)[-1]} if s == spec.batch - 1 else {}
+                picture = figure("deltas", {f"{l}:{j}"} | above, steps) if _fits_beside(blocks) else None
+                if picture is None:
+                    known.update(steps)
                 title = ("Backward pass: the delta of ", name, ctx.sample_note(s))
-                frames.append(_titled(title, tuple(blocks), figure))
+                frames.append(_titled(title, tuple(blocks), picture))
             for i in list(range(spec.sizes[l - 1])) + [None]:
                 kind = "W" if i is not None else "b"
                 pname = n.weight(l, j, i) if i is not None else n.bias(l, j)
                 highlight = {f"{l}:{j}:{i}"} if i is not None else {f"{l}:{j}"}
-                frames.append(_titled(("The gradient of ", pname), tuple(backward.gradient_blocks(ctx, kind, l, j, i)),
-                                      diagram(solution, "gradients", highlight)))
+                blocks = tuple(backward.gradient_blocks(ctx, kind, l, j, i))
+                key = f"grad:{l}:{j}:{i}" if i is not None else f"grad:{l}:{j}"
+                frames.append(_titled(("The gradient of ", pname), blocks,
+                                      figure("gradients", highlight, {key: _rows(blocks)[-1]})))
     updates = update.update_chains(ctx)
     for start in range(0, len(updates), UPDATES_PER_FRAME):
         frames.append(Frame("The update", tuple(updates[start:start + UPDATES_PER_FRAME]), None))
