@@ -315,6 +315,9 @@ def cmd_slides(args) -> int:
         solution = solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
         slides = (symbolic_deck if options.symbolic else deck)(solution, options)
         out = _out(args, spec)
+    if args.per_page != 1 and not args.handout:
+        raise DeriveError(args.spec, "--per-page is for a handout: add --handout")
+    slides = replace(slides, handout=args.handout, per_page=args.per_page)
     stale = failed_names("slides") if any(f.name == "beamer" for f in formats) else ()
     for path in write_files(out, SLIDES.files(Shown(slides, out), formats), stale):
         print(path)
@@ -483,6 +486,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--symbolic", nargs="?", const="general", choices=SYMBOLIC_MODES, metavar="then-numbers",
                     help="slides of the derivation itself: the general formulas, each derivative with its rules, "
                     "the four backpropagation equations; with 'then-numbers' each formula followed by its numbers")
+    sp.add_argument("--handout", action="store_true",
+                    help="a handout to print (handout.pdf): one page per frame with every step shown")
+    sp.add_argument("--per-page", type=int, choices=(1, 2, 4), default=1,
+                    help="with --handout: frames on each printed sheet (1, 2 or 4; default 1)")
     sp.set_defaults(run=cmd_slides)
     return p
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 import shutil
+import subprocess
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -168,3 +170,28 @@ def test_the_diagram_tells_nothing_before_it_is_derived(source):
                 checked += 1
         derived += [text for block in frame.blocks for text in _texts(block)]
     assert checked > 20
+
+
+@needs_tex
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="poppler-utils counts the pages")
+@pytest.mark.parametrize("per_page, pages", [(1, lambda n: n), (2, lambda n: -(-n // 2))])
+def test_a_handout_page_per_frame(per_page, pages, tmp_path):
+    """Beamer's handout mode: every frame once, with all its steps shown; two frames a sheet with --per-page 2."""
+    handout = replace(DECK, handout=True, per_page=per_page)
+    pdf, _ = compile_pdf(render("beamer/slides.tex.j2", deck=handout), "handout.tex")
+    (tmp_path / "handout.pdf").write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(tmp_path / "handout.pdf")], capture_output=True, text=True, check=True)
+    assert int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.MULTILINE).group(1)) == pages(len(DECK.frames))
+    if per_page == 1:  # every step shown: h1's frame shows its output, which its last overlay step derives
+        page = [f.title for f in DECK.frames].index("Forward pass: h1") + 1
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(tmp_path / "handout.pdf"), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        assert "out=0.593" in text and "0.59327" in text
+
+
+def test_the_printed_html_deck_shows_every_step():
+    """The print stylesheet shows every frame, its derivation rows and its diagram's values."""
+    html = slides_html(DECK)
+    printed = html[html.index("@media print"):html.index("</style>")]
+    assert re.search(r"\.slides section \{ display: flex;", printed)
+    assert re.search(r"\.fragment, svg \[data-step\] \{ visibility: visible; \}", printed)

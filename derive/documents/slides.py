@@ -66,9 +66,13 @@ class Frame:
 
 @dataclass(frozen=True)
 class Deck:
+    """A set of slides; ``handout``: one printed page per frame with every step shown, ``per_page`` frames a sheet."""
+
     title: str
     subtitle: str
     frames: tuple
+    handout: bool = False
+    per_page: int = 1
 
 
 def split(frame: Frame) -> list[Frame]:

@@ -162,11 +162,12 @@ class Shown:
 
 def _beamer(job: Shown) -> dict:
     tex = render("beamer/slides.tex.j2", deck=job.deck)
-    return {"slides.tex": tex, "slides.pdf": pdf_or_keep(tex, "slides", job.out)}
+    stem = "handout" if job.deck.handout else "slides"  # a handout beside the projected deck, not over it
+    return {f"{stem}.tex": tex, f"{stem}.pdf": pdf_or_keep(tex, stem, job.out)}
 
 
 #: lecture slides (derive slides)
 SLIDES = Formats("slides", (
-    Format("beamer", "slides.tex and slides.pdf", _beamer, needs_tex=True, title="Beamer slides"),
+    Format("beamer", "slides.tex and slides.pdf (handout.tex and handout.pdf with --handout)", _beamer, needs_tex=True, title="Beamer slides"),
     Format("revealjs", "slides.html", lambda job: {"slides.html": slides_html(job.deck)}),
 ))
