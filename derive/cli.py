@@ -25,7 +25,7 @@ from derive.core.derivation import ChainRuleMismatch
 from derive.core.functions import LOSSES
 from derive.core.notation import DOCUMENT_NOTATIONS
 from derive.core.solve import solve
-from derive.core.spec import preset_names
+from derive.core.spec import TITLE_KEYS, preset_names
 from derive.core.versions import load
 from derive.documents.circuit_slides import deck as circuit_deck
 from derive.documents.options import SYMBOLIC_MODES, Options
@@ -317,7 +317,9 @@ def cmd_slides(args) -> int:
         out = _out(args, spec)
     if args.per_page != 1 and not args.handout:
         raise DeriveError(args.spec, "--per-page is for a handout: add --handout")
-    slides = replace(slides, handout=args.handout, per_page=args.per_page)
+    # the title page: the command line's entries over the spec's [document] ones
+    title_page = {key: getattr(args, key) for key in TITLE_KEYS if getattr(args, key) is not None}
+    slides = replace(slides, handout=args.handout, per_page=args.per_page, **title_page)
     stale = failed_names("slides") if any(f.name == "beamer" for f in formats) else ()
     for path in write_files(out, SLIDES.files(Shown(slides, out), formats), stale):
         print(path)
@@ -490,6 +492,8 @@ def parser() -> argparse.ArgumentParser:
                     help="a handout to print (handout.pdf): one page per frame with every step shown")
     sp.add_argument("--per-page", type=int, choices=(1, 2, 4), default=1,
                     help="with --handout: frames on each printed sheet (1, 2 or 4; default 1)")
+    for key, what in zip(TITLE_KEYS, ("the course", "the lecturer", "the date", "the institution")):
+        sp.add_argument(f"--{key}", help=f"{what} on the title frame (default: the spec's [document] {key})")
     sp.set_defaults(run=cmd_slides)
     return p
 

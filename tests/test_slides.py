@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 import shutil
 import subprocess
 from dataclasses import replace
+from fractions import Fraction
 from html.parser import HTMLParser
 
 import pytest
-
 from randomnet import spec_text
 
 from derive import solve
@@ -18,6 +17,7 @@ from derive.core.spec import parse
 from derive.documents.model import Chain, Table
 from derive.documents.printing import shown
 from derive.documents.slides import ROWS_PER_FRAME, Deck, deck
+from derive.errors import DeriveError
 from derive.formats.html import slides_html
 from derive.formats.latex import compile_pdf, overfull_boxes
 from derive.formats.render import render
@@ -195,3 +195,28 @@ def test_the_printed_html_deck_shows_every_step():
     printed = html[html.index("@media print"):html.index("</style>")]
     assert re.search(r"\.slides section \{ display: flex;", printed)
     assert re.search(r"\.fragment, svg \[data-step\] \{ visibility: visible; \}", printed)
+
+
+def test_the_title_frame_names_course_lecturer_date_and_institution():
+    text = spec_text(62, sizes=[2, 2, 1], batch=1) + (
+        '[document]\ncourse = "Machine Learning 1"\nauthor = "Dr. A. Lecturer"\ndate = 2026-11-30\n'
+        'institution = "Faculty of Science & Engineering"\n')
+    tex = render("beamer/slides.tex.j2", deck=deck(solve(parse(text, "r.toml"))))
+    assert r"\author{Dr. A. Lecturer}" in tex
+    assert r"\institute{Machine Learning 1\\Faculty of Science \& Engineering}" in tex
+    assert r"\date{2026-11-30}" in tex
+
+
+def test_a_title_entry_that_is_not_text_is_refused():
+    text = spec_text(62, sizes=[2, 2, 1], batch=1) + "[document]\nauthor = 3\n"
+    with pytest.raises(DeriveError, match="document.author: expected text"):
+        parse(text, "r.toml")
+
+
+def test_the_closing_frame_shows_the_loss_before_and_after():
+    last = DECK.frames[-1]
+    history = MAZUR.history
+    rows = next(b for b in last.blocks if isinstance(b, Chain)).rows
+    assert [row[2] for row in rows] == [shown(history[0], 6).latex, shown(history[1], 6).latex,
+                                        shown(history[1] - history[0], 6).latex]
+    assert last.figure.caption == "The parameters after the update"

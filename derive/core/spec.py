@@ -70,6 +70,11 @@ class NetworkSpec:
     convention: str = ""
     #: remarks printed with the worked solution (the [document] notes: why a source's printed figures differ)
     notes: tuple[str, ...] = ()
+    #: the title page's course, author (the lecturer), date and institution ([document]; '' when not given)
+    course: str = ""
+    author: str = ""
+    date: str = ""
+    institution: str = ""
     #: the numbers written as constants: (place, the text as written); places as 'inputs[s][i]', 'targets[s][k]',
     #: 'W2[j][i]' (to unit j from unit i, whatever the layout), 'b1[j]', 'learning_rate'
     written: tuple[tuple[str, str], ...] = ()
@@ -407,9 +412,13 @@ DATA_KEYS = ("inputs", "targets")
 TRAINING_KEYS = ("learning_rate", "update_biases", "steps", "optimizer", *HYPER_KEYS, "form", "l2",
                  "decay_biases", "batch_size", "order", "mode")
 MODES = ("batch", "online")
-DOCUMENT_KEYS = ("convention", "notes")
 #: the longest note a [document] may carry, in characters
 MAX_NOTE = 2000
+#: the [document] keys a title page prints (text; a date may be a TOML date)
+TITLE_KEYS = ("course", "author", "date", "institution")
+#: the longest title-page entry, in characters
+MAX_TITLE_ENTRY = 200
+DOCUMENT_KEYS = ("convention", "notes", *TITLE_KEYS)
 _HOME = {key: section for section, keys in
          (("network", NETWORK_KEYS), ("data", DATA_KEYS), ("training", TRAINING_KEYS), ("document", DOCUMENT_KEYS))
          for key in keys}
@@ -737,6 +746,7 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
             if len(note) > MAX_NOTE:
                 r.fail(f"document.notes[{k}]", f"a note of {len(note)} characters; at most {MAX_NOTE}")
         notes = tuple(note.strip() for note in notes)
+    title_page = _title_page(r, document.get("document", {}))
 
     return NetworkSpec(
         name=name,
@@ -756,9 +766,25 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
         steps=steps,
         convention=convention,
         notes=notes,
+        **title_page,
         written=tuple((_canonical(key, layout), text) for key, text in r.written.items()),
         training=plan,
     )
+
+
+def _title_page(r, section) -> dict:
+    """The [document] table's course, author, date and institution, as text ('' where not given)."""
+    entries = {}
+    for key in TITLE_KEYS:
+        value = section.get(key, "") if isinstance(section, dict) else ""
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            value = value.isoformat()
+        if not isinstance(value, str):
+            r.fail(f"document.{key}", f"expected text, got {_kind(value)}")
+        if len(value) > MAX_TITLE_ENTRY or "\n" in value:
+            r.fail(f"document.{key}", f"expected one line of at most {MAX_TITLE_ENTRY} characters")
+        entries[key] = value.strip()
+    return entries
 
 
 def _canonical(key: str, layout: str) -> str:

@@ -73,6 +73,11 @@ class Deck:
     frames: tuple
     handout: bool = False
     per_page: int = 1
+    #: the title frame's lines ('' where not given): from the spec's [document] table or the command line
+    course: str = ""
+    author: str = ""
+    date: str = ""
+    institution: str = ""
 
 
 def split(frame: Frame) -> list[Frame]:
@@ -151,10 +156,20 @@ def deck(solution: Solution, options: Options = SLIDE_OPTIONS) -> Deck:
     else:
         frames += [part for frame in _scalar_frames(ctx) for part in split(frame)]
     final = diagram(solution, "updated")
-    frames.append(Frame("After one step", (after_step(ctx),), final, "network"))
+    frames.append(Frame("After one step", (_losses(ctx), after_step(ctx)), final, "network"))
     if options.verification:
         frames.append(Frame(CHECKED_TITLE, (checked(ctx).blocks[0],), None))
-    return Deck(spec.title, _subtitle(ctx), tuple(frames))
+    return Deck(spec.title, _subtitle(ctx), tuple(frames), course=spec.course, author=spec.author, date=spec.date,
+                institution=spec.institution)
+
+
+def _losses(ctx: Context) -> Chain:
+    """The loss before and after the step, and the change."""
+    before, after = ctx.s.history[0], ctx.s.history[1]
+    E = ctx.n.loss().latex
+    return Chain(((rf"{E}\ \text{{before}}", ctx.rel(before), ctx.num(before)),
+                  (rf"{E}\ \text{{after}}", ctx.rel(after), ctx.num(after)),
+                  (r"\text{change}", ctx.rel(after - before), ctx.num(after - before))))
 
 
 def _subtitle(ctx: Context) -> str:
