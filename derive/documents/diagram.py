@@ -9,6 +9,7 @@ ellipsis between, without edge labels.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from derive.documents.printing import shown
@@ -50,6 +51,7 @@ class Edge:
     ly: float
     highlight: bool
     step: int = 0  # the overlay step on which the label appears (0: from the start)
+    name: str = ""  # the weight's name in LaTeX when the label names the weight rather than giving a value
 
     @property
     def tikz(self) -> str:
@@ -110,7 +112,7 @@ class Diagram:
     def values(self, upto: int | None = None) -> list[str]:
         """The values drawn (those shown by overlay step ``upto``, or all): unit notes and edge labels."""
         texts = [(n.above, n.above_step) for n in self.nodes] + [(n.below, n.below_step) for n in self.nodes]
-        texts += [(e.label, e.step) for e in self.edges]
+        texts += [(e.label, e.step) for e in self.edges if not e.name]  # a name is no value
         return [t for t, at in texts if t and (upto is None or at <= upto)]
 
 
@@ -167,6 +169,11 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3, kn
     half = max((CHAR * len(text) / 2 + 0.04 for text in labels.values()), default=0.0)
     if annotate == "gradients":
         labels = {(l, j, i): text for (l, j, i), text in labels.items() if drawn(f"grad:{l}:{j}:{i}")[0]}
+    named = not compact and annotate in ("forward", "deltas")
+    if named:  # the derivations name the weights: the diagram names them on their edges
+        labels = {(l, j, i): _plain(n.weight(l, j, i).latex) for l in range(1, len(sizes))
+                  for j in range(sizes[l]) for i in range(sizes[l - 1])}
+        half = max((CHAR * len(text) / 2 + 0.04 for text in labels.values()), default=0.0)
     column = 2 * half + 0.15
     fan = max(len([u for u in units if u is not None]) for units in layouts[:-1])
     # near its source the edges of one unit are close together: the first column starts where they are
@@ -174,6 +181,12 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3, kn
     t_min = (LINE + 0.08) / UNIT_GAP
     gap = max(4.0, (fan * column + RADIUS + half + 0.6) / (1 - t_min))
     start = max(t_min * gap, RADIUS + 0.3 + half)
+    if named and spec.batch == 1:  # a name's column stands clear of the notes above and below its source unit
+        notes = [f"net={fmt(run.net[l][0][j])}" if annotate == "forward" else f"delta={fmt(run.delta[l][0][j])}"
+                 for l in range(1, len(sizes)) for j in range(sizes[l])]
+        notes += [f"out={fmt(run.out[l][0][j])}" for l in range(1, len(sizes)) for j in range(sizes[l])]
+        start = max(start, CHAR * max(map(len, notes)) / 2 + half + 0.1)
+        gap = max(gap, start + fan * column + RADIUS + half + 0.3)
     height = UNIT_GAP * (max(len(u) for u in layouts) - 1)
     positions, nodes, dots = {}, [], []
     for l, units in enumerate(layouts):
@@ -219,7 +232,8 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3, kn
                 t = (lx - x1) / (x2 - x1)
                 at = drawn(f"grad:{l}:{j}:{i}")[1] if annotate == "gradients" else 0
                 edges.append(Edge(f"{l}:{j}:{i}", x1 + RADIUS, y1, x2 - RADIUS, y2, labels.get((l, j, i), ""),
-                                  lx, y1 + t * (y2 - y1), f"{l}:{j}:{i}" in highlight, at))
+                                  lx, y1 + t * (y2 - y1), f"{l}:{j}:{i}" in highlight, at,
+                                  n.weight(l, j, i).latex if named else ""))
     captions = {
         "weights": "The network with its starting weights and biases",
         "forward": "The forward pass: net input and output of every unit",
@@ -246,6 +260,11 @@ def label_boxes(diagram: Diagram) -> list[tuple]:
             w = CHAR * len(edge.label) / 2 + 0.04
             boxes.append((f"edge {edge.key}", edge.lx - w, edge.ly - LINE / 2, edge.lx + w, edge.ly + LINE / 2))
     return boxes
+
+
+def _plain(latex: str) -> str:
+    """A name as plain text, as wide as it is set: w_{5} -> w5, W^{[2]}_{1,1} -> W[2]1,1."""
+    return re.sub(r"\\[a-z]+|[{}_^ ]", "", latex)
 
 
 def overlaps(diagram: Diagram) -> list[tuple[str, str]]:
