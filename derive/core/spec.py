@@ -401,7 +401,8 @@ SECTIONS = {
     "document": False,
 }
 SECTION_CONTENTS = {
-    "document": "how the documents and the check speak: convention = \"han\", ...",
+    "document": "how the documents and the check speak: convention = \"han\", ...; the title page's course, "
+                "author, date, institution",
     "network": "the layer sizes, activations and loss",
     "parameters": "the weights and biases W1, b1, W2, b2, ...",
     "data": "the inputs and targets",
