@@ -311,10 +311,11 @@ def test_the_layout_sentence_states_the_specs_layout(case):
     spec, text = solution.spec, spec_source(case)
     W1 = as_written(text, "W1")
     lead = next(p for p in paragraphs(build(solution).sections)
-                if p.parts and p.parts[0][1].startswith("The weight layout"))
+                if p.parts and p.parts[0][1].startswith("The weight matrix"))
     words = "".join(content for kind, content in lead.parts)  # the mathematics read as its LaTeX
     maths = [content for kind, content in lead.parts if kind == "math"]
-    assert f"({spec.weight_layout}" in words
+    assert ("as torch.nn.Linear stores its weight" in words) == (spec.weight_layout == "out_in")
+    assert spec.weight_layout not in words  # the layout in words, never its key
     rows, cols = map(int, LAYOUT.search(words).groups())
     assert (rows, cols) == (len(W1), len(W1[0]))  # the shape of the spec's W1 as written
     assert ("one row per unit of layer l and one column per unit of layer l-1" in words) == (spec.weight_layout == "out_in")
@@ -348,7 +349,7 @@ def test_matrices_too_big_to_typeset_are_tables():
     md = solve("mlp-relu", notation="matrix").markdown()
     assert "*Starting weights W1, columns 1 to 5*" in md  # 10 x 20: a table
     assert r"\delta^{[2]} &= \frac{\partial E}{\partial a^{[2]}}" in md  # one output: a 1-entry vector
-    assert "The weight layout (in\\_out" in md
+    assert "The weight matrix $W^{[l]}$ has one row per unit of layer $l-1$" in md and "in\\_out" not in md
 
 
 @pytest.mark.parametrize("name", ["mlp-relu"])

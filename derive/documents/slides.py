@@ -274,7 +274,8 @@ def _height(row) -> float:
     """Text lines a derivation row takes: the rows of its tallest matrix, or 1; a row of fractions is taller."""
     body = row[0] + row[2]
     rows = [part.count(r"\\") + 1 for part in body.split(r"\begin{array}")[1:]]
-    return max(rows, default=1) * (1.5 if r"\frac" in body or r"\dfrac" in body else 1)
+    # a display fraction is half a line taller; a text-size one (the loss's 1/2 or 1/3) a fifth
+    return max(rows, default=1) * (1.5 if r"\frac" in body or r"\dfrac" in body else 1.2 if r"\tfrac" in body else 1)
 
 
 def _matrix_split(title: str, blocks: list) -> list[Frame]:

@@ -36,7 +36,7 @@ NEEDED = (
     ("beamer.cls", "texlive-latex-recommended"),
     ("booktabs.sty", "texlive-latex-recommended"), ("caption.sty", "texlive-latex-recommended"),
     ("microtype.sty", "texlive-latex-recommended"), ("tikz.sty", "texlive-pictures"),
-    ("pgfplots.sty", "texlive-pictures"),
+    ("pgfplots.sty", "texlive-pictures"), ("pgfpages.sty", "texlive-pictures"),
     # the Latin Modern fonts in T1 encoding, as scalable Type 1 fonts (without them pdfTeX falls back to
     # bitmap fonts, and microtype stops with "auto expansion is only possible with scalable fonts")
     ("lmodern.sty", "lmodern"), ("t1lmr.fd", "lmodern"), ("lmr10.pfb", "lmodern"),

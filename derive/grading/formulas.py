@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import sympy as sp
@@ -364,7 +365,16 @@ def is_formula_file(answers_path) -> bool:
     values = list(document.values())
     if len(values) == 1 and isinstance(values[0], dict):
         values = list(values[0].values())
-    return any(isinstance(v, str) for v in values)
+    return any(isinstance(v, str) and not _is_number(v) for v in values)
+
+
+def _is_number(text: str) -> bool:
+    """True for a number written in quotes ("0.75"): a numeric answer in the wrong type, not a formula."""
+    try:
+        Decimal(text.strip())
+    except ArithmeticError:
+        return False
+    return True
 
 
 def _words(r: FormulaResult) -> str:
