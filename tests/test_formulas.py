@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from randomnet import spec_text
 
@@ -82,8 +84,8 @@ def test_derive_check_reads_a_formula_file(tmp_path, capsys):
                        '"dE/dw6" = "(out_o1 - t_o1)*out_h2"\n')
     assert main(["check", "mazur", str(answers)]) == 1
     out = capsys.readouterr().out
-    assert "dE_total/dw5  right" in out and "a factor left out" in out
-    assert "The right formula: dE_total/dw6 = (out_o1 - t_o1)*out_o1*(1 - out_o1)*out_h2" in out
+    assert re.search(r"^dE_total/dw5 .* right$", out, re.M) and "a factor left out" in out
+    assert "The right formula:\n    dE_total/dw6 = (out_o1 - t_o1)*out_o1*(1 - out_o1)*out_h2\n" in out
     assert main(["check", "mazur", str(answers), "--format", "json,md", "--out", str(tmp_path / "report")]) == 1
     assert (tmp_path / "report" / "check.json").exists() and (tmp_path / "report" / "check.md").exists()
 

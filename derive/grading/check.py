@@ -32,43 +32,16 @@ from derive.formats import escape
 from derive.formats.registry import Format, Formats
 from derive.grading import diagnosis
 from derive.grading import mistakes as mk
+from derive.grading import report
 from derive.grading.answers import Answer, from_data
 from derive.grading.answers import load as load_answers
 from derive.grading.answers import parse as parse_answers
-from derive.grading.rounding import agrees, hand_places, tolerance, written_places
+from derive.grading.report import CONSISTENT, RIGHT, WRONG, Diagnosis, Result
+from derive.grading.rounding import (agrees, hand_places, tolerance,
+                                     written_places)
 from derive.io.export import dumps
 
-RIGHT, CONSISTENT, WRONG = "right", "consistent", "wrong"
 DIGITS = 9  # significant digits of the exact values and worked steps in the report
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """A known mistake that reproduces a wrong answer."""
-
-    mistake: mk.Mistake
-    title: str
-    sentence: str
-    entry: str  # the step where the mistake enters
-
-
-@dataclass(frozen=True)
-class Result:
-    """The verdict on one answer."""
-
-    answer: Answer
-    exact: object
-    places: int  # the decimals it is judged to
-    verdict: str  # right, consistent, wrong
-    matched: str  # what it agreed with: 'exact', 'rounded to K decimals', 'your numbers', ...
-    follows: tuple[str, ...] = ()  # the wrong answers a consistent one follows from
-    yours: object = None  # the value computed from the student's own numbers, when they differ from exact
-    diagnoses: tuple[Diagnosis, ...] = ()
-    note: str = ""  # the explanation when no mistake is named
-
-    @property
-    def name(self) -> str:
-        return self.answer.name
 
 
 @dataclass
@@ -91,17 +64,7 @@ class Report:
         return 0 if all(r.verdict == RIGHT for r in self.results) else 1
 
     def summary(self) -> str:
-        n = len(self.results)
-        parts = [f"{self.count(RIGHT)} right", f"{self.count(WRONG)} wrong"]
-        consistent = self.count(CONSISTENT)
-        if consistent:
-            parts.append(f"{consistent} consistent with an earlier wrong answer (not counted again)")
-        text = f"{n} answer{'s' if n != 1 else ''}: " + ", ".join(parts) + "."
-        wrong = self.count(WRONG)
-        places = len(_groups(self))
-        if places < wrong:
-            text += f" The {wrong} wrong answers go wrong at {places} step{'s' if places != 1 else ''}."
-        return text
+        return report.summary(self.results)
 
 
 class Checker:
@@ -415,9 +378,9 @@ def check(solution, answers: list[Answer], source: str = "answers", progress=Non
         raise DeriveError(source or "answers", f"{len(answers)} answers is more than a check is made for "
                           f"(at most {limit}); --max-answers raises the limit")
     checker = Checker(steps, answers, progress, budget)
-    report = Report(steps, source)
-    report.results = [checker.result(a.name) for a in answers]
-    return report
+    checked = Report(steps, source)
+    checked.results = [checker.result(a.name) for a in answers]
+    return checked
 
 
 def _convention(spec, convention: str | None) -> str | None:
@@ -521,151 +484,44 @@ def _as_written(r: Result):
     return r.exact if r.answer.sign > 0 else -r.exact
 
 
-def _readings(report: Report) -> list[str]:
-    """One line per name that was read in another book's convention than the one chosen."""
-    read = [f"{r.answer.label} as {r.answer.reading}" for r in report.results if r.answer.reading]
-    return ["", "Names read in a textbook's convention: " + "; ".join(read) + "."] if read else []
+def _readings(checked: Report) -> str:
+    """The names that were read in another book's convention than the one chosen."""
+    read = [f"{r.answer.label} as {r.answer.reading}" for r in checked.results if r.answer.reading]
+    return "Names read in a textbook's convention: " + "; ".join(read) + "." if read else ""
 
 
-def _verdict_words(r: Result) -> str:
-    if r.verdict == RIGHT:
-        return "right"
-    if r.verdict == CONSISTENT:
-        return "consistent with your " + ", ".join(r.follows)
-    if r.diagnoses:
-        return "wrong: " + r.diagnoses[0].title
-    return "wrong"
+def _step(steps: Steps, name: str) -> report.Step | None:
+    """The right step of a quantity (None for a given number: the table shows it)."""
+    return None if steps[name].given else report.Step(tuple(step_text(steps, name)), step_latex(steps, name))
 
 
-def _heading(report: Report) -> str:
-    spec = report.steps.spec
-    return f"{spec.title} ({spec.name}): " + (f"answers from {report.source}" if report.source else "the answers given")
-
-
-def _groups(report: Report) -> list[list[Result]]:
-    """The wrong answers, those that go wrong at the same earlier step for the same reason together."""
-    groups: dict = {}
-    for r in report.results:
-        if r.verdict != WRONG:
-            continue
-        first = r.diagnoses[0] if r.diagnoses else None
-        key = (first.title, first.entry) if first and first.entry != r.name else r.name
-        groups.setdefault(key, []).append(r)
-    return list(groups.values())
-
-
-def _one_line(steps: Steps, name: str) -> str:
-    lines = step_text(steps, name)
-    return lines[0] + "".join(" " + line.strip() for line in lines[1:])
-
-
-def to_text(report: Report) -> str:
-    """The terminal report: a table of every answer, then each wrong answer with its diagnosis and the right step."""
-    steps = report.steps
-    rows = [("quantity", "given", "exact", "verdict")]
-    for r in report.results:
-        rows.append((_quantity(r), r.answer.text, _num(_as_written(r)), _verdict_words(r)))
-    widths = [max(len(row[c]) for row in rows) for c in range(3)]
-    lines = [_heading(report), ""]
-    for row in rows:
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3])
-    lines += ["", report.summary()]
-    lines += _readings(report)
-    groups = _groups(report)
-    if groups:
-        lines += ["", "Wrong answers", "============="]
-    for group in groups:
-        r = group[0]
-        first = r.diagnoses[0] if r.diagnoses else None
-        if len(group) == 1:
-            lines += ["", f"{_quantity(r)} = {r.answer.text} (exact {_num(_as_written(r))})"]
-        else:
-            lines += ["", f"{len(group)} answers that go wrong at {first.entry}:"]
-            lines += [f"  {_quantity(g)} = {g.answer.text} (exact {_num(_as_written(g))})" for g in group]
-        lines.append(f"  {first.sentence if first else r.note}")
-        if first and len(r.diagnoses) > 1:
-            lines.append("  The value also fits: " + "; ".join(d.title for d in r.diagnoses[1:]) + ".")
-        if first and first.entry != r.name:
-            lines.append("  Where it goes wrong, the right step:")
-            lines += [f"    {line}" for line in step_text(steps, first.entry)]
-        if len(group) == 1 and not steps[r.name].given:
-            lines.append("  The right step:")
-            lines += [f"    {line}" for line in step_text(steps, r.name)]
-        elif len(group) > 1:
-            lines.append("  The right steps:")
-            lines += [f"    {_one_line(steps, g.name)}" for g in group]
-    return "\n".join(lines) + "\n"
-
-
-def _md(text: str) -> str:
-    """Plain text in the Markdown report (derive.escape: no markup of a title or file name survives)."""
-    return escape.markdown(text)
-
-
-def to_markdown(report: Report) -> str:
-    """The report in Markdown, the right steps in LaTeX."""
-    steps = report.steps
+def page(checked: Report) -> report.Page:
+    """The report's page: every answer, then the wrong ones with their diagnoses and the right steps."""
+    steps = checked.steps
     spec = steps.spec
-    lines = [
-        f"# Checking answers: {_md(spec.title)}",
-        "",
-        (f"The answers in {escape.code(report.source)}" if report.source else "The answers given")
-        + f", checked against the exact solution of {escape.code(spec.name)}. An answer is "
-        "right when it agrees with the exact value to the decimals it is written with, allowing for the "
-        "rounding of intermediates a careful hand calculation does; an answer computed correctly from an "
-        "earlier wrong answer is marked consistent with it, so that one slip counts once.",
-        "",
-        "| quantity | given | exact | verdict |",
-        "|---|---|---|---|",
-    ]
-    for r in report.results:
-        lines.append(f"| {escape.code(_quantity(r))} | {r.answer.text} | {_num(_as_written(r))} | "
-                     f"{_md(_verdict_words(r))} |")
-    lines += ["", f"**{report.summary()}**"]
-    lines += [_md(line) for line in _readings(report)]
-    groups = _groups(report)
-    if groups:
-        lines += ["", "## Wrong answers"]
-    for group in groups:
-        r = group[0]
-        first = r.diagnoses[0] if r.diagnoses else None
-        if len(group) == 1:
-            lines += ["", f"### {escape.code(r.name)} = {r.answer.text}", ""]
-        else:
-            names = ", ".join(f"{escape.code(g.name)} = {g.answer.text}" for g in group)
-            lines += ["", f"### {len(group)} answers that go wrong at {escape.code(first.entry)}", "", names, ""]
-        if first:
-            lines.append(f"**Diagnosis:** {_md(first.sentence)}")
-            if len(r.diagnoses) > 1:
-                lines += ["", "The value also fits: " + "; ".join(_md(d.title) for d in r.diagnoses[1:]) + "."]
-            if first.entry != r.name:
-                lines += ["", "Where it goes wrong, the right step:", "", "$$", step_latex(steps, first.entry), "$$"]
-        else:
-            lines.append(_md(r.note))
-        shown_steps = [g.name for g in group if not steps[g.name].given]
-        if shown_steps:
-            lines += ["", "The right step:" if len(shown_steps) == 1 else "The right steps:", "", "$$"]
-            if len(shown_steps) == 1:
-                lines.append(step_latex(steps, shown_steps[0]))
-            else:
-                lines.append("\\begin{aligned}")
-                lines += [_aligned(step_latex(steps, name)) + r" \\" for name in shown_steps]
-                lines.append("\\end{aligned}")
-            lines.append("$$")
-    return "\n".join(lines) + "\n"
+
+    def line(r: Result) -> report.Line:
+        return report.Line(r.name, _quantity(r), r.answer.text, _num(_as_written(r)), report.verdict_words(r))
+
+    return report.numbers_page(spec, checked.source, f"the exact solution of {escape.code(spec.name)}",
+                               checked.results, line, lambda name: _step(steps, name), _readings(checked))
 
 
-def _aligned(step: str) -> str:
-    """A step 'lhs = ...' as an aligned row 'lhs &= ...'."""
-    lhs, rest = step.split(" = ", 1) if " = " in step else (step, "")
-    return f"{lhs} &= {rest}"
+def to_text(checked: Report) -> str:
+    """The terminal report: a table of every answer, then each wrong answer with its diagnosis and the right step."""
+    return report.to_text(page(checked))
 
 
-def to_document(report: Report) -> dict:
+def to_markdown(checked: Report) -> str:
+    """The report in Markdown, the right steps in LaTeX."""
+    return report.to_markdown(page(checked))
+
+
+def to_document(checked: Report) -> dict:
     """The report as plain data (the JSON format)."""
-    spec = report.steps.spec
+    spec = checked.steps.spec
     answers = []
-    for r in report.results:
+    for r in checked.results:
         entry = {
             "name": r.name,
             "label": r.answer.label,
@@ -697,26 +553,26 @@ def to_document(report: Report) -> dict:
                     entry["also_fits"] = [d.title for d in r.diagnoses[1:]]
             else:
                 entry["note"] = r.note
-            if not report.steps[r.name].given:
-                entry["right_step"] = {"text": step_text(report.steps, r.name), "latex": step_latex(report.steps, r.name)}
+            if not checked.steps[r.name].given:
+                entry["right_step"] = {"text": step_text(checked.steps, r.name), "latex": step_latex(checked.steps, r.name)}
         answers.append(entry)
     return {
         "spec": spec.name,
         "title": spec.title,
-        "answers_file": report.source or None,
+        "answers_file": checked.source or None,
         "summary": {
-            "answers": len(report.results),
-            "right": report.count(RIGHT),
-            "wrong": report.count(WRONG),
-            "consistent": report.count(CONSISTENT),
+            "answers": len(checked.results),
+            "right": checked.count(RIGHT),
+            "wrong": checked.count(WRONG),
+            "consistent": checked.count(CONSISTENT),
         },
         "answers": answers,
     }
 
 
-def to_json(report: Report) -> str:
+def to_json(checked: Report) -> str:
 
-    return dumps(to_document(report)) + "\n"
+    return dumps(to_document(checked)) + "\n"
 
 
 @dataclass(frozen=True)

@@ -25,15 +25,21 @@ from typing import Callable
 
 from derive.core import circuit as engine
 from derive.core.circuit import _binary
-from derive.core.circuit_sweep import BRANCH, VALUE, Undefined, exact_values, parents, quantities, sweep
+from derive.core.circuit_sweep import (BRANCH, VALUE, Undefined, exact_values,
+                                       parents, quantities, sweep)
 from derive.core.circuit_versions import load as load_circuit
 from derive.core.numeric import to_float
 from derive.documents import circuit_steps
 from derive.documents.printing import shown
 from derive.errors import DeriveError
-from derive.grading.answers import Answer, _add, _number, normal, read_document, read_text
-from derive.grading.check import CONSISTENT, RIGHT, WRONG, Checked, Diagnosis, Result
-from derive.grading.rounding import agrees, hand_places, tolerance, written_places
+from derive.formats import escape
+from derive.grading import report
+from derive.grading.answers import (Answer, _add, _number, normal,
+                                    read_document, read_text)
+from derive.grading.check import Checked
+from derive.grading.report import CONSISTENT, RIGHT, WRONG, Diagnosis, Result
+from derive.grading.rounding import (agrees, hand_places, tolerance,
+                                     written_places)
 from derive.io.export import dumps
 
 DIGITS = 9
@@ -339,15 +345,7 @@ class CircuitReport:
         return 0 if all(r.verdict == RIGHT for r in self.results) else 1
 
     def summary(self) -> str:
-        n = len(self.results)
-        parts = [f"{self.count(RIGHT)} right", f"{self.count(WRONG)} wrong"]
-        if self.count(CONSISTENT):
-            parts.append(f"{self.count(CONSISTENT)} consistent with an earlier wrong answer (not counted again)")
-        text = f"{n} answer{'s' if n != 1 else ''}: " + ", ".join(parts) + "."
-        wrong, places = self.count(WRONG), len(_groups(self))
-        if places < wrong:
-            text += f" The {wrong} wrong answers go wrong at {places} step{'s' if places != 1 else ''}."
-        return text
+        return report.summary(self.results)
 
     def _repr_markdown_(self) -> str:
         return to_markdown(self)
@@ -585,116 +583,45 @@ def check_text(spec_source, text: str, kind: str = "toml", source: str = "") -> 
 
 # ---------------------------------------------------------------- the reports
 
-def _verdict_words(r: Result) -> str:
-    if r.verdict == RIGHT:
-        return "right"
-    if r.verdict == CONSISTENT:
-        return "consistent with your " + ", ".join(r.follows)
-    return "wrong: " + r.diagnoses[0].title if r.diagnoses else "wrong"
+def _quantity(checked: CircuitReport, name: str):
+    return next(q for q in quantities(checked.circuit) if q.name == name)
 
 
-def _groups(report: CircuitReport) -> list:
-    """The wrong answers, those that go wrong at the same earlier step for the same reason together."""
-    groups: dict = {}
-    for r in report.results:
-        if r.verdict != WRONG:
-            continue
-        first = r.diagnoses[0] if r.diagnoses else None
-        key = (first.title, first.entry) if first and first.entry != r.name else r.name
-        groups.setdefault(key, []).append(r)
-    return list(groups.values())
+def _step(checked: CircuitReport, name: str) -> report.Step | None:
+    """The right step of a wire (None for a given value: the table shows it)."""
+    q = _quantity(checked, name)
+    if q.given:
+        return None
+    c = checked.circuit
+    return report.Step(tuple(circuit_steps.text(c, q, DIGITS)), circuit_steps.latex(c, q, DIGITS))
 
 
-def _quantity(report: CircuitReport, name: str):
-    return next(q for q in quantities(report.circuit) if q.name == name)
+def page(checked: CircuitReport) -> report.Page:
+    """The report's page: every answer, then the wrong ones with their diagnoses and the right steps."""
+    spec = checked.circuit.spec
+
+    def line(r: Result) -> report.Line:
+        return report.Line(r.name, r.name, r.answer.text, _num(r.exact), report.verdict_words(r))
+
+    return report.numbers_page(spec, checked.source, f"the exact values of the circuit {escape.code(spec.name)}",
+                               checked.results, line, lambda name: _step(checked, name))
 
 
-def _heading(report: CircuitReport) -> str:
-    spec = report.circuit.spec
-    return f"{spec.title} ({spec.name}): " + (f"answers from {report.source}" if report.source else "the answers given")
-
-
-def to_text(report: CircuitReport) -> str:
+def to_text(checked: CircuitReport) -> str:
     """The terminal report: a table of every answer, then each wrong answer with its diagnosis and the right step."""
-    c = report.circuit
-    rows = [("quantity", "given", "exact", "verdict")]
-    rows += [(r.name, r.answer.text, _num(r.exact), _verdict_words(r)) for r in report.results]
-    widths = [max(len(row[k]) for row in rows) for k in range(3)]
-    lines = [_heading(report), ""]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
-    lines += ["", report.summary()]
-    groups = _groups(report)
-    if groups:
-        lines += ["", "Wrong answers", "============="]
-    for group in groups:
-        r = group[0]
-        first = r.diagnoses[0] if r.diagnoses else None
-        if len(group) == 1:
-            lines += ["", f"{r.name} = {r.answer.text} (exact {_num(r.exact)})"]
-        else:
-            lines += ["", f"{len(group)} answers that go wrong at {first.entry}:"]
-            lines += [f"  {g.name} = {g.answer.text} (exact {_num(g.exact)})" for g in group]
-        lines.append(f"  {first.sentence if first else r.note}")
-        if first and len(r.diagnoses) > 1:
-            lines.append("  The value also fits: " + "; ".join(d.title for d in r.diagnoses[1:]) + ".")
-        if first and first.entry != r.name:
-            lines.append("  Where it goes wrong, the right step:")
-            lines += [f"    {line}" for line in circuit_steps.text(c, _quantity(report, first.entry), DIGITS)]
-        shown_steps = [g.name for g in group if not _quantity(report, g.name).given]
-        if shown_steps:
-            lines.append("  The right step:" if len(shown_steps) == 1 else "  The right steps:")
-            for name in shown_steps:
-                lines += [f"    {line}" for line in circuit_steps.text(c, _quantity(report, name), DIGITS)]
-    return "\n".join(lines) + "\n"
+    return report.to_text(page(checked))
 
 
-def _md(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("*", "\\*").replace("|", "\\|").replace("<", "&lt;")
-
-
-def to_markdown(report: CircuitReport) -> str:
+def to_markdown(checked: CircuitReport) -> str:
     """The report in Markdown, the right steps in LaTeX."""
-    c = report.circuit
-    spec = c.spec
-    lines = [f"# Checking answers: {spec.title}", "",
-             (f"The answers in `{report.source}`" if report.source else "The answers given")
-             + f", checked against the exact values of the circuit `{spec.name}`. An answer is right when it agrees "
-             "with the exact value to the decimals it is written with, allowing for the rounding of intermediates a "
-             "careful hand calculation does; an answer computed correctly from an earlier wrong answer is marked "
-             "consistent with it, so that one slip counts once.", "",
-             "| quantity | given | exact | verdict |", "|---|---|---|---|"]
-    lines += [f"| `{_md(r.name)}` | {r.answer.text} | {_num(r.exact)} | {_md(_verdict_words(r))} |"
-              for r in report.results]
-    lines += ["", f"**{report.summary()}**"]
-    groups = _groups(report)
-    if groups:
-        lines += ["", "## Wrong answers"]
-    for group in groups:
-        r = group[0]
-        first = r.diagnoses[0] if r.diagnoses else None
-        if len(group) == 1:
-            lines += ["", f"### `{r.name}` = {r.answer.text}", ""]
-        else:
-            lines += ["", f"### {len(group)} answers that go wrong at `{first.entry}`", "",
-                      ", ".join(f"`{g.name}` = {g.answer.text}" for g in group), ""]
-        lines.append(f"**Diagnosis:** {_md(first.sentence)}" if first else _md(r.note))
-        if first and len(r.diagnoses) > 1:
-            lines += ["", "The value also fits: " + "; ".join(_md(d.title) for d in r.diagnoses[1:]) + "."]
-        if first and first.entry != r.name:
-            lines += ["", "Where it goes wrong, the right step:", "", "$$",
-                      circuit_steps.latex(c, _quantity(report, first.entry), DIGITS), "$$"]
-        for g in group:
-            q = _quantity(report, g.name)
-            if not q.given:
-                lines += ["", f"The right step for `{g.name}`:", "", "$$", circuit_steps.latex(c, q, DIGITS), "$$"]
-    return "\n".join(lines) + "\n"
+    return report.to_markdown(page(checked))
 
 
-def to_document(report: CircuitReport) -> dict:
+def to_document(checked: CircuitReport) -> dict:
     """The report as plain data (the JSON format)."""
-    c = report.circuit
+    c = checked.circuit
     answers = []
-    for r in report.results:
+    for r in checked.results:
         entry = {"name": r.name, "label": r.answer.label, "given": r.answer.text, "decimals": r.places,
                  "exact": to_float(r.exact), "exact_text": _num(r.exact), "verdict": r.verdict}
         if r.matched:
@@ -712,19 +639,19 @@ def to_document(report: CircuitReport) -> dict:
                     entry["also_fits"] = [d.title for d in r.diagnoses[1:]]
             else:
                 entry["note"] = r.note
-            q = _quantity(report, r.name)
+            q = _quantity(checked, r.name)
             if not q.given:
                 entry["right_step"] = {"text": circuit_steps.text(c, q, DIGITS), "latex": circuit_steps.latex(c, q, DIGITS)}
         answers.append(entry)
-    return {"spec": c.spec.name, "title": c.spec.title, "answers_file": report.source or None,
-            "summary": {"answers": len(report.results), "right": report.count(RIGHT), "wrong": report.count(WRONG),
-                        "consistent": report.count(CONSISTENT)}, "answers": answers}
+    return {"spec": c.spec.name, "title": c.spec.title, "answers_file": checked.source or None,
+            "summary": {"answers": len(checked.results), "right": checked.count(RIGHT), "wrong": checked.count(WRONG),
+                        "consistent": checked.count(CONSISTENT)}, "answers": answers}
 
 
-def to_json(report: CircuitReport) -> str:
-    return dumps(to_document(report)) + "\n"
+def to_json(checked: CircuitReport) -> str:
+    return dumps(to_document(checked)) + "\n"
 
 
-def checked(report: CircuitReport) -> Checked:
-    """The job of a circuit's check: its report with the writers of this module (see derive.grading.check.CHECKS)."""
-    return Checked(report, to_text, to_markdown, to_json)
+def checked(checked: CircuitReport) -> Checked:
+    """The job of a circuit's check: its checked with the writers of this module (see derive.grading.check.CHECKS)."""
+    return Checked(checked, to_text, to_markdown, to_json)

@@ -36,11 +36,13 @@ from derive.core.steps import Steps, formula_text
 from derive.core.versions import load
 from derive.documents.printing import latex
 from derive.errors import DeriveError
+from derive.formats import escape
+from derive.grading import report
 from derive.grading.answers import Names, read_document, read_text
 from derive.grading.check import Checked
+from derive.grading.report import RIGHT, WRONG
 from derive.io.export import dumps
 
-RIGHT, WRONG = "right", "wrong"
 #: the kinds of quantity a formula answer may be given for
 KINDS = ("net", "out", "error", "sample_loss", "loss", "dE_dout", "dout_dnet", "delta", "gradient")
 #: random points the two formulas are compared at, and the digits they must agree to
@@ -342,8 +344,7 @@ class FormulaReport:
         return 0 if all(r.verdict == RIGHT for r in self.results) else 1
 
     def summary(self) -> str:
-        n = len(self.results)
-        return f"{n} formula{'s' if n != 1 else ''}: {self.count(RIGHT)} right, {self.count(WRONG)} wrong."
+        return report.summary(self.results, "formula", steps=False)
 
 
 def check(solution, text: str, where: str = "answers", kind: str = "toml") -> FormulaReport:
@@ -383,39 +384,46 @@ def _words(r: FormulaResult) -> str:
     return "wrong: " + r.mistake.title if r.mistake else "wrong"
 
 
-def to_text(report: FormulaReport) -> str:
-    f = report.formulas
-    lines = [f"{f.spec.title} ({f.spec.name}): formulas from {report.source}", ""]
-    width = max(len(r.name) for r in report.results)
-    for r in report.results:
-        lines.append(f"{r.name.ljust(width)}  {_words(r)}")
-    lines += ["", report.summary()]
-    for r in report.results:
-        if r.verdict == RIGHT:
-            continue
-        lines += ["", f"{r.name} = {r.answer.text}"]
-        if r.mistake:
-            lines.append("  " + r.mistake.sentence.format(detail=r.detail))
-        else:
-            lines.append("  This is not the same function as the right formula; compare it factor by factor.")
-        lines.append(f"  The right formula: {r.name} = {f.text(r.expected)}")
-    return "\n".join(lines) + "\n"
+UNNAMED = "This is not the same function as the right formula; compare it factor by factor."
 
 
-def to_markdown(report: FormulaReport) -> str:
-    f = report.formulas
-    lines = [f"# Checking formulas: {f.spec.title}", "", "| quantity | given | verdict |", "|---|---|---|"]
-    for r in report.results:
-        lines.append(f"| `{r.name}` | `{r.answer.text}` | {_words(r)} |")
-    lines += ["", f"**{report.summary()}**"]
-    for r in report.results:
-        if r.verdict == RIGHT:
-            continue
-        lines += ["", f"## `{r.name}`", ""]
-        lines.append(r.mistake.sentence.format(detail=r.detail) if r.mistake else
-                     "This is not the same function as the right formula; compare it factor by factor.")
-        lines += ["", "The right formula:", "", "$$", f"{f.steps[r.name].latex} = {f.tex(r.expected)}", "$$"]
-    return "\n".join(lines) + "\n"
+def page(checked: FormulaReport) -> report.Page:
+    """The report's page: every formula, then each wrong one with its mistake and the right formula."""
+    f = checked.formulas
+
+    def line(r: FormulaResult) -> report.Line:
+        return report.Line(r.name, r.name, r.answer.text, "", _words(r))
+
+    def wrong(r: FormulaResult) -> report.Wrong:
+        right = report.Step((f"{r.name} = {f.text(r.expected)}",), f"{f.steps[r.name].latex} = {f.tex(r.expected)}")
+        sentence = r.mistake.sentence.format(detail=r.detail) if r.mistake else UNNAMED
+        return report.Wrong((line(r),), r.name, sentence, r.mistake is not None, (), None, (right,))
+
+    return report.Page(
+        heading=f"{f.spec.title} ({f.spec.name}): formulas from {checked.source}",
+        title=f.spec.title,
+        intro=f"The formulas in {escape.code(checked.source)}, compared with the general formulas of "
+              f"{escape.code(f.spec.name)}: a formula is right when it is the same function of the network's "
+              "quantities, however it is written.",
+        exact=False,
+        answers=tuple(line(r) for r in checked.results),
+        summary=checked.summary(),
+        readings="",
+        wrong=tuple(wrong(r) for r in checked.results if r.verdict != RIGHT),
+        right="formula",
+        code_given=True,
+        checking="formulas",
+    )
+
+
+def to_text(checked: FormulaReport) -> str:
+    """The terminal report: a table of every formula, then each wrong one with its mistake and the right formula."""
+    return report.to_text(page(checked))
+
+
+def to_markdown(checked: FormulaReport) -> str:
+    """The report in Markdown, the right formulas in LaTeX."""
+    return report.to_markdown(page(checked))
 
 
 def to_json(report: FormulaReport) -> str:
