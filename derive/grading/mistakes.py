@@ -290,6 +290,10 @@ class OptimizerKind(Kind):
     """A mistake in an optimizer's lines: the steps' formulas are the optimizer's rules made with it."""
 
     rule = ""  # the sentence: the rule that was broken
+    optimizers: tuple[str, ...] = ()  # the optimizers whose lines the mistake is made in
+
+    def applies(self, spec):
+        return spec.training.settings.optimizer in self.optimizers
 
     def change(self, m, step, steps):
         if step.kind != "opt":
@@ -300,27 +304,19 @@ class OptimizerKind(Kind):
         return f"{self.rule}; {e.name} = {w.value(*e.key)}."
 
 
-def _optimizer(spec) -> str:
-    return spec.training.settings.optimizer
-
-
 @named
 class NoBiasCorrection(OptimizerKind):
     id, words = "no_bias_correction", "bias correction forgotten"
     rule = ("The bias correction was left out: m and v start at 0, so Adam divides them by 1 - beta1^t and "
             "1 - beta2^t before the step")
-
-    def applies(self, spec):
-        return _optimizer(spec) in _ADAM
+    optimizers = _ADAM
 
 
 @named
 class EpsInsideSqrt(OptimizerKind):
     id, words = "eps_inside_sqrt", "epsilon added inside the square root"
     rule = "Epsilon goes outside the square root: the denominator is sqrt(v) + eps, not sqrt(v + eps)"
-
-    def applies(self, spec):
-        return _optimizer(spec) in _ROOTED
+    optimizers = _ROOTED
 
 
 @named
@@ -328,18 +324,14 @@ class BetaSwapped(OptimizerKind):
     id, words = "beta_swapped", "beta and 1 - beta swapped"
     rule = ("beta and 1 - beta are swapped: the running mean keeps beta of the old value and adds 1 - beta of "
             "the new one")
-
-    def applies(self, spec):
-        return _optimizer(spec) in ("adam", "adamw", "rmsprop")
+    optimizers = ("adam", "adamw", "rmsprop")
 
 
 @named
 class TFromZero(OptimizerKind):
     id, words = "t_from_zero", "step counter t started at 0"
     rule = "The step counter starts at 1: the first step corrects with 1 - beta^1, the second with 1 - beta^2"
-
-    def applies(self, spec):
-        return _optimizer(spec) in _ADAM
+    optimizers = _ADAM
 
 
 @named
@@ -371,8 +363,10 @@ class DecayConfused(OptimizerKind):
     rule = ("Adam adds the weight decay to the gradient (an L2 penalty, divided by sqrt(v) with the rest), AdamW "
             "shrinks the parameter itself by eta lambda p before the step")
 
+    optimizers = _ADAM
+
     def applies(self, spec):
-        return _optimizer(spec) in _ADAM and bool(spec.training.settings.get("weight_decay"))
+        return super().applies(spec) and bool(spec.training.settings.get("weight_decay"))
 
 
 @named
