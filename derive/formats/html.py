@@ -7,15 +7,11 @@ space or a click, so the file works offline on its own.
 
 from __future__ import annotations
 
+from derive.formats.mathml import mathml
 from derive.formats.pictures import diagram_svg
 from derive.formats.render import render
 
-
-def mathml(latex: str, display: bool = False) -> str:
-    """LaTeX to MathML (browsers render MathML natively)."""
-    import latex2mathml.converter  # only the HTML slides and Canvas need it (see tests/test_layers.py)
-
-    return latex2mathml.converter.convert(latex, display="block" if display else "inline")
+__all__ = ["mathml", "slides_html"]
 
 
 def slides_html(deck) -> str:
