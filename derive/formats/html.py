@@ -7,17 +7,22 @@ space or a click, so the file works offline on its own.
 
 from __future__ import annotations
 
+import re
+
+from derive.formats.mathml import mathml
 from derive.formats.pictures import diagram_svg
 from derive.formats.render import render
 
+__all__ = ["mathml", "slides_html"]
 
-def mathml(latex: str, display: bool = False) -> str:
-    """LaTeX to MathML (browsers render MathML natively)."""
-    import latex2mathml.converter  # only the HTML slides and Canvas need it (see tests/test_layers.py)
 
-    return latex2mathml.converter.convert(latex, display="block" if display else "inline")
+def figure_svg(figure) -> str:
+    """A frame's diagram as SVG, its drawn width as ``--width`` (a phone shows it no smaller than 70% of that)."""
+    svg = diagram_svg(figure)
+    width = re.match(r'<svg [^>]*?width="([0-9.]+)"', svg).group(1)
+    return svg.replace("<svg ", f'<svg style="--width: {width}px" ', 1)
 
 
 def slides_html(deck) -> str:
     """The deck as one HTML file."""
-    return render("md/slides.html.j2", deck=deck, mathml=mathml, svg=diagram_svg)
+    return render("md/slides.html.j2", deck=deck, mathml=mathml, svg=figure_svg)

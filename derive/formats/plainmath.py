@@ -14,8 +14,8 @@ Every piece of text is escaped for HTML; nothing of the input becomes markup.
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 
+from derive.formats.mathml import tree
 from derive.formats.render import escape_xml
 
 _NS = "{http://www.w3.org/1998/Math/MathML}"
@@ -28,21 +28,8 @@ _SCRIPTS = {"msub", "msup", "msubsup"}
 
 def html_math(latex: str) -> str:
     """LaTeX as HTML text with subscripts and superscripts."""
-    import latex2mathml.converter  # only Canvas quizzes need it (see tests/test_layers.py)
-
-    root = ET.fromstring(_MTEXT.sub(_escape_mtext, latex2mathml.converter.convert(latex)))
-    text = _row(list(root), flat=False)
+    text = _row(list(tree(latex)), flat=False)
     return re.sub(r" {2,}", " ", text).strip()
-
-
-#: latex2mathml copies \text{...} into <mtext> without escaping < > & (every other character it writes as a reference)
-_MTEXT = re.compile(r"(<mtext[^>]*>)(.*?)(</mtext>)")
-_BARE = re.compile(r"&(?!#x?[0-9A-Fa-f]+;)|<|>")
-
-
-def _escape_mtext(match) -> str:
-    text = _BARE.sub(lambda m: {"&": "&amp;", "<": "&lt;", ">": "&gt;"}[m.group()], match.group(2))
-    return match.group(1) + text + match.group(3)
 
 
 def _tag(node) -> str:
