@@ -194,3 +194,42 @@ def test_an_asymmetric_loss_is_differentiated_parameter_by_parameter(monkeypatch
                                                                           graph.W(2, 0, 0): graph.t(0, 0)}]] * 3)
     verify.prove_structure(spec, solution.rules, solution.derivation.graph)
     assert len(calls) == spec.parameter_count
+
+
+def _certified_cases():
+    from derive.core.spec import preset_names
+
+    presets = [load(name) for name in preset_names()]
+    randoms = [_random_spec(seed, activations=acts, loss=loss, **extra) for seed, acts, loss, extra in (
+        (11, ["sigmoid", "sigmoid"], "mse", {"sizes": [3, 3, 2]}),
+        (12, ["tanh", "tanh", "sigmoid"], "bce", {"sizes": [2, 3, 2, 2]}),
+        (13, ["tanh", "softmax"], "cross_entropy", {"sizes": [2, 4, 3]}),
+        (14, ["sigmoid", "softmax"], "cross_entropy", {"sizes": [3, 2, 2], "batch": 3}),
+    )]
+    return presets + randoms
+
+
+@pytest.mark.parametrize("spec", _certified_cases(), ids=lambda s: s.name)
+def test_every_digit_a_document_prints_is_certified_by_the_balls_radius(spec):
+    """The documents print a value's midpoint rounded to 1-30 digits (--digits); for the first step's every value
+    (nets, outputs, losses, deltas, gradients, new parameters) each of those roundings is the ball's certified one."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from derive.documents.printing import shown
+
+    rules = backprop.Rules.for_spec(spec)
+    made = balls.certified_run(spec, rules, (None, *spec.weights), (None, *spec.biases))
+    values = [x for x in made.values() if not isinstance(x, Fraction)]
+    for x in values:
+        assert balls.decides(x)
+        for n in (1, 2, 3, 6, 9, 12, 20, 25):  # (30: printing.shown keeps only ~28 digits below 1e-5)
+            proven = balls.certified(x, n)
+            mantissa = proven.split("e")[0].lstrip("-").replace(".", "")
+            if proven == "?" or (proven != "0" and len(mantissa) < n):
+                # a short decimal on a tie (a net input 0.3775 at 3 digits): all 30 digits proven are that
+                # decimal, and it is printed rounded half away from zero, as an exact value is
+                decimal = Decimal(balls.certified(x)).normalize()
+                assert len(decimal.as_tuple().digits) == n + 1 and decimal.as_tuple().digits[-1] == 5, (x, n)
+                proven = str(decimal.quantize(Decimal(1).scaleb(decimal.adjusted() - n + 1), rounding=ROUND_HALF_UP))
+            printed = shown(balls.to_mpf(x), n).text
+            assert Decimal(printed) == Decimal(proven), (x, n, printed, proven)
