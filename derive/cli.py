@@ -16,40 +16,44 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from derive import __version__
-from derive.core import circuit, circuit_versions, neuron_circuit
-from derive.core.circuit_spec import circuit_preset_names
-from derive.core.circuit_spec import load as load_circuit
+from derive import __version__, lazy
+from derive.core import circuit, circuit_versions
 from derive.core.conventions import CONVENTIONS
 from derive.core.derivation import ChainRuleMismatch
 from derive.core.functions import LOSSES
 from derive.core.notation import DOCUMENT_NOTATIONS
-from derive.core.solve import solve
 from derive.core.spec import TITLE_KEYS, preset_names
 from derive.core.versions import load
-from derive.documents.circuit_slides import deck as circuit_deck
 from derive.documents.options import SYMBOLIC_MODES, Options
-from derive.documents.slides import deck
-from derive.documents.symbolic_slides import deck as symbolic_deck
 from derive.errors import DeriveError
-from derive.exercises import batch
-from derive.exercises import circuits as circuit_sheets
-from derive.exercises import formula_sheets
-from derive.exercises.batch import WORKSHEETS
-from derive.exercises.worksheet import thin_note
-from derive.formats.circuit import circuit_files
-from derive.formats.escape import check_latex
-from derive.formats.latex import problem
-from derive.formats.registry import SLIDES, SOLUTION, Formats, Shown, Written, failed_names
-from derive.grading import check as check_module
-from derive.grading import circuits as circuit_grading
-from derive.grading import formulas as formula_grading
-from derive.grading.check import CHECKS, Checked
-from derive.grading.rounding import key_files
 from derive.io.files import write_files
 from derive.io.progress import Progress
-from derive.io.statedict import rows
-from derive.io.torchio import from_state_dict
+
+#: what the subcommands use beyond the spec and the core, imported when a command first reads it (see
+#: derive.lazy): a worked solution in JSON never loads the worksheets, the grading or the slides
+LAZY_MODULES = {
+    "solve": "derive.core.solve",
+    "neuron_circuit": "derive.core.neuron_circuit",
+    "circuit_spec": "derive.core.circuit_spec",
+    "circuit_slides": "derive.documents.circuit_slides",
+    "slides": "derive.documents.slides",
+    "symbolic_slides": "derive.documents.symbolic_slides",
+    "batch": "derive.exercises.batch",
+    "circuit_sheets": "derive.exercises.circuits",
+    "formula_sheets": "derive.exercises.formula_sheets",
+    "worksheet": "derive.exercises.worksheet",
+    "circuit_files": "derive.formats.circuit",
+    "escape": "derive.formats.escape",
+    "latex": "derive.formats.latex",
+    "registry": "derive.formats.registry",
+    "check": "derive.grading.check",
+    "circuit_grading": "derive.grading.circuits",
+    "formula_grading": "derive.grading.formulas",
+    "rounding": "derive.grading.rounding",
+    "statedict": "derive.io.statedict",
+    "torchio": "derive.io.torchio",
+}
+m = lazy.Modules(LAZY_MODULES)
 
 _PROGRESS = Progress()
 
@@ -59,12 +63,12 @@ def _note(text: str) -> None:
     print(f"derive: note: {text}", file=sys.stderr)
 
 
-def _formats(registry: Formats, text: str | None, defaults: tuple[str, ...] | None = None) -> list:
+def _formats(registry, text: str | None, defaults: tuple[str, ...] | None = None) -> list:
     """The formats ``--format`` chose from a registry (``defaults``: a kind of job's own); the defaults that need
     TeX are left out, with a note, when TeX is missing (one asked for by name stays, and says why it cannot be made)."""
     chosen, left_out = registry.choose(text, defaults)
     if left_out:
-        _note(f"no {' or '.join(f.title for f in left_out)}: {problem() or 'TeX Live is not complete'}; "
+        _note(f"no {' or '.join(f.title for f in left_out)}: {m.latex.problem() or 'TeX Live is not complete'}; "
               "the other formats are written")
     return chosen
 
@@ -77,15 +81,15 @@ def _progress(done: int, total: int, what: str = "training") -> None:
 def _typesettable(spec, formats, latex_formats=("tex", "pdf", "beamer")) -> None:
     """Refuse up front a title or name the PDF cannot typeset, when a LaTeX format is asked for."""
     if {f.name for f in formats} & set(latex_formats):
-        check_latex(spec.title, spec.source, "title")
-        check_latex(spec.name, spec.source, "file name")
+        m.escape.check_latex(spec.title, spec.source, "title")
+        m.escape.check_latex(spec.name, spec.source, "file name")
 
 
 def cmd_presets(args) -> int:
     rows = [(name, "-".join(map(str, spec.sizes)), spec.loss, spec.title)
             for name, spec in ((name, load(name)) for name in preset_names())]
     rows += [(name, "circuit", ", ".join(spec.outputs), spec.title)
-             for name, spec in ((name, load_circuit(name)) for name in circuit_preset_names())]
+             for name, spec in ((name, m.circuit_spec.load(name)) for name in m.circuit_spec.circuit_preset_names())]
     widths = [max(len(row[c]) for row in rows) for c in range(3)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
@@ -94,7 +98,7 @@ def cmd_presets(args) -> int:
 
 def cmd_solve(args) -> int:
 
-    formats = _formats(SOLUTION, args.format)
+    formats = _formats(m.registry.SOLUTION, args.format)
     options = Options(digits=args.digits, notation=args.notation, convention=args.convention, detail=args.detail,
                       symbolic=args.symbolic or "", verification=not args.no_verification)
     circuit = _circuit(args)
@@ -102,28 +106,28 @@ def cmd_solve(args) -> int:
         raise DeriveError("--symbolic", "the derivation in general form is written for networks, not for circuits")
     if circuit is not None:  # a formula spec: its circuit of gates
         out = _out(args, circuit.spec)
-        for path in write_files(out, circuit_files(circuit, formats, options, out)):
+        for path in write_files(out, m.circuit_files.circuit_files(circuit, formats, options, out)):
             print(path)
         return 0
     if args.as_circuit or args.unit:  # one neuron of the network as its circuit of gates
         circuit, link = _neuron(args)
         out = _out(args, circuit.spec)
-        for path in write_files(out, circuit_files(circuit, formats, options, out, link)):
+        for path in write_files(out, m.circuit_files.circuit_files(circuit, formats, options, out, link)):
             print(path)
         return 0
     spec = load(args.spec)
     _typesettable(spec, formats)
     if {f.name for f in formats} - {"json"}:
         _small_enough(spec, args.max_parameters, "worked solution")
-    solution = solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
+    solution = m.solve.solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
     out = _out(args, spec)
-    files = SOLUTION.files(Written.of_solution(solution, options, out), formats)
+    files = m.registry.SOLUTION.files(m.registry.Written.of_solution(solution, options, out), formats)
     drift = None
     if args.round_intermediate is not None:  # the answer key of a hand calculation, with its drift
 
-        key, drift = key_files(solution, args.round_intermediate)
+        key, drift = m.rounding.key_files(solution, args.round_intermediate)
         files.update(key)
-    stale = failed_names("solution") if any(f.name == "pdf" for f in formats) else ()
+    stale = m.registry.failed_names("solution") if any(f.name == "pdf" for f in formats) else ()
     for path in write_files(out, files, stale):
         print(path)
     if drift:
@@ -141,34 +145,34 @@ def _circuit(args):
 def _neuron(args):
     """One neuron of a network spec as its solved circuit, and its link to the network (checked)."""
     spec = load(args.spec)
-    solution = solve(spec, notation=args.notation)
-    circuit_spec, link = neuron_circuit.neuron(solution, args.unit)
+    solution = m.solve.solve(spec, notation=args.notation)
+    circuit_spec, link = m.neuron_circuit.neuron(solution, args.unit)
     if args.composite:
         circuit_spec = replace(circuit_spec, composite=args.composite)
     solved = circuit.solve(circuit_spec)
-    neuron_circuit.check(solved, link)
+    m.neuron_circuit.check(solved, link)
     return solved, link
 
 
 def cmd_check(args) -> int:
     """Check a student's answers; exit 0 when all are right, 1 when some are wrong."""
 
-    formats = _formats(CHECKS, args.format)
+    formats = _formats(m.check.CHECKS, args.format)
     for option, value in (("--max-answers", args.max_answers), ("--budget", args.budget),
                           ("--max-parameters", args.max_parameters)):
         if value is not None and value < 1:
             raise DeriveError(option, f"expected a positive whole number, got {value}")
     if circuit_versions.is_circuit(args.spec):
-        report = circuit_grading.check_file(args.spec, args.answers)
-        job = circuit_grading.checked(report)
-    elif formula_grading.is_formula_file(args.answers):  # formulas in quotes: the derivation itself
-        report = formula_grading.check_file(args.spec, args.answers)
-        job = formula_grading.checked(report)
+        report = m.circuit_grading.check_file(args.spec, args.answers)
+        job = m.circuit_grading.checked(report)
+    elif m.formula_grading.is_formula_file(args.answers):  # formulas in quotes: the derivation itself
+        report = m.formula_grading.check_file(args.spec, args.answers)
+        job = m.formula_grading.checked(report)
     else:
-        report = check_module.check_file(args.spec, args.answers, args.convention, _progress, args.budget,
+        report = m.check.check_file(args.spec, args.answers, args.convention, _progress, args.budget,
                                          args.max_answers, args.max_parameters)
-        job = Checked(report)
-    files = CHECKS.files(job, formats)
+        job = m.check.Checked(report)
+    files = m.check.CHECKS.files(job, formats)
     if args.out:
         for path in write_files(Path(args.out), files):
             print(path)
@@ -228,7 +232,8 @@ def cmd_import_torch(args) -> int:
     activations = [a.strip() for a in args.activations.split(",") if a.strip()]
     if not activations:
         raise DeriveError("--activations", "no activation given; name one per Linear layer, such as sigmoid,sigmoid")
-    text = from_state_dict(args.model, activations, rows(args.inputs, "--inputs"), rows(args.targets, "--targets"),
+    text = m.torchio.from_state_dict(args.model, activations, m.statedict.rows(args.inputs, "--inputs"),
+                                     m.statedict.rows(args.targets, "--targets"),
                            args.loss, args.lr, not args.fixed_biases, args.steps, args.title, _training_options(args))
     for path in write_files(out.parent if str(out.parent) else Path("."), {out.name: text}):
         print(path)
@@ -237,8 +242,8 @@ def cmd_import_torch(args) -> int:
 
 def cmd_worksheet(args) -> int:
 
-    formats = _formats(WORKSHEETS, args.format, formula_sheets.DEFAULTS if args.symbolic else None)
-    blanks = args.blanks or (formula_sheets.BLANKS if args.symbolic else "full")
+    formats = _formats(m.batch.WORKSHEETS, args.format, m.formula_sheets.DEFAULTS if args.symbolic else None)
+    blanks = args.blanks or (m.formula_sheets.BLANKS if args.symbolic else "full")
     options = Options(places=args.places, blanks=blanks, formulas=args.formulas, convention=args.convention,
                       symbolic="general" if args.symbolic else "")
     if options.symbolic:  # the blanks are formulas: one sheet and its key, the same for every version
@@ -251,9 +256,9 @@ def cmd_worksheet(args) -> int:
     if circuit_versions.is_circuit(args.spec[0]) and len(args.spec) == 1 and not args.exam:
         # a formula spec: the students fill in its circuit
         spec = circuit_versions.load(args.spec[0], composite=args.composite)
-        made = circuit_sheets.exercises(spec, options, args.variants, args.seed, _progress)
-        job = circuit_sheets.CircuitBatch(made, _progress)
-        for path in write_files(_out(args, spec), WORKSHEETS.files(job, formats)):
+        made = m.circuit_sheets.exercises(spec, options, args.variants, args.seed, _progress)
+        job = m.circuit_sheets.CircuitBatch(made, _progress)
+        for path in write_files(_out(args, spec), m.batch.WORKSHEETS.files(job, formats)):
             print(path)
         return 0
     specs = [load(source) for source in args.spec]
@@ -264,15 +269,15 @@ def cmd_worksheet(args) -> int:
         _small_enough(spec, args.max_parameters, "worksheet")
     pdf = any(f.name == "pdf" for f in formats)
     if args.exam:
-        job = batch.Exam(batch.exams(specs, options, args.variants, args.seed, _progress, args.marks), _progress, pdf)
+        job = m.batch.Exam(m.batch.exams(specs, options, args.variants, args.seed, _progress, args.marks), _progress, pdf)
         name = ("exam-" + "-".join(s.name for s in specs))[:80]
         out = _out(args, specs[0]) if args.out is not None else Path("outputs") / name
     else:
-        made = batch.exercises(specs[0], options, args.variants, args.seed, _progress, args.marks)
-        for note in dict.fromkeys(thin_note(ex) for ex in made if thin_note(ex)):
+        made = m.batch.exercises(specs[0], options, args.variants, args.seed, _progress, args.marks)
+        for note in dict.fromkeys(m.worksheet.thin_note(ex) for ex in made if m.worksheet.thin_note(ex)):
             _note(note)
-        job, out = batch.Batch(made, _progress, pdf), _out(args, specs[0])
-    for path in write_files(out, WORKSHEETS.files(job, formats)):
+        job, out = m.batch.Batch(made, _progress, pdf), _out(args, specs[0])
+    for path in write_files(out, m.batch.WORKSHEETS.files(job, formats)):
         print(path)
     return 0
 
@@ -290,15 +295,15 @@ def _formula_worksheet(args, options: Options, formats: list) -> int:
         spec = replace(spec, convention=options.convention)
     _typesettable(spec, formats)
     _small_enough(spec, args.max_parameters, "worksheet")
-    job = formula_sheets.FormulaBatch(formula_sheets.exercise(solve(spec), options))
-    for path in write_files(_out(args, spec), WORKSHEETS.files(job, formats)):
+    job = m.formula_sheets.FormulaBatch(m.formula_sheets.exercise(m.solve.solve(spec), options))
+    for path in write_files(_out(args, spec), m.batch.WORKSHEETS.files(job, formats)):
         print(path)
     return 0
 
 
 def cmd_slides(args) -> int:
 
-    formats = _formats(SLIDES, args.format)
+    formats = _formats(m.registry.SLIDES, args.format)
     options = Options(digits=args.digits, notation=args.notation, convention=args.convention,
                       symbolic=args.symbolic or "", verification=not args.no_verification)
     circuit = _circuit(args)
@@ -307,21 +312,21 @@ def cmd_slides(args) -> int:
     if circuit is None and (args.as_circuit or args.unit):
         circuit = _neuron(args)[0]
     if circuit is not None:  # a formula spec (or a neuron): the circuit annotated gate by gate
-        slides, out = circuit_deck(circuit, digits=options.digits), _out(args, circuit.spec)
+        slides, out = m.circuit_slides.deck(circuit, digits=options.digits), _out(args, circuit.spec)
     else:
         spec = load(args.spec)
         _typesettable(spec, formats)
         _small_enough(spec, args.max_parameters, "set of slides")
-        solution = solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
-        slides = (symbolic_deck if options.symbolic else deck)(solution, options)
+        solution = m.solve.solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
+        slides = (m.symbolic_slides.deck if options.symbolic else m.slides.deck)(solution, options)
         out = _out(args, spec)
     if args.per_page != 1 and not args.handout:
         raise DeriveError(args.spec, "--per-page is for a handout: add --handout")
     # the title page: the command line's entries over the spec's [document] ones
     title_page = {key: getattr(args, key) for key in TITLE_KEYS if getattr(args, key) is not None}
     slides = replace(slides, handout=args.handout, per_page=args.per_page, **title_page)
-    stale = failed_names("slides") if any(f.name == "beamer" for f in formats) else ()
-    for path in write_files(out, SLIDES.files(Shown(slides, out), formats), stale):
+    stale = m.registry.failed_names("slides") if any(f.name == "beamer" for f in formats) else ()
+    for path in write_files(out, m.registry.SLIDES.files(m.registry.Shown(slides, out), formats), stale):
         print(path)
     return 0
 
@@ -338,17 +343,15 @@ def _small_enough(spec, limit: int | None, what: str) -> None:
                           f"(at most {limit}); --format json still solves it, --max-parameters raises the limit")
 
 
-def _format_help(registry: Formats) -> str:
+def _format_help(registry) -> str:
     """--format's help, from the registry: every format, the defaults, and the defaults without TeX."""
     without = [f.name for f in registry.formats if f.default and not f.needs_tex]
     tex = "" if len(without) == len(registry.defaults) else f"; without TeX, {','.join(without)}"
     return f"comma-separated: {', '.join(registry.names)} (default {','.join(registry.defaults)}{tex})"
 
 
-def _document_command(sub, name: str, purpose: str, formats: Formats, digits: int, digits_help: str,
-                      notations=DOCUMENT_NOTATIONS):
-    """A subcommand that renders documents of one spec: the arguments they all share."""
-    sp = sub.add_parser(name, help=purpose)
+def _document_arguments(sp, formats, digits: int, digits_help: str, notations=DOCUMENT_NOTATIONS):
+    """The arguments every subcommand that renders documents of one spec shares."""
     sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
     sp.add_argument("--format", help=_format_help(formats))
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
@@ -389,20 +392,13 @@ def _out(args, spec) -> Path:
     return Path(args.out) if args.out else Path("outputs") / spec.name
 
 
-def parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="derive",
-        description="Exact, step-by-step worked solutions of a small neural network's forward pass, "
-        "backpropagation and gradient-descent update.",
-    )
-    p.add_argument("--version", action="version", version=f"derive {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+def _presets_arguments(sp) -> None:
+    """``derive presets`` takes no arguments."""
 
-    sp = sub.add_parser("presets", help="list the built-in examples")
-    sp.set_defaults(run=cmd_presets)
 
-    sp = _document_command(sub, "solve", "solve a network and write the worked solution", SOLUTION, 9,
-                           "significant digits printed in the documents (default 9, as the blog; values are exact)")
+def _solve_arguments(sp) -> None:
+    _document_arguments(sp, m.registry.SOLUTION, 9,
+                        "significant digits printed in the documents (default 9, as the blog; values are exact)")
     sp.add_argument("--detail", help="parameters whose derivation the matrix form (a large network, --notation "
                     "matrix) writes out in full: "
                     "comma-separated names (W1_1_3,b2_1), 'all' or 'none' (default: a few per layer)")
@@ -413,13 +409,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--round-intermediate", type=int, metavar="K",
                     help="also write answer-key-Kdp.toml: the answers of a hand calculation that rounds every "
                     "intermediate to K decimals and reuses it, with each value's drift from the exact one")
-    sp.set_defaults(run=cmd_solve)
 
-    sp = sub.add_parser("check", help="check a hand calculation's answers: right, consistent or which mistake")
+
+def _check_arguments(sp) -> None:
     sp.add_argument("spec", metavar="SPEC|PRESET", help="a TOML or JSON spec file, or a built-in example")
     sp.add_argument("answers", metavar="ANSWERS", help="a TOML or JSON file of name = number pairs, or of name = "
                     "\"formula\" pairs such as \"dE/dw5\" = \"(out_o1 - t_o1)*out_o1*(1-out_o1)*out_h1\" (see the README)")
-    sp.add_argument("--format", help=_format_help(CHECKS))
+    sp.add_argument("--format", help=_format_help(m.check.CHECKS))
     sp.add_argument("--out", help="write check.txt / check.md / check.json to this folder instead of printing")
     sp.add_argument("--convention", choices=tuple(CONVENTIONS),
                     help="read the answers' names and signs as this textbook writes them (han: Err6, w46, theta6, "
@@ -428,9 +424,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 5000)")
     sp.add_argument("--budget", type=int, help="the most step evaluations the diagnosis of wrong answers may take "
                     "(default 50000000)")
-    sp.set_defaults(run=cmd_check)
 
-    sp = sub.add_parser("import-torch", help="write a spec file from a saved PyTorch state dict")
+
+def _import_torch_arguments(sp) -> None:
     sp.add_argument("model", metavar="MODEL.pt", help="a state dict saved with torch.save (read with weights_only)")
     sp.add_argument("--activations", required=True, help="one per Linear layer, comma-separated: sigmoid,relu,...")
     sp.add_argument("--inputs", required=True, help="the inputs as JSON rows, e.g. '[[0.05, 0.1]]'")
@@ -450,10 +446,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--no-decay-biases", action="store_true", help="no weight decay or L2 penalty on the biases")
     sp.add_argument("--title", help="the spec's title")
     sp.add_argument("--out", default="model.toml", help="the spec file to write (default model.toml)")
-    sp.set_defaults(run=cmd_import_torch)
 
-    sp = sub.add_parser("worksheet", help="printable worksheets and answer keys, a version per student, "
-                        "Moodle and Canvas quizzes")
+
+def _worksheet_arguments(sp) -> None:
     sp.add_argument("spec", metavar="SPEC|PRESET", nargs="+",
                     help="a TOML or JSON spec file, or a built-in example (several with --exam)")
     sp.add_argument("--exam", action="store_true",
@@ -474,17 +469,17 @@ def parser() -> argparse.ArgumentParser:
                     "tex, md, default pdf,md); the key shows each formula, and `derive check` reads the filled-in "
                     "answers-template.toml")
     sp.add_argument("--max-parameters", type=int, help="refuse larger networks (default 100)")
-    sp.add_argument("--format", help=_format_help(WORKSHEETS) + "; qti is for Canvas")
+    sp.add_argument("--format", help=_format_help(m.batch.WORKSHEETS) + "; qti is for Canvas")
     sp.add_argument("--out", help="output folder (default: outputs/<name>/)")
     sp.add_argument("--composite", choices=("as-written", "whole", "split"),
                     help="a formula spec's composite gates: sigmoid as one gate (whole), as its primitive gates "
                     "(split), or as the formula writes it (default)")
     sp.add_argument("--convention", choices=tuple(CONVENTIONS),
                     help="name every quantity as this textbook does (han, mitchell, hagan, ...); default: the spec's")
-    sp.set_defaults(run=cmd_worksheet)
 
-    sp = _document_command(sub, "slides", "lecture slides that walk through one example step by step",
-                           SLIDES, 6, "significant digits on the slides (default 6)")
+
+def _slides_arguments(sp) -> None:
+    _document_arguments(sp, m.registry.SLIDES, 6, "significant digits on the slides (default 6)")
     sp.add_argument("--symbolic", nargs="?", const="general", choices=SYMBOLIC_MODES, metavar="then-numbers",
                     help="slides of the derivation itself: the general formulas, each derivative with its rules, "
                     "the four backpropagation equations; with 'then-numbers' each formula followed by its numbers")
@@ -494,8 +489,40 @@ def parser() -> argparse.ArgumentParser:
                     help="with --handout: frames on each printed sheet (1, 2 or 4; default 1)")
     for key, what in zip(TITLE_KEYS, ("the course", "the lecturer", "the date", "the institution")):
         sp.add_argument(f"--{key}", help=f"{what} on the title frame (default: the spec's [document] {key})")
-    sp.set_defaults(run=cmd_slides)
+
+
+#: the subcommands: name -> (help, the function that adds its arguments, the function that runs it)
+COMMANDS = {
+    "presets": ("list the built-in examples", _presets_arguments, cmd_presets),
+    "solve": ("solve a network and write the worked solution", _solve_arguments, cmd_solve),
+    "check": ("check a hand calculation's answers: right, consistent or which mistake", _check_arguments, cmd_check),
+    "import-torch": ("write a spec file from a saved PyTorch state dict", _import_torch_arguments, cmd_import_torch),
+    "worksheet": ("printable worksheets and answer keys, a version per student, Moodle and Canvas quizzes",
+                  _worksheet_arguments, cmd_worksheet),
+    "slides": ("lecture slides that walk through one example step by step", _slides_arguments, cmd_slides),
+}
+
+
+def parser(argv=None) -> argparse.ArgumentParser:
+    """The argument parser. Only the subcommand ``argv`` names gets its arguments (their help reads the format
+    registries, which would import every document module); without one, as for ``--help``, all do."""
+    argv = sys.argv[1:] if argv is None else argv
+    named = next((a for a in argv if not a.startswith("-")), None)
+    p = _Parser(
+        prog="derive",
+        description="Exact, step-by-step worked solutions of a small neural network's forward pass, "
+        "backpropagation and gradient-descent update.",
+    )
+    p.add_argument("--version", action="version", version=f"derive {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    for name, (purpose, arguments, run) in COMMANDS.items():
+        sp = sub.add_parser(name, help=purpose)
+        if named not in COMMANDS or named == name:
+            arguments(sp)
+        sp.set_defaults(run=run)
     return p
+
+
 
 
 class Terminated(KeyboardInterrupt):
@@ -520,7 +547,7 @@ def _sigterm_as_interrupt():
 
 
 def main(argv=None) -> int:
-    args = parser().parse_args(argv)
+    args = parser(argv).parse_args(argv)
     try:
         with _sigterm_as_interrupt():
             return args.run(args)

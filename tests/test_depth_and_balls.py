@@ -11,13 +11,15 @@ import mpmath
 import pytest
 
 from derive.core import backprop, balls, flintpass, verify
+from derive.core import functions as fn
 from derive.core.derivation import ChainRuleMismatch
-from derive.core.numeric import MP
+from derive.core.numeric import MP, evaluate
 from derive.core.solve import solve
 from derive.core.spec import parse
 from derive.core.versions import load
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import randomnet  # noqa: E402
 import specs  # noqa: E402
 
 
@@ -140,3 +142,94 @@ def test_flint_gives_the_same_rationals_as_fractions(source, monkeypatch):
     for name in ("net", "out", "loss", "dE_dout", "dout_dnet", "delta", "grad_W", "grad_b", "new_weights",
                  "new_biases"):
         assert getattr(fast, name) == getattr(slow, name), name
+
+
+def _random_spec(seed, **overrides):
+    return parse(randomnet.spec_text(seed, steps=1, **overrides), f"random{seed}.toml")
+
+
+@pytest.mark.parametrize("spec", [
+    load("mazur"),
+    _random_spec(1, sizes=[2, 3, 2], activations=["tanh", "sigmoid"], batch=2),
+    _random_spec(2, sizes=[3, 2, 3], activations=["sigmoid", "softmax"], loss="cross_entropy", batch=1),
+    _random_spec(3, sizes=[1, 2, 1, 2], activations=["relu", "tanh", "sigmoid"], batch=1),
+], ids=["mazur", "tanh-sigmoid-batch2", "softmax-ce", "relu-3-layers"])
+def test_the_proofs_derivatives_moved_by_a_swap_of_units_equal_sympys_own(spec):
+    """The symbolic proof differentiates one weight and one bias per layer and moves the derivative to the
+    others by swapping units; each moved one equals SymPy's derivative in that parameter, at random points."""
+    import random
+
+    import sympy as sp
+
+    solution = solve(spec)
+    graph = solution.derivation.graph
+    directs, _ = verify.prove_structure(spec, solution.rules, graph)
+    assert len(directs) == spec.parameter_count
+    symbols = {key: graph.W(*key[1:]) if key[0] == "W" else graph.b(*key[1:3]) for key in verify.parameters(spec)}
+    compose = verify._Composer(spec, solution.rules, None, graph, symbols)
+    loss = sp.Rational(solution.rules.batch_weight.numerator, solution.rules.batch_weight.denominator) * sp.Add(*(
+        solution.rules.loss_term.xreplace({fn.a: compose(
+            graph.out(spec.layers, s, k)), fn.t: graph.t(s, k)})
+        for s in range(spec.batch) for k in range(spec.sizes[-1])))
+    rng = random.Random(3)
+    point = {x: Fraction(rng.randint(1, 999), 1000) for x in loss.free_symbols}
+    for key, direct in directs.items():
+        own = sp.diff(loss, symbols[key])
+        a, b = evaluate(direct, point, {}), evaluate(own, point, {})
+        assert abs(a - b) <= abs(b) * Fraction(1, 10**40) + Fraction(1, 10**50), key
+
+
+def test_an_asymmetric_loss_is_differentiated_parameter_by_parameter(monkeypatch):
+    """When swapping units changes the loss, no derivative is moved: every one is SymPy's own."""
+    spec = load("mazur")
+    solution = solve(spec)
+    calls = []
+    real = verify.sp.diff
+    # count the derivatives of the whole loss (the graph's own derivatives of one definition are small)
+    monkeypatch.setattr(verify.sp, "diff", lambda e, x: (len(e.free_symbols) > 12 and calls.append(x)) or real(e, x))
+    verify.prove_structure(spec, solution.rules, solution.derivation.graph)
+    assert len(calls) == 4  # one weight and one bias of each of the two layers
+    calls.clear()
+    monkeypatch.setattr(verify, "_unit_swaps", lambda spec, graph: [[{}, {graph.t(0, 0): graph.W(2, 0, 0),
+                                                                          graph.W(2, 0, 0): graph.t(0, 0)}]] * 3)
+    verify.prove_structure(spec, solution.rules, solution.derivation.graph)
+    assert len(calls) == spec.parameter_count
+
+
+def _certified_cases():
+    from derive.core.spec import preset_names
+
+    presets = [load(name) for name in preset_names()]
+    randoms = [_random_spec(seed, activations=acts, loss=loss, **extra) for seed, acts, loss, extra in (
+        (11, ["sigmoid", "sigmoid"], "mse", {"sizes": [3, 3, 2]}),
+        (12, ["tanh", "tanh", "sigmoid"], "bce", {"sizes": [2, 3, 2, 2]}),
+        (13, ["tanh", "softmax"], "cross_entropy", {"sizes": [2, 4, 3]}),
+        (14, ["sigmoid", "softmax"], "cross_entropy", {"sizes": [3, 2, 2], "batch": 3}),
+    )]
+    return presets + randoms
+
+
+@pytest.mark.parametrize("spec", _certified_cases(), ids=lambda s: s.name)
+def test_every_digit_a_document_prints_is_certified_by_the_balls_radius(spec):
+    """The documents print a value's midpoint rounded to 1-30 digits (--digits); for the first step's every value
+    (nets, outputs, losses, deltas, gradients, new parameters) each of those roundings is the ball's certified one."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from derive.documents.printing import shown
+
+    rules = backprop.Rules.for_spec(spec)
+    made = balls.certified_run(spec, rules, (None, *spec.weights), (None, *spec.biases))
+    values = [x for x in made.values() if not isinstance(x, Fraction)]
+    for x in values:
+        assert balls.decides(x)
+        for n in (1, 2, 3, 6, 9, 12, 20, 25):  # (30: printing.shown keeps only ~28 digits below 1e-5)
+            proven = balls.certified(x, n)
+            mantissa = proven.split("e")[0].lstrip("-").replace(".", "")
+            if proven == "?" or (proven != "0" and len(mantissa) < n):
+                # a short decimal on a tie (a net input 0.3775 at 3 digits): all 30 digits proven are that
+                # decimal, and it is printed rounded half away from zero, as an exact value is
+                decimal = Decimal(balls.certified(x)).normalize()
+                assert len(decimal.as_tuple().digits) == n + 1 and decimal.as_tuple().digits[-1] == 5, (x, n)
+                proven = str(decimal.quantize(Decimal(1).scaleb(decimal.adjusted() - n + 1), rounding=ROUND_HALF_UP))
+            printed = shown(balls.to_mpf(x), n).text
+            assert Decimal(printed) == Decimal(proven), (x, n, printed, proven)

@@ -1,8 +1,12 @@
 """The package's layers: imports point one way, there are no cycles, and nothing hides an import in a function.
 
 Layers from the top: the command line and public API (``derive``), exercises, grading,
-formats, documents, io, core; ``derive.errors`` sits below them all. A module may import
+formats, documents, io, core; ``derive.errors`` and ``derive.lazy`` sit below them all. A module may import
 from its own layer and the layers below it, never from a layer above.
+
+The one way to import late is a module's ``LAZY_MODULES`` table (a dict literal at module
+level, from names to module paths, read through ``derive.lazy.Modules``): its entries are held
+to the same layers, and ``derive.lazy`` is the only module that imports by name (importlib).
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ LAYERS = ("derive", "exercises", "grading", "formats", "documents", "io", "core"
 OPTIONAL = ("torch", "numpy", "IPython", "latex2mathml")
 
 
+#: modules beneath every layer (they import nothing of derive): the error type, and loading modules late
+BOTTOM = ("derive.errors", "derive.lazy")
+
+
 def _module(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -29,7 +37,7 @@ def _module(path: Path) -> str:
 
 def _layer(module: str) -> str:
     parts = module.split(".")
-    if module == "derive.errors":
+    if module in BOTTOM:
         return "errors"
     return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in LAYERS and parts[1] != "errors"
                                           and (PACKAGE / parts[1]).is_dir()) else "derive"
@@ -69,8 +77,36 @@ def _exists(module: str) -> bool:
     return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
 
 
+def _lazy(path: Path):
+    """(module path, line) of every entry of the file's ``LAZY_MODULES`` table, if it has one."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == "LAZY_MODULES" for t in targets):
+            assert isinstance(node.value, ast.Dict), f"{path.name}: LAZY_MODULES is not a dict literal"
+            for key, value in zip(node.value.keys, node.value.values):
+                assert isinstance(key, ast.Constant) and isinstance(value, ast.Constant) and isinstance(value.value, str), \
+                    f"{path.name} line {value.lineno}: LAZY_MODULES maps names to module paths written out as text"
+                yield value.value, value.lineno
+
+
+def _by_name(path: Path):
+    """Lines where a file imports by name: importlib, import_module or __import__."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in ("__import__", "import_module"):
+            yield node.lineno
+        elif isinstance(node, ast.Attribute) and node.attr in ("__import__", "import_module"):
+            yield node.lineno
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
+            if any(n.split(".")[0] == "importlib" for n in names):
+                yield node.lineno
+
+
 MODULES = sorted(PACKAGE.rglob("*.py"))
 GRAPH = {_module(p): [(m, line, nested) for m, line, nested in _imports(p)] for p in MODULES}
+LAZY = {_module(p): list(_lazy(p)) for p in MODULES}
 
 
 def test_the_package_has_layers():
@@ -80,7 +116,8 @@ def test_the_package_has_layers():
 @pytest.mark.parametrize("module", sorted(GRAPH))
 def test_imports_point_down(module):
     mine = LAYERS.index(_layer(module))
-    upward = [f"line {line}: {target}" for target, line, _ in GRAPH[module]
+    late = [(target, line, True) for target, line in LAZY[module]]
+    upward = [f"line {line}: {target}" for target, line, _ in GRAPH[module] + late
               if target.startswith("derive") and target != "derive" and LAYERS.index(_layer(target)) < mine]
     assert not upward, f"{module} imports from a layer above it: {upward}"
 
@@ -90,6 +127,18 @@ def test_no_import_hides_in_a_function(module):
     hidden = [f"line {line}: {target}" for target, line, nested in GRAPH[module]
               if nested and target.split(".")[0] not in OPTIONAL]
     assert not hidden, f"{module} imports inside a function: {hidden}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in LAZY if LAZY[m]))
+def test_a_lazy_table_names_modules_of_the_package(module):
+    missing = [f"line {line}: {target}" for target, line in LAZY[module]
+               if not target.startswith("derive.") or not _exists(target)]
+    assert not missing, f"{module}'s LAZY_MODULES names no module of derive: {missing}"
+
+
+def test_only_derive_lazy_imports_by_name():
+    by_name = {_module(p): lines for p in MODULES if (lines := list(_by_name(p)))}
+    assert set(by_name) <= {"derive.lazy"}, f"imports by name outside derive.lazy (use a LAZY_MODULES table): {by_name}"
 
 
 def test_no_import_cycles():

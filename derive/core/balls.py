@@ -257,7 +257,8 @@ def certified_run(spec, rules, weights, biases, digits: int = DIGITS) -> BallPas
                 made = run_balls(spec, rules, weights, biases)
             except Undecided:
                 continue  # a net input too close to a kink to tell its side: more bits
-            if all(_accurate(x, need) for x in made.values()):
+            # every digit a document may print (up to ``digits``) proven: no rounding changes within a ball
+            if all(_accurate(x, need) and decides(x, digits) for x in made.values()):
                 return made
         return made  # the best there is: certified() shows fewer digits where a value stays wide
     finally:
@@ -268,6 +269,40 @@ def _accurate(x, bits: int) -> bool:
     if not isinstance(x, flint.arb):
         return True
     return x.is_exact() or x.rel_accuracy_bits() >= bits
+
+
+def decides(x, digits: int = DIGITS) -> bool:
+    """True when every value of the ball rounds as its midpoint does, at every n <= ``digits`` significant digits.
+
+    Then the midpoint's n digits, printed, are proven for any n a document asks for. A rounding
+    at n digits changes only at a tie point (n digits and a 5); each is a multiple of half a unit
+    of the ``digits``-th digit, so a ball holding none of those decides every n at once. A ball
+    around a short decimal (a net input 0.3775 of decimal weights and inputs) holds that tie point
+    however many bits it has: it counts as decided when all ``digits`` digits are proven and are
+    that decimal (printing rounds the decimal itself, half away from zero, as for an exact value).
+    """
+    if not isinstance(x, flint.arb) or x.is_exact():
+        return True
+    mid, rad, _ = (int(v) for v in x.mid_rad_10exp(digits + 3))  # the ball lies in [mid - rad, mid + rad] 10^exp
+    a = abs(mid)
+    lo, hi = a - rad, a + rad
+    if lo <= 0:
+        return False  # not even the sign
+    width = len(str(a))
+    half = 10 ** max(width - digits, 0) // 2
+    if half and lo // half == hi // half and lo % half:
+        return True  # no multiple of half a unit of the last digit inside: no tie point of any n
+    for n in range(1, digits + 1):
+        unit = 10 ** max(width - n, 0)
+        if unit == 1:
+            return False  # the ball is as wide as the digits shown
+        tie = unit // 2
+        if (lo - tie) // unit != (hi - tie) // unit or (lo - tie) % unit == 0:
+            point = (lo - tie) // unit * unit + tie + (unit if (lo - tie) % unit else 0)  # the tie inside
+            last = 10 ** max(width - digits, 0)
+            if not (2 * (hi - point) < last and 2 * (point - lo) <= last):
+                return False  # the ball is wider than the proven digits of a short decimal
+    return True
 
 
 def certified(x, digits: int = DIGITS) -> str:

@@ -9,7 +9,11 @@ parameter, input and target, and the chain rule's general form, every
 intermediate replaced by its definition, must equal SymPy's derivative at random
 rational points; that proof is about the architecture, so it is made once per
 process and architecture, and its direct derivatives, with this network's numbers
-put in, are the numeric check's values.
+put in, are the numeric check's values. SymPy differentiates the composed loss in one
+weight and one bias per layer; when swapping two units of a layer (or two inputs)
+leaves the composed loss unchanged, as SymPy confirms, the derivative in another
+parameter is that derivative with the units swapped (each is still compared with its
+chain-rule expression).
 
 Deep networks, wide ones and large batches would make that composition grow
 without bound (exponentially in depth): they are checked layer by layer and in
@@ -315,6 +319,9 @@ def prove_structure(spec, rules, graph) -> tuple[dict, dict]:
     ))
     weight = rules.batch_weight
     loss = sp.Rational(weight.numerator, weight.denominator) * total
+    swaps = _unit_swaps(spec, graph)
+    symmetric = all(loss.xreplace(swap) == loss for swaps_of_layer in swaps for swap in swaps_of_layer[1:])
+    representatives = {}
     pairs = []
     for key in keys:
         kind, l, j, i = key
@@ -323,7 +330,18 @@ def prove_structure(spec, rules, graph) -> tuple[dict, dict]:
             graph.delta(l, s, j) * graph.dnet_dparent(l, s, j, parameter, i if kind == "W" else None)
             for s in range(spec.batch)
         ))
-        pairs.append((key, compose(chain), sp.diff(loss, parameter)))
+        if symmetric:
+            # the loss is unchanged by swapping two units of a layer (with their weights) or two inputs, so
+            # the derivative in W[l][j][i] is the one in W[l][0][0] with units 0, j of layer l and 0, i of
+            # layer l - 1 swapped: SymPy differentiates one weight and one bias per layer
+            first = (kind, l, 0, 0 if kind == "W" else None)
+            if first not in representatives:
+                representatives[first] = sp.diff(loss, symbols[first])
+            swap = _composed(swaps[l][j], swaps[l - 1][i] if kind == "W" else {})
+            direct = representatives[first].xreplace(swap) if swap else representatives[first]
+        else:
+            direct = sp.diff(loss, parameter)
+        pairs.append((key, compose(chain), direct))
     free = set(symbols.values()) | {graph.out(0, s, i) for s in range(spec.batch) for i in range(spec.sizes[0])}
     targets = {graph.t(s, k) for s in range(spec.batch) for k in range(spec.sizes[-1])}
     rng = random.Random(7)
@@ -338,6 +356,38 @@ def prove_structure(spec, rules, graph) -> tuple[dict, dict]:
             if not _same(a, b):
                 raise ChainRuleMismatch(f"{key[0]}{key[1]}[{key[2]}][{key[3]}]: chain rule and direct derivative differ")
     return {key: direct for key, _, direct in pairs}, dict(graph.index)
+
+
+def _unit_swaps(spec, graph) -> list[list[dict]]:
+    """For every layer l and unit j, the symbols swapped when units 0 and j of layer l trade places.
+
+    A unit of a hidden or output layer takes its weights, its bias and its outgoing weights along
+    (an output unit its targets); an input takes its values in every sample and its weights. Swaps
+    of different layers touch different symbols, so they commute. Entry 0 of each layer is empty.
+    """
+    L, B = spec.layers, spec.batch
+    swaps = []
+    for l in range(L + 1):
+        layer = [{}]
+        for j in range(1, spec.sizes[l]):
+            pairs = []
+            if l == 0:
+                pairs += [(graph.out(0, s, 0), graph.out(0, s, j)) for s in range(B)]
+            else:
+                pairs += [(graph.W(l, 0, i), graph.W(l, j, i)) for i in range(spec.sizes[l - 1])]
+                pairs.append((graph.b(l, 0), graph.b(l, j)))
+            if l < L:
+                pairs += [(graph.W(l + 1, k, 0), graph.W(l + 1, k, j)) for k in range(spec.sizes[l + 1])]
+            else:
+                pairs += [(graph.t(s, 0), graph.t(s, j)) for s in range(B)]
+            layer.append({**dict(pairs), **{y: x for x, y in pairs}})
+        swaps.append(layer)
+    return swaps
+
+
+def _composed(outer: dict, inner: dict) -> dict:
+    """The permutation of symbols ``outer`` after ``inner`` (each a dict; a symbol not in it stays)."""
+    return {x: outer.get(inner.get(x, x), inner.get(x, x)) for x in {**outer, **inner}}
 
 
 class _Composer:

@@ -20,16 +20,23 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from derive.documents import symbolic
+from derive import lazy
 from derive.documents.options import Options
-from derive.documents.worked import build
 from derive.errors import DeriveError, suggestion
-from derive.formats.html import slides_html
 from derive.formats.latex import LatexFailure, available, compile_pdf
-from derive.formats.pictures import pictures
-from derive.formats.render import render
 from derive.io.export import to_json
 from derive.io.files import write_files
+
+#: the document model and the renderers, imported when a format first needs them (see derive.lazy):
+#: a run that writes only JSON never loads them
+LAZY_MODULES = {
+    "symbolic": "derive.documents.symbolic",
+    "worked": "derive.documents.worked",
+    "html": "derive.formats.html",
+    "pictures": "derive.formats.pictures",
+    "render": "derive.formats.render",
+}
+m = lazy.Modules(LAZY_MODULES)
 
 
 @dataclass(frozen=True)
@@ -126,8 +133,8 @@ class Written:
     def of_solution(cls, solution, options: Options = Options(), out: Path = Path(".")) -> "Written":
         """The job of a solved network's worked solution: the derivation in general form when the options'
         ``symbolic`` asks for it."""
-        document = symbolic.build if options.symbolic else build
-        return cls(lambda: document(solution, options), lambda: to_json(solution), out)
+        document = lambda: (m.symbolic.build if options.symbolic else m.worked.build)(solution, options)  # noqa: E731
+        return cls(document, lambda: to_json(solution), out)
 
     @cached_property
     def document(self):
@@ -135,7 +142,7 @@ class Written:
 
     @cached_property
     def tex(self) -> str:
-        return render("tex/solution.tex.j2", doc=self.document)
+        return m.render.render("tex/solution.tex.j2", doc=self.document)
 
     def data(self) -> str:
         return self._data()
@@ -144,7 +151,8 @@ class Written:
 #: the worked solution of a network or a circuit (derive solve)
 SOLUTION = Formats("solve", (
     Format("md", "solution.md and its pictures (SVG)",
-           lambda job: {"solution.md": render("md/solution.md.j2", doc=job.document), **pictures(job.document)}),
+           lambda job: {"solution.md": m.render.render("md/solution.md.j2", doc=job.document),
+                          **m.pictures.pictures(job.document)}),
     Format("tex", "solution.tex", lambda job: {"solution.tex": job.tex}),
     Format("pdf", "solution.pdf", lambda job: {"solution.pdf": pdf_or_keep(job.tex, "solution", job.out)},
            needs_tex=True, title="PDF"),
@@ -161,7 +169,7 @@ class Shown:
 
 
 def _beamer(job: Shown) -> dict:
-    tex = render("beamer/slides.tex.j2", deck=job.deck)
+    tex = m.render.render("beamer/slides.tex.j2", deck=job.deck)
     stem = "handout" if job.deck.handout else "slides"  # a handout beside the projected deck, not over it
     return {f"{stem}.tex": tex, f"{stem}.pdf": pdf_or_keep(tex, stem, job.out)}
 
@@ -169,5 +177,5 @@ def _beamer(job: Shown) -> dict:
 #: lecture slides (derive slides)
 SLIDES = Formats("slides", (
     Format("beamer", "slides.tex and slides.pdf (handout.tex and handout.pdf with --handout)", _beamer, needs_tex=True, title="Beamer slides"),
-    Format("revealjs", "slides.html", lambda job: {"slides.html": slides_html(job.deck)}),
+    Format("revealjs", "slides.html", lambda job: {"slides.html": m.html.slides_html(job.deck)}),
 ))
