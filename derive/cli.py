@@ -24,6 +24,7 @@ from derive.core.functions import LOSSES
 from derive.core.notation import DOCUMENT_NOTATIONS
 from derive.core.spec import TITLE_KEYS, preset_names
 from derive.core.versions import load
+from derive.documents.metadata import TITLE_WORDS, Metadata, document_metadata, given
 from derive.documents.options import SYMBOLIC_MODES, Options
 from derive.errors import DeriveError
 from derive.io.files import write_files
@@ -78,11 +79,16 @@ def _progress(done: int, total: int, what: str = "training") -> None:
     _PROGRESS(done, total, what)
 
 
-def _typesettable(spec, formats, latex_formats=("tex", "pdf", "beamer")) -> None:
-    """Refuse up front a title or name the PDF cannot typeset, when a LaTeX format is asked for."""
+def _typesettable(spec, formats, command_line: Metadata = Metadata(), latex_formats=("tex", "pdf", "beamer")) -> None:
+    """Refuse up front a title, name or title-page entry the PDF cannot typeset, when a LaTeX format is asked for."""
     if {f.name for f in formats} & set(latex_formats):
         m.escape.check_latex(spec.title, spec.source, "title")
         m.escape.check_latex(spec.name, spec.source, "file name")
+        for key in TITLE_KEYS:
+            if getattr(command_line, key):
+                m.escape.check_latex(getattr(command_line, key), f"--{key}", TITLE_WORDS[key])
+            else:
+                m.escape.check_latex(getattr(spec, key, ""), f"{spec.source}: document.{key}", TITLE_WORDS[key])
 
 
 def cmd_presets(args) -> int:
@@ -100,7 +106,7 @@ def cmd_solve(args) -> int:
 
     formats = _formats(m.registry.SOLUTION, args.format)
     options = Options(digits=args.digits, notation=args.notation, convention=args.convention, detail=args.detail,
-                      symbolic=args.symbolic or "", verification=not args.no_verification)
+                      symbolic=args.symbolic or "", verification=not args.no_verification, metadata=_metadata(args))
     circuit = _circuit(args)
     if options.symbolic and (circuit is not None or args.as_circuit or args.unit):
         raise DeriveError("--symbolic", "the derivation in general form is written for networks, not for circuits")
@@ -116,7 +122,7 @@ def cmd_solve(args) -> int:
             print(path)
         return 0
     spec = load(args.spec)
-    _typesettable(spec, formats)
+    _typesettable(spec, formats, options.metadata)
     if {f.name for f in formats} - {"json"}:
         _small_enough(spec, args.max_parameters, "worked solution")
     solution = m.solve.solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
@@ -245,7 +251,7 @@ def cmd_worksheet(args) -> int:
     formats = _formats(m.batch.WORKSHEETS, args.format, m.formula_sheets.DEFAULTS if args.symbolic else None)
     blanks = args.blanks or (m.formula_sheets.BLANKS if args.symbolic else "full")
     options = Options(places=args.places, blanks=blanks, formulas=args.formulas, convention=args.convention,
-                      symbolic="general" if args.symbolic else "")
+                      symbolic="general" if args.symbolic else "", metadata=_metadata(args))
     if options.symbolic:  # the blanks are formulas: one sheet and its key, the same for every version
         return _formula_worksheet(args, options, formats)
     if args.variants is not None and not 1 <= args.variants <= 1000:
@@ -265,7 +271,7 @@ def cmd_worksheet(args) -> int:
     if options.convention:  # the versions are made from the spec: they speak its convention
         specs = [replace(spec, convention=options.convention) for spec in specs]
     for spec in specs:
-        _typesettable(spec, formats)
+        _typesettable(spec, formats, options.metadata)
         _small_enough(spec, args.max_parameters, "worksheet")
     pdf = any(f.name == "pdf" for f in formats)
     if args.exam:
@@ -293,7 +299,7 @@ def _formula_worksheet(args, options: Options, formats: list) -> int:
     spec = load(args.spec[0])
     if options.convention:
         spec = replace(spec, convention=options.convention)
-    _typesettable(spec, formats)
+    _typesettable(spec, formats, options.metadata)
     _small_enough(spec, args.max_parameters, "worksheet")
     job = m.formula_sheets.FormulaBatch(m.formula_sheets.exercise(m.solve.solve(spec), options))
     for path in write_files(_out(args, spec), m.batch.WORKSHEETS.files(job, formats)):
@@ -305,7 +311,7 @@ def cmd_slides(args) -> int:
 
     formats = _formats(m.registry.SLIDES, args.format)
     options = Options(digits=args.digits, notation=args.notation, convention=args.convention,
-                      symbolic=args.symbolic or "", verification=not args.no_verification)
+                      symbolic=args.symbolic or "", verification=not args.no_verification, metadata=_metadata(args))
     circuit = _circuit(args)
     if options.symbolic and (circuit is not None or args.as_circuit or args.unit):
         raise DeriveError("--symbolic", "the derivation in general form is written for networks, not for circuits")
@@ -313,18 +319,17 @@ def cmd_slides(args) -> int:
         circuit = _neuron(args)[0]
     if circuit is not None:  # a formula spec (or a neuron): the circuit annotated gate by gate
         slides, out = m.circuit_slides.deck(circuit, digits=options.digits), _out(args, circuit.spec)
+        slides = replace(slides, meta=document_metadata(circuit.spec, options.metadata))
     else:
         spec = load(args.spec)
-        _typesettable(spec, formats)
+        _typesettable(spec, formats, options.metadata)
         _small_enough(spec, args.max_parameters, "set of slides")
         solution = m.solve.solve(spec, notation=options.notation, progress=_progress, convention=options.convention)
         slides = (m.symbolic_slides.deck if options.symbolic else m.slides.deck)(solution, options)
         out = _out(args, spec)
     if args.per_page != 1 and not args.handout:
         raise DeriveError(args.spec, "--per-page is for a handout: add --handout")
-    # the title page: the command line's entries over the spec's [document] ones
-    title_page = {key: getattr(args, key) for key in TITLE_KEYS if getattr(args, key) is not None}
-    slides = replace(slides, handout=args.handout, per_page=args.per_page, **title_page)
+    slides = replace(slides, handout=args.handout, per_page=args.per_page)
     stale = m.registry.failed_names("slides") if any(f.name == "beamer" for f in formats) else ()
     for path in write_files(out, m.registry.SLIDES.files(m.registry.Shown(slides, out), formats), stale):
         print(path)
@@ -378,6 +383,17 @@ def _document_arguments(sp, formats, digits: int, digits_help: str, notations=DO
     return sp
 
 
+def _title_arguments(sp, where: str) -> None:
+    """--course, --author, --date, --institution: the document's entries over the spec's [document] ones."""
+    for key in TITLE_KEYS:
+        sp.add_argument(f"--{key}", help=f"{TITLE_WORDS[key]} on the {where} (default: the spec's [document] {key})")
+
+
+def _metadata(args) -> Metadata:
+    """The course, author, date and institution the command line gives (checked)."""
+    return given(**{key: getattr(args, key) for key in TITLE_KEYS})
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage problem as one line, like every other error."""
 
@@ -399,6 +415,7 @@ def _presets_arguments(sp) -> None:
 def _solve_arguments(sp) -> None:
     _document_arguments(sp, m.registry.SOLUTION, 9,
                         "significant digits printed in the documents (default 9, as the blog; values are exact)")
+    _title_arguments(sp, "title block and running head")
     sp.add_argument("--detail", help="parameters whose derivation the matrix form (a large network, --notation "
                     "matrix) writes out in full: "
                     "comma-separated names (W1_1_3,b2_1), 'all' or 'none' (default: a few per layer)")
@@ -476,6 +493,7 @@ def _worksheet_arguments(sp) -> None:
                     "(split), or as the formula writes it (default)")
     sp.add_argument("--convention", choices=tuple(CONVENTIONS),
                     help="name every quantity as this textbook does (han, mitchell, hagan, ...); default: the spec's")
+    _title_arguments(sp, "sheets' and keys' title and running head")
 
 
 def _slides_arguments(sp) -> None:
@@ -487,8 +505,7 @@ def _slides_arguments(sp) -> None:
                     help="a handout to print (handout.pdf): one page per frame with every step shown")
     sp.add_argument("--per-page", type=int, choices=(1, 2, 4), default=1,
                     help="with --handout: frames on each printed sheet (1, 2 or 4; default 1)")
-    for key, what in zip(TITLE_KEYS, ("the course", "the lecturer", "the date", "the institution")):
-        sp.add_argument(f"--{key}", help=f"{what} on the title frame (default: the spec's [document] {key})")
+    _title_arguments(sp, "title frame")
 
 
 #: the subcommands: name -> (help, the function that adds its arguments, the function that runs it)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from derive.documents.metadata import Metadata
+
 
 @dataclass(frozen=True)
 class Math:
@@ -90,6 +92,8 @@ class Document:
     title: str
     subtitle: str
     sections: tuple
+    #: the course, lecturer, date and institution on the title block and running head (none by default)
+    meta: Metadata = Metadata()
 
 
 def P(*parts) -> Paragraph:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from derive.documents.metadata import Metadata
 from derive.documents.printing import DEFAULT_DIGITS
 from derive.errors import DeriveError
 
@@ -33,7 +34,8 @@ class Options:
     numbers ('then-numbers'); '' for the worked solution with numbers (a worksheet's
     blanks are then formulas).
     ``verification``: end a solution with the appendix "How these numbers were checked" (a
-    lecturer may leave it out of a handout).
+    lecturer may leave it out of a handout). ``metadata``: the command line's course, author, date
+    and institution, printed over the spec's [document] ones (derive.documents.metadata).
     """
 
     digits: int = DEFAULT_DIGITS
@@ -46,6 +48,7 @@ class Options:
     formulas: bool = False
     symbolic: str = ""
     verification: bool = True
+    metadata: Metadata = Metadata()
 
     def __post_init__(self):
         if not 1 <= self.digits <= 30:

@@ -25,6 +25,7 @@ from derive.documents.matrix import loss as matrix_loss
 from derive.documents.matrix import update as matrix_update
 from derive.documents.matrix.context import MatrixContext
 from derive.documents.matrix.network import layout
+from derive.documents.metadata import Metadata, document_metadata
 from derive.documents.model import CHECKED_TITLE, Chain, M, P, Paragraph, Table
 from derive.documents.options import Options
 from derive.documents.scalar import backward, deltas, forward, update
@@ -73,11 +74,8 @@ class Deck:
     frames: tuple
     handout: bool = False
     per_page: int = 1
-    #: the title frame's lines ('' where not given): from the spec's [document] table or the command line
-    course: str = ""
-    author: str = ""
-    date: str = ""
-    institution: str = ""
+    #: the title frame's course, lecturer, date and institution (derive.documents.metadata)
+    meta: Metadata = Metadata()
 
 
 def split(frame: Frame) -> list[Frame]:
@@ -159,8 +157,7 @@ def deck(solution: Solution, options: Options = SLIDE_OPTIONS) -> Deck:
     frames.append(Frame("After one step", (_losses(ctx), after_step(ctx)), final, "network"))
     if options.verification:
         frames.append(Frame(CHECKED_TITLE, (checked(ctx).blocks[0],), None))
-    return Deck(spec.title, _subtitle(ctx), tuple(frames), course=spec.course, author=spec.author, date=spec.date,
-                institution=spec.institution)
+    return Deck(spec.title, _subtitle(ctx), tuple(frames), meta=document_metadata(spec, options.metadata))
 
 
 def _losses(ctx: Context) -> Chain:

@@ -28,6 +28,7 @@ from derive.documents import network, optimizer
 from derive.documents.context import Context, in_matrix_form
 from derive.documents.diagram import build as diagram
 from derive.documents.equations import EquationWriter
+from derive.documents.metadata import document_metadata
 from derive.documents.model import Chain, Document, Figure, M, P, Section
 from derive.documents.options import Options
 from derive.documents.printing import latex, shown, with_numbers
@@ -103,7 +104,8 @@ class SymbolicWriter:
         kind = "with the numbers put in" if self.numbers else "in general form"
         subtitle = (f"{'-'.join(map(str, self.spec.sizes))} network, {' / '.join(self.spec.activations)} activations, "
                     f"{fn.LOSSES[self.spec.loss].title}: the derivation {kind}")
-        return Document(self.spec.title, subtitle, tuple(sections))
+        return Document(self.spec.title, subtitle, tuple(sections),
+                        document_metadata(self.spec, self.ctx.options.metadata))
 
     # -- 1. the network --------------------------------------------------------------
     def network_section(self) -> Section:

@@ -66,4 +66,4 @@ def deck(solution, options: Options = replace(SLIDE_OPTIONS, symbolic="general")
         frames += _frames(derivatives.title, group)
     for section in rest:
         frames += _section_frames(section)
-    return Deck(document.title, document.subtitle, tuple(frames))
+    return Deck(document.title, document.subtitle, tuple(frames), meta=document.meta)

@@ -23,6 +23,7 @@ from derive.documents.matrix import loss as matrix_loss
 from derive.documents.matrix import network as matrix_network
 from derive.documents.matrix import update as matrix_update
 from derive.documents.matrix.context import MatrixContext
+from derive.documents.metadata import document_metadata
 from derive.documents.model import Document, P, Section
 from derive.documents.options import Options
 from derive.documents.scalar import backward, forward, update
@@ -71,4 +72,4 @@ def build(solution: Solution, options: Options = Options()) -> Document:
         parts.append(Section("Notes", 1, tuple(P(note) for note in ctx.spec.notes), "notes"))
     if options.verification:
         parts.append(summary.checked(ctx))
-    return Document(ctx.spec.title, subtitle(ctx), tuple(parts))
+    return Document(ctx.spec.title, subtitle(ctx), tuple(parts), document_metadata(ctx.spec, options.metadata))

@@ -214,7 +214,7 @@ def exam_context(ident: str, questions: list, key: bool) -> dict:
     sheets = [{**context(ex, key), "number": n} for n, ex in enumerate(questions, start=1)]
     titles = list(dict.fromkeys(ex.title for ex in questions))
     title = titles[0] if len(titles) == 1 else "Backpropagation by hand"
-    return {"exam": {"ident": ident, "key": key, "title": title, "questions": sheets,
+    return {"exam": {"ident": ident, "key": key, "title": title, "meta": questions[0].meta, "questions": sheets,
                      "total": sum(ex.marks for ex in questions), "places": questions[0].places,
                      "example": sheets[0]["example"]}}
 

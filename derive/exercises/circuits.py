@@ -22,6 +22,7 @@ from derive.core.numeric import round_decimal, to_float
 from derive.documents import circuit_diagram, circuit_steps
 from derive.documents.circuit_document import _Printer, display_expression, node_latex
 from derive.documents.model import Chain
+from derive.documents.metadata import document_metadata
 from derive.documents.options import Options
 from derive.documents.printing import shown
 from derive.errors import DeriveError, suggestion
@@ -107,7 +108,7 @@ def exercise(circuit, options: Options, ident: str) -> Exercise:
         accepted = tuple(Accepted(value, tuple(roundings)) for value, roundings in found.items())
         made.append(Blank(q.name, quantity_latex(circuit, q), q.stage, text, tuple(step), shown(exact[q.name], 9).text,
                           plain(Decimal(5).scaleb(-(places + 1))), accepted))
-    return Exercise(ident, circuit, tuple(made), places, False)
+    return Exercise(ident, circuit, tuple(made), places, False, document_metadata(circuit.spec, options.metadata))
 
 
 def exercises(spec, options: Options, variants: int | None = None, seed: int = 1, progress=None) -> list:

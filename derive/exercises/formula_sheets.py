@@ -15,6 +15,7 @@ from derive.core import functions as fn
 from derive.documents import network
 from derive.documents.context import Context
 from derive.documents.diagram import build as diagram
+from derive.documents.metadata import Metadata, document_metadata
 from derive.documents.options import Options
 from derive.documents.printing import latex
 from derive.documents.symbolic import SymbolicWriter
@@ -60,6 +61,8 @@ class FormulaBlank:
 class FormulaSheet:
     solution: object
     blanks: tuple
+    #: the course, lecturer, date and institution on the sheet's and key's title and running head
+    meta: Metadata = Metadata()
 
     @property
     def title(self) -> str:
@@ -82,7 +85,7 @@ def exercise(solution, options: Options = Options(blanks=BLANKS, symbolic="gener
         if step.kind == "gradient":
             rows = writer.gradient_chain(step.key[1], step.key[2], step.key[3], step.key[4]).rows
         made.append(FormulaBlank(step.name, step.latex, PROMPTS[step.kind], tuple(rows), formulas.text(expected)))
-    return FormulaSheet(solution, tuple(made))
+    return FormulaSheet(solution, tuple(made), document_metadata(solution.spec, options.metadata))
 
 
 def context(sheet: FormulaSheet, key: bool) -> dict:

@@ -157,7 +157,8 @@ def package(exercises: list, sheets: dict | None = None) -> bytes:
     """The QTI package of a batch: every version a quiz (``sheets``: the versions' sheet contexts, if built)."""
 
     quizzes = [quiz(ex, (sheets or {}).get(ex.ident) or context(ex, False)) for ex in exercises]
-    return bundle(quizzes, exercises[0].title)
+    course = exercises[0].meta.course  # the package is the course's quiz: Canvas lists it by this title
+    return bundle(quizzes, f"{course}: {exercises[0].title}" if course else exercises[0].title)
 
 
 def bundle(quizzes: list, title: str) -> bytes:

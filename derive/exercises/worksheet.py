@@ -33,6 +33,7 @@ from derive.core.steps import Steps, names_in
 from derive.core.versions import figures, smallest_meaningful
 from derive.documents.context import Context
 from derive.documents.diagram import build as diagram
+from derive.documents.metadata import Metadata, document_metadata
 from derive.documents.model import Table
 from derive.documents.network import data_table, loss_formula, parameter_table
 from derive.documents.options import Options
@@ -111,6 +112,8 @@ class Exercise:
     blanks: tuple
     places: int
     formulas: bool
+    #: the course, lecturer, date and institution on the sheet's and key's title and running head
+    meta: Metadata = Metadata()
 
     @property
     def marks(self) -> int:
@@ -269,7 +272,8 @@ def exercise(solution, options: Options, ident: str, marks: dict | None = None) 
                           worked(steps, world, step, places, rounded, book), shown(sign * exact, 9).latex,
                           plain(tolerance), _signed(accepted[step.name], sign), book.entries(_signed(wrong[step.name], sign)),
                           scheme.get(stage_of(step.kind), scheme[""]), group_of(step), book.text_of(step), sign))
-    return Exercise(ident, solution, tuple(made), places, options.formulas)
+    return Exercise(ident, solution, tuple(made), places, options.formulas,
+                    document_metadata(solution.spec, options.metadata))
 
 
 class Book:
@@ -457,7 +461,7 @@ def context(ex: Exercise, key: bool) -> dict:
     numbers = {b.name: k for k, b in enumerate(ex.blanks, start=1)}
     stages = [(title, group, sum(b.marks for b in group), blocks(group)) for title, group in by_stage(ex)]
     return {
-        "ex": ex, "key": key, "stages": stages, "numbers": numbers, "total": ex.marks,
+        "ex": ex, "meta": ex.meta, "key": key, "stages": stages, "numbers": numbers, "total": ex.marks,
         "network": network_words(spec), "loss": fn.LOSSES[spec.loss].title, "loss_formula": loss_formula(ctx),
         "parameters": parameter_table(ctx), "data": data_table(ctx),
         "eta": ctx.num(spec.learning_rate), "rate": ctx.n.convention.rate.latex if ctx.n.convention else r"\eta", "update_biases": spec.update_biases,

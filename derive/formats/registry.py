@@ -21,6 +21,7 @@ from functools import cached_property
 from pathlib import Path
 
 from derive import lazy
+from derive.documents.metadata import document_metadata
 from derive.documents.options import Options
 from derive.errors import DeriveError, suggestion
 from derive.formats.latex import LatexFailure, available, compile_pdf
@@ -134,7 +135,8 @@ class Written:
         """The job of a solved network's worked solution: the derivation in general form when the options'
         ``symbolic`` asks for it."""
         document = lambda: (m.symbolic.build if options.symbolic else m.worked.build)(solution, options)  # noqa: E731
-        return cls(document, lambda: to_json(solution), out)
+        entries = document_metadata(solution.spec, options.metadata).entries
+        return cls(document, lambda: to_json(solution, entries), out)
 
     @cached_property
     def document(self):

@@ -114,9 +114,13 @@ def dumps(value, depth: int = 0) -> str:
     return _encode(value)
 
 
-def to_json(solution: Solution) -> str:
-    """The JSON document as text (deterministic: insertion order, shortest float repr)."""
-    return dumps(document(solution)) + "\n"
+def to_json(solution: Solution, metadata: dict | None = None) -> str:
+    """The JSON document as text (deterministic: insertion order, shortest float repr); ``metadata``: the
+    course, author, date and institution the documents print, after the title (left out when none is given)."""
+    doc = document(solution)
+    if metadata:
+        doc = {"title": doc.pop("title"), "document": metadata, **doc}
+    return dumps(doc) + "\n"
 
 
 def circuit_json(circuit) -> str:

@@ -1,0 +1,78 @@
+"""Who a document is for and from: the course, the lecturer (author), the date and the institution.
+
+The worked solution, the slides, the worksheets and their keys print the same entries on
+their title block and running head. They come from the spec's ``[document]`` table
+(course, author, date, institution; read and checked by derive.core.spec) and from the
+command line (``--course``, ``--author``, ``--date``, ``--institution``), whose entries
+win; :func:`document_metadata` is the one place that decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from derive.core.spec import MAX_TITLE_ENTRY, TITLE_KEYS
+from derive.errors import DeriveError
+
+#: what each entry is, as the command line's help says it
+TITLE_WORDS = {"course": "the course", "author": "the lecturer", "date": "the date", "institution": "the institution"}
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """A document's course, author (the lecturer), date and institution; '' where not given."""
+
+    course: str = ""
+    author: str = ""
+    date: str = ""
+    institution: str = ""
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, key) for key in TITLE_KEYS)
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The title block's lines under the title: the course and institution, then the lecturer and date."""
+        return tuple(line for line in (_joined(self.course, self.institution), _joined(self.author, self.date))
+                     if line)
+
+    @property
+    def entries(self) -> dict:
+        """The entries given, by key (the JSON's "document")."""
+        return {key: getattr(self, key) for key in TITLE_KEYS if getattr(self, key)}
+
+    @property
+    def head(self) -> str:
+        """The running head's entry beside the title: the course and the date ('' when neither is given)."""
+        return _joined(self.course, self.date)
+
+    def over(self, base: "Metadata") -> "Metadata":
+        """These entries where given, ``base``'s elsewhere."""
+        return Metadata(**{f.name: getattr(self, f.name) or getattr(base, f.name) for f in fields(self)})
+
+
+def _joined(*parts: str) -> str:
+    return " · ".join(part for part in parts if part)
+
+
+def given(**entries: str | None) -> Metadata:
+    """The command line's entries (None: not given), checked: one line of text each, as in a spec."""
+    checked = {}
+    for key, value in entries.items():
+        if key not in TITLE_KEYS:
+            raise DeriveError(f"--{key}", f"unknown title-page entry; the entries are {', '.join(TITLE_KEYS)}")
+        if value is None:
+            continue
+        if len(value) > MAX_TITLE_ENTRY or "\n" in value or "\r" in value:
+            raise DeriveError(f"--{key}", f"expected one line of at most {MAX_TITLE_ENTRY} characters for "
+                              f"{TITLE_WORDS[key]}")
+        checked[key] = value.strip()
+    return Metadata(**checked)
+
+
+def document_metadata(spec, command_line: Metadata = Metadata()) -> Metadata:
+    """The entries a document prints: the command line's over the spec's [document] ones.
+
+    A spec without a [document] table of this kind (a formula spec) contributes none.
+    """
+    return command_line.over(Metadata(**{key: getattr(spec, key, "") for key in TITLE_KEYS}))
