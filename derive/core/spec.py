@@ -420,6 +420,10 @@ TITLE_KEYS = ("course", "author", "date", "institution")
 #: the longest title-page entry, in characters
 MAX_TITLE_ENTRY = 200
 DOCUMENT_KEYS = ("convention", "notes", *TITLE_KEYS)
+#: other names for the title-page keys, which an error message points to the right one
+_TITLE_ALIASES = {"lecturer": ("author", "the lecturer"), "teacher": ("author", "the lecturer"),
+                  "instructor": ("author", "the lecturer"), "university": ("institution", "the university"),
+                  "school": ("institution", "the school"), "module": ("course", "the module")}
 _HOME = {key: section for section, keys in
          (("network", NETWORK_KEYS), ("data", DATA_KEYS), ("training", TRAINING_KEYS), ("document", DOCUMENT_KEYS))
          for key in keys}
@@ -732,6 +736,10 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
 
     convention, notes = "", ()
     if "document" in document:
+        for inner in document["document"] if isinstance(document["document"], dict) else ():
+            if inner in _TITLE_ALIASES:
+                r.fail(f"document.{inner}", f"unknown key; {_TITLE_ALIASES[inner][1]} is written as "
+                       f"{_TITLE_ALIASES[inner][0]} = \"...\"")
         section = r.table(document, "document", DOCUMENT_KEYS)
         convention = section.get("convention", "")
         if "convention" in section and not isinstance(convention, str):
@@ -746,7 +754,7 @@ def _build(document: dict, where: str, name: str) -> NetworkSpec:
                 r.fail(f"document.notes[{k}]", f"expected a sentence, got {_kind(note) if not isinstance(note, str) else 'empty text'}")
             if len(note) > MAX_NOTE:
                 r.fail(f"document.notes[{k}]", f"a note of {len(note)} characters; at most {MAX_NOTE}")
-        notes = tuple(note.strip() for note in notes)
+        notes = tuple(typographic(note.strip()) for note in notes)
     title_page = _title_page(r, document.get("document", {}))
 
     return NetworkSpec(
@@ -784,8 +792,19 @@ def _title_page(r, section) -> dict:
             r.fail(f"document.{key}", f"expected text, got {_kind(value)}")
         if len(value) > MAX_TITLE_ENTRY or "\n" in value:
             r.fail(f"document.{key}", f"expected one line of at most {MAX_TITLE_ENTRY} characters")
-        entries[key] = value.strip()
+        entries[key] = typographic(value.strip())
     return entries
+
+
+_QUOTED = re.compile(r'"([^"\n]*)"')
+
+
+def typographic(text: str) -> str:
+    """Straight double quotes around a phrase as typographic ones ("after 10,000 steps" -> “after 10,000 steps”).
+
+    A printed straight quote looks like a double prime (″) in the PDF; an unpaired one is left as written.
+    """
+    return _QUOTED.sub("\u201c\\1\u201d", text)
 
 
 def _canonical(key: str, layout: str) -> str:

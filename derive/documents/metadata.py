@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from derive.core.spec import MAX_TITLE_ENTRY, TITLE_KEYS
+from derive.core.spec import MAX_TITLE_ENTRY, TITLE_KEYS, typographic
 from derive.errors import DeriveError
 
 #: what each entry is, as the command line's help says it
@@ -66,7 +66,7 @@ def given(**entries: str | None) -> Metadata:
         if len(value) > MAX_TITLE_ENTRY or "\n" in value or "\r" in value:
             raise DeriveError(f"--{key}", f"expected one line of at most {MAX_TITLE_ENTRY} characters for "
                               f"{TITLE_WORDS[key]}")
-        checked[key] = value.strip()
+        checked[key] = typographic(value.strip())
     return Metadata(**checked)
 
 
