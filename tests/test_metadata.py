@@ -73,16 +73,25 @@ def test_the_command_line_wins_over_the_spec_and_blanks_leave_the_spec_s():
     assert document_metadata(parse(NETWORK, "net.toml")) == Metadata() and not Metadata()
 
 
-@pytest.mark.parametrize("meta, lines, running", [
-    (Metadata(), (), ""),
-    (Metadata(course="ML 1"), ("ML 1",), "ML 1"),
-    (Metadata(date="2026-11-30"), ("2026-11-30",), "2026-11-30"),
+LONG_COURSE = "Introduction to Machine Learning and Neural Networks (CS 4120, winter term)"
+LONG_PLACE = "Faculty of Science & Engineering, University of Somewhere"
+
+
+@pytest.mark.parametrize("meta, lines, running, short", [
+    (Metadata(), (), "", ""),
+    (Metadata(course="ML 1"), ("ML 1",), "ML 1", "ML 1"),
+    (Metadata(date="2026-11-30"), ("2026-11-30",), "2026-11-30", "2026-11-30"),
     (Metadata("ML 1", "A. Lecturer", "2026-11-30", "Uni"), ("ML 1 · Uni", "A. Lecturer · 2026-11-30"),
-     "ML 1 · 2026-11-30"),
-    (Metadata(author="A. Lecturer", institution="Uni"), ("Uni", "A. Lecturer"), ""),
+     "ML 1 · 2026-11-30", "ML 1"),
+    (Metadata(author="A. Lecturer", institution="Uni"), ("Uni", "A. Lecturer"), "", ""),
+    # a pair too long for one line takes two; a running head keeps the date and shortens the course at a word
+    (Metadata(LONG_COURSE, "A. Lecturer", "2026-11-30", LONG_PLACE), (LONG_COURSE, LONG_PLACE, "A. Lecturer · 2026-11-30"),
+     "Introduction to Machine… · 2026-11-30", "Introduction to Machine…"),
+    (Metadata(date="the first Monday of the winter term"), ("the first Monday of the winter term",),
+     "the first Monday of…", "the first Monday of…"),
 ])
-def test_title_lines_and_running_head(meta, lines, running):
-    assert meta.lines == lines and meta.head == running
+def test_title_lines_and_running_head(meta, lines, running, short):
+    assert (meta.lines, meta.head, meta.head_short) == (lines, running, short)
 
 
 def test_the_slides_read_the_same_function():
@@ -146,7 +155,7 @@ def test_a_worksheet_and_its_key_print_the_entries(tmp_path):
         block = title_block(tex)
         assert kind in block and "Deep Learning 2 · Faculty of Science \\& Engineering" in block
         assert "Dr. A. Lecturer · 1 December 2026" in block
-        assert r"\fancyhead[R]{\small Deep Learning 2 · 1 December 2026 · version \leftmark}" in head(tex)
+        assert r"\fancyhead[R]{\small Deep Learning 2 · version \leftmark}" in head(tex)
         md = (out / f"{stem}.md").read_text()
         assert "Deep Learning 2 · Faculty of Science &amp; Engineering\\\nDr. A. Lecturer · 1 December 2026" in md
     assert "Name: " in (out / "sheet-net.tex").read_text()
@@ -162,7 +171,7 @@ def test_an_exam_paper_prints_the_entries(tmp_path):
                  str(out), "--places", "5"]) == 0
     tex = (out / "exam-exam.tex").read_text()
     assert "Machine Learning 1 · Faculty of Science \\& Engineering" in title_block(tex)
-    assert "Machine Learning 1 · 2026-11-30 · version" in head(tex)
+    assert "Machine Learning 1 · version" in head(tex)
 
 
 # -- bad entries -------------------------------------------------------------------------------------------

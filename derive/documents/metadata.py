@@ -14,6 +14,10 @@ from dataclasses import dataclass, fields
 from derive.core.spec import MAX_TITLE_ENTRY, TITLE_KEYS, typographic
 from derive.errors import DeriveError
 
+#: the longest pair of entries printed on one line of the title block (characters; longer pairs take a line each)
+LINE = 80
+#: the longest course and date in a running head, beside the title (characters; longer ones are shortened)
+HEAD_COURSE, HEAD_DATE = 28, 20
 #: what each entry is, as the command line's help says it
 TITLE_WORDS = {"course": "the course", "author": "the lecturer", "date": "the date", "institution": "the institution"}
 
@@ -32,9 +36,13 @@ class Metadata:
 
     @property
     def lines(self) -> tuple[str, ...]:
-        """The title block's lines under the title: the course and institution, then the lecturer and date."""
-        return tuple(line for line in (_joined(self.course, self.institution), _joined(self.author, self.date))
-                     if line)
+        """The title block's lines under the title: the course and institution, then the lecturer and date (a pair
+        too long for one line as two)."""
+        lines = []
+        for pair in ((self.course, self.institution), (self.author, self.date)):
+            joined = _joined(*pair)
+            lines += [joined] if len(joined) <= LINE else list(pair)
+        return tuple(line for line in lines if line)
 
     @property
     def entries(self) -> dict:
@@ -43,8 +51,14 @@ class Metadata:
 
     @property
     def head(self) -> str:
-        """The running head's entry beside the title: the course and the date ('' when neither is given)."""
-        return _joined(self.course, self.date)
+        """The running head's entry beside the title: the course and the date, each shortened to fit ('' when
+        neither is given)."""
+        return _joined(_shortened(self.course, HEAD_COURSE), _shortened(self.date, HEAD_DATE))
+
+    @property
+    def head_short(self) -> str:
+        """The running head's entry beside a worksheet's version: the course, else the date, shortened."""
+        return _shortened(self.course, HEAD_COURSE) or _shortened(self.date, HEAD_DATE)
 
     def over(self, base: "Metadata") -> "Metadata":
         """These entries where given, ``base``'s elsewhere."""
@@ -53,6 +67,15 @@ class Metadata:
 
 def _joined(*parts: str) -> str:
     return " · ".join(part for part in parts if part)
+
+
+def _shortened(text: str, limit: int) -> str:
+    """``text``, or its first words within ``limit`` characters and an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    words = cut if text[limit - 1] == " " or " " not in cut else cut.rsplit(" ", 1)[0]  # whole words
+    return words.rstrip(" ,;:(-") + "…"
 
 
 def given(**entries: str | None) -> Metadata:
