@@ -148,7 +148,7 @@ def test_the_solution_pdf_shows_them_on_the_title_and_every_running_head(tmp_pat
 
 def test_a_worksheet_and_its_key_print_the_entries(tmp_path):
     out = tmp_path / "out"
-    assert main(["worksheet", write(tmp_path, NETWORK + DOCUMENT), "--format", "tex,md,qti", "--out", str(out),
+    assert main(["worksheet", write(tmp_path, NETWORK + DOCUMENT), "--format", "tex,md,qti,json", "--out", str(out),
                  "--places", "5", *OVERRIDES]) == 0
     for stem, kind in (("sheet-net", "Worksheet"), ("key-net", "Answer key")):
         tex = (out / f"{stem}.tex").read_text()
@@ -159,6 +159,7 @@ def test_a_worksheet_and_its_key_print_the_entries(tmp_path):
         md = (out / f"{stem}.md").read_text()
         assert "Deep Learning 2 · Faculty of Science &amp; Engineering\\\nDr. A. Lecturer · 1 December 2026" in md
     assert "Name: " in (out / "sheet-net.tex").read_text()
+    assert json.loads((out / "worksheets.json").read_text())["document"]["course"] == "Deep Learning 2"
     import zipfile
 
     with zipfile.ZipFile(out / "canvas-qti.zip") as archive:

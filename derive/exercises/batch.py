@@ -329,4 +329,5 @@ def to_json(exercises: list) -> str:
             "exact": {b.name: b.derive_exact for b in ex.blanks},
         })
     json.dumps(versions)  # every value is plain data
-    return dumps({"versions": versions}) + "\n"
+    entries = exercises[0].meta.entries if exercises else {}  # the course, author, date, institution, when given
+    return dumps({"document": entries, "versions": versions} if entries else {"versions": versions}) + "\n"
