@@ -19,27 +19,51 @@ from derive.documents.layout import COLUMNS_PER_TABLE
 from derive.documents.model import Chain, Figure, M, P, Paragraph, Section, Table
 
 
+def count(k: int, word: str) -> str:
+    """'1 unit', '2 units'."""
+    return f"{k} {word}{'' if k == 1 else 's'}"
+
+
+def _names(latex: list[str]) -> str:
+    """Up to three names, else the first, dots and the last."""
+    return ", ".join(latex) if len(latex) <= 3 else f"{latex[0]}, \\dots, {latex[-1]}"
+
+
+def layers(ctx: Context, end: str) -> tuple:
+    """'The network has 2 inputs x1, x2, a hidden layer of 2 units h1, h2 and 2 output units o1, o2' and ``end``:
+    the parts of a paragraph, the unit names in mathematics."""
+    spec, n = ctx.spec, ctx.n
+    sizes, L = spec.sizes, spec.layers
+    inputs = _names([n.input(None, i).latex for i in range(sizes[0])])
+    parts = [f"The network has {count(sizes[0], 'input')} ", M(inputs)]
+    if n.units:
+        hidden = [n.unit(l, j).latex for l in range(1, L) for j in range(sizes[l])]
+        if L > 1:
+            parts += [f", a hidden layer of {count(sizes[1], 'unit')} ", M(_names(hidden))]
+        outputs = _names([n.unit(L, j).latex for j in range(sizes[L])])
+        parts += [f" and {count(sizes[L], 'output unit')} ", M(outputs), end]
+        return tuple(parts)
+    hidden = sizes[1:-1]
+    if not hidden:
+        parts.append(", no hidden layer")
+    elif len(hidden) == 1:
+        parts.append(f", a hidden layer of {count(hidden[0], 'unit')}")
+    else:
+        parts.append(f", {len(hidden)} hidden layers of " + ", ".join(map(str, hidden[:-1])) + f" and {hidden[-1]} units")
+    parts.append(f" and {count(sizes[-1], 'output unit')}{end}")
+    return tuple(parts)
+
+
 def description(ctx: Context) -> list:
     """The layers and their units, then what each unit computes (one paragraph per activation)."""
     spec, n = ctx.spec, ctx.n
     L = spec.layers
     blocks = []
     if n.units:
-        blocks.append(P(
-            f"The network has {spec.sizes[0]} inputs ", M(", ".join(n.input(None, i).latex for i in range(spec.sizes[0]))),
-            f", a hidden layer of {spec.sizes[1]} units ", M(", ".join(n.unit(1, j).latex for j in range(spec.sizes[1]))),
-            f" and {spec.sizes[2]} output units ", M(", ".join(n.unit(2, j).latex for j in range(spec.sizes[2]))), ".",
-        ))
+        blocks.append(P(*layers(ctx, ".")))
     else:
-        hidden = ", ".join(str(x) for x in spec.sizes[1:-1])
-        blocks.append(P(
-            f"The network has {spec.sizes[0]} input{'s' if spec.sizes[0] > 1 else ''} ",
-            M(", ".join(f"x_{{{i + 1}}}" for i in range(spec.sizes[0])) if spec.sizes[0] <= 3
-              else r"x_1, \dots, x_{" + str(spec.sizes[0]) + "}"),
-            f", {L - 1} hidden layer{'s' if L > 2 else ''} of {hidden} units and {spec.sizes[-1]} output unit"
-            f"{'s' if spec.sizes[-1] > 1 else ''}. Layer ", M("l"), " is written as a superscript ",
-            M("[l]"), "; the output layer is layer ", M(str(L)), ".",
-        ))
+        blocks.append(P(*layers(ctx, ". Layer "), M("l"), " is written as a superscript ",
+                        M("[l]"), "; the output layer is layer ", M(str(L)), "."))
     same = len(set(spec.activations)) == 1
     for l in range(1, L + 1):
         act = fn.ACTIVATIONS[spec.activations[l - 1]]

@@ -113,20 +113,11 @@ class SymbolicWriter:
         L = spec.layers
         blocks = []
         if n.units:
-            blocks.append(P(
-                f"The network has {spec.sizes[0]} inputs ", M(", ".join(n.input(None, i).latex for i in range(spec.sizes[0]))),
-                f", a hidden layer of {spec.sizes[1]} units ", M(", ".join(n.unit(1, j).latex for j in range(spec.sizes[1]))),
-                f" and {spec.sizes[2]} output units ", M(", ".join(n.unit(2, j).latex for j in range(spec.sizes[2]))),
-                ". Every quantity below is written in these symbols; no number is put in" +
-                (" until each formula is complete." if self.numbers else "."),
-            ))
+            blocks.append(P(*network.layers(self.ctx, ". Every quantity below is written in these symbols; no number "
+                                            "is put in" + (" until each formula is complete." if self.numbers else "."))))
         else:
-            blocks.append(P(
-                f"The network has {spec.sizes[0]} input{'s' if spec.sizes[0] > 1 else ''}, {L - 1} hidden "
-                f"layer{'s' if L > 2 else ''} of {', '.join(str(x) for x in spec.sizes[1:-1])} units and "
-                f"{spec.sizes[-1]} output unit{'s' if spec.sizes[-1] > 1 else ''}. Layer ", M("l"),
-                " is written as a superscript ", M("[l]"), "; the output layer is layer ", M(str(L)), ".",
-            ))
+            blocks.append(P(*network.layers(self.ctx, ". Layer "), M("l"), " is written as a superscript ", M("[l]"),
+                            "; the output layer is layer ", M(str(L)), "."))
         if not in_matrix_form(self.s):
             blocks.append(Figure(diagram(self.s, "names"), "network.svg"))
         same = len(set(spec.activations)) == 1
