@@ -54,9 +54,10 @@ def lines(block) -> float:
     return 2
 
 
-def leads_in(block) -> bool:
-    """True for a sentence that introduces what follows it (it ends with a colon)."""
-    return isinstance(block, Paragraph) and bool(block.parts) and block.parts[-1][1].rstrip().endswith(":")
+def leads_in(block, after=None) -> bool:
+    """True for a sentence that introduces what follows it: it ends with a colon, or a table follows it."""
+    return isinstance(block, Paragraph) and bool(block.parts) and (
+        block.parts[-1][1].rstrip().endswith(":") or isinstance(after, Table))
 
 
 def keep(block, after=None) -> int:
@@ -65,7 +66,7 @@ def keep(block, after=None) -> int:
     if isinstance(block, Section):
         first = block.blocks[:2]
         need = 3 + (keep(first[0], first[1] if len(first) > 1 else None) if first else 0)
-    elif leads_in(block) and after is not None:
+    elif leads_in(block, after) and after is not None:
         need = lines(block) + lines(after)
     else:
         need = lines(block)
