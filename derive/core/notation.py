@@ -92,7 +92,7 @@ class Notation:
     def _sample(self, name: Name, s: int | None) -> Name:
         if s is None or self.batch == 1:
             return name
-        return Name(f"{name.text}[{s + 1}]", rf"{{{name.latex}}}^{{({s + 1})}}")
+        return Name(f"{name.text}[{s + 1}]", sample_latex(name.latex, s))
 
     def _sep(self) -> str:
         """Index separator in LaTeX subscripts: none while every index is a single digit."""
@@ -315,3 +315,38 @@ def document_notation(spec: NetworkSpec, requested: str | None = None) -> str:
     if requested == "matrix" or (requested is None and spec.notation == "matrix"):
         return "matrix"
     return Notation.for_spec(spec, requested).scheme
+
+
+def _top_level(latex: str, char: str) -> int:
+    """Where ``char`` first occurs outside braces in ``latex``, or -1."""
+    depth = 0
+    for k, c in enumerate(latex):
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if c == char and depth == 0:
+            return k
+    return -1
+
+
+def sample_latex(latex: str, s) -> str:
+    """A quantity of sample s (0-based) in LaTeX: the sample's index beside the layer's in one superscript,
+    z^{[1](2)}_{1}, or a superscript of its own, x_{1}^{(2)}, never one stacked above another; a letter s
+    (the sample index of a sum, "n") is written as it is."""
+    mark = f"({s})" if isinstance(s, str) else f"({s + 1})"
+    sup, sub = _top_level(latex, "^"), _top_level(latex, "_")
+    if sup >= 0 and latex.startswith("^{", sup):
+        close = _closing(latex, sup + 1)
+        if close > 0 and _top_level(latex[close + 1:], "^") < 0:
+            return latex[:close] + mark + latex[close:]
+    if sup < 0 and sub >= 0:
+        return f"{latex}^{{{mark}}}"
+    return f"{{{latex}}}^{{{mark}}}"
+
+
+def _closing(latex: str, start: int) -> int:
+    """The index of the brace that closes the group opening at latex[start], or -1."""
+    depth = 0
+    for k in range(start, len(latex)):
+        depth += {"{": 1, "}": -1}.get(latex[k], 0)
+        if depth == 0:
+            return k
+    return -1

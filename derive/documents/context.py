@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from derive.core.expressions import latex as written_latex
 from derive.core.solve import Solution
-from derive.documents.layout import width
+from derive.documents.layout import LINE_WIDTH, width
 from derive.documents.model import Chain
 from derive.documents.options import Options
 from derive.documents.printing import latex, shown, with_numbers
@@ -136,10 +136,11 @@ class Context:
         """
         if not terms:
             return []
-        line_width = self.options.line_width
+        # a page is filled by width too (LINE_WIDTH), so that "+ b" never sits alone on a line with room to spare
+        line_width = self.options.line_width or (LINE_WIDTH if per_line is None else None)
         if line_width:
             lines = self._packed(terms, line_width - width(lhs) - 2, per_line)
-            if len(lines) > 2:  # a sum this long is better on the frame's full width, without the diagram
+            if len(lines) > 2 and self.options.line_width:  # a sum this long is better on the frame's full width, without the diagram
                 lines = self._packed(terms, line_width * FULL_WIDTH - width(lhs) - 2, per_line)
         else:
             per_line = per_line or TERMS_PER_LINE

@@ -7,6 +7,7 @@ format), math parts are LaTeX (never escaped).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from derive.documents.metadata import Metadata
@@ -26,11 +27,37 @@ class Paragraph:
     parts: tuple
 
 
+def printed(latex: str) -> str:
+    """LaTeX as it prints: without the sizing of brackets, braces and spaces (\\tanh(z) and \\tanh{\\left(z\\right)} alike)."""
+    return re.sub(r"\\(?:left|right|bigl|bigr|Bigl|Bigr)\b|\\[,;! ]|[{}\s]", "", latex)
+
+
+def distinct_steps(rows) -> tuple:
+    """Rows without a step that prints as the one before it; a step is a row with its continuation rows."""
+    steps = []
+    for row in rows:
+        if steps and not row[0] and not row[1]:  # a continuation row: part of the step before it
+            steps[-1].append(row)
+        else:
+            steps.append([row])
+    kept = []
+    for step in steps:
+        if kept and not step[0][0] and step[0][1] == "=" and \
+                printed(" ".join(r[2] for r in step)) == printed(" ".join(r[2] for r in kept[-1])):
+            continue
+        kept.append(step)
+    return tuple(row for step in kept for row in step)
+
+
 @dataclass(frozen=True)
 class Chain:
-    """A derivation displayed as aligned rows: (left side, relation, right side)."""
+    """A derivation displayed as aligned rows: (left side, relation, right side); a step that prints as the
+    one before it is dropped."""
 
     rows: tuple
+
+    def __post_init__(self):
+        object.__setattr__(self, "rows", distinct_steps(self.rows))
 
 
 @dataclass(frozen=True)

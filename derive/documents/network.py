@@ -12,6 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from derive.core import functions as fn
+from derive.core.notation import sample_latex
 from derive.documents import optimizer
 from derive.documents.context import Context
 from derive.documents.diagram import build as diagram
@@ -187,7 +188,7 @@ def loss_formula(ctx: Context) -> str:
     if ctx.book is not None:
         t, o = f"{ctx.book.target.latex}_k", f"{ctx.book.out.latex}_k"
     if spec.batch > 1:
-        t, o = "{" + t + "}^{(n)}", "{" + o + "}^{(n)}"
+        t, o = sample_latex(t, "n"), sample_latex(o, "n")
     N, K = spec.batch, spec.sizes[-1]
     sums = (r"\sum_{n=1}^{" + str(N) + "}" if N > 1 else "") + r"\sum_{k=1}^{" + str(K) + "}"
     if N * K == 1:

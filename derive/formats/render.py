@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from derive.errors import DeriveError
-from derive.formats import escape
+from derive.formats import breaks, escape
 
 
 def template_dir() -> Path:
@@ -54,6 +54,8 @@ def environment(kind: str) -> jinja2.Environment:
         env.filters["heading"] = escape.latex_heading
         # a number's sign as a minus, not a hyphen: picture labels are text
         env.filters["minus"] = lambda text: text.replace("-", r"\textminus{}")
+        env.globals["keep"] = breaks.keep  # the lines a heading or a lead-in keeps with what follows
+        env.globals["leads_in"] = breaks.leads_in
     else:
         env = jinja2.Environment(loader=loader, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
                                  undefined=jinja2.StrictUndefined, autoescape=False)

@@ -73,9 +73,10 @@ def section(ctx: Context) -> Section:
         for j in range(spec.sizes[l]):
             unit = []
             for s in range(spec.batch):
-                if spec.batch > 1:
-                    unit.append(P(f"Sample {s + 1}."))
-                unit += unit_blocks(ctx, l, s, j)
+                if spec.batch > 1:  # each sample's derivation under a heading of its own
+                    unit.append(Section(f"Sample {s + 1}", 4, tuple(unit_blocks(ctx, l, s, j))))
+                else:
+                    unit += unit_blocks(ctx, l, s, j)
             net0 = g.latex[g.net(l, 0, j)]
             unit.append(P(
                 "The weights into this unit. Its net input ", M(net0),
