@@ -116,6 +116,10 @@ class MatrixContext(Context):
         """entry(j) for every unit of a layer (a bias, its gradient) as a column (out_in) or a row (in_out)."""
         return pmatrix(self.by_unit(entry, size)) if self.typeset else None
 
+    def vector_of(self, value, size: int) -> Piece | None:
+        """value(j) for every unit of a layer, numbers printed in one format, as a column or a row."""
+        return pmatrix(self.grid(self.by_unit(value, size))) if self.typeset else None
+
     def fits_sample(self, size: int) -> bool:
         """True when a layer's values for every sample are to be typeset as a matrix (else: a table)."""
         rows, cols = (size, self.spec.batch) if self.columns else (self.spec.batch, size)
@@ -131,8 +135,10 @@ class MatrixContext(Context):
         if not self.fits_sample(size):
             return None
         if place:
-            return pmatrix(self.by_sample(lambda s, j: self.given(values[s][j], f"{place}[{s}][{j}]"), size))
-        return pmatrix(self.by_sample(lambda s, j: self.num(values[s][j]), size))
+            return pmatrix(self.grid(self.by_sample(lambda s, j: values[s][j], size),
+                                     self.by_sample(lambda s, j: f"{place}[{s}][{j}]", size)))
+        # one number format for the whole matrix: its columns line up on the decimal point
+        return pmatrix(self.grid(self.by_sample(lambda s, j: values[s][j], size)))
 
     def relation(self, values) -> str:
         """= when every printed value is exact, \\approx when one of them was rounded."""
