@@ -17,7 +17,7 @@ from derive.documents.context import Context
 from derive.documents.layout import COLUMNS_PER_TABLE, LINE_WIDTH, MATRIX_ROWS, Piece, cat, pmatrix, width
 from derive.documents.matrix.detail import chosen
 from derive.documents.model import Chain
-from derive.documents.printing import DerivePrinter
+from derive.documents.printing import DerivePrinter, column
 
 
 class ElementwisePrinter(DerivePrinter):
@@ -142,7 +142,8 @@ class MatrixContext(Context):
 
     def relation(self, values) -> str:
         """= when every printed value is exact, \\approx when one of them was rounded."""
-        return r"\approx" if any(self.rel(v) != "=" for v in values) else "="
+        # the values print as one matrix, in one format (Context.grid): rounded or not as that format prints them
+        return r"\approx" if any(s.rounded for s in column(list(values), self.digits)) else "="
 
     def display(self, lhs: str, steps: list, values) -> Chain | None:
         """lhs = step = ... = result, each step a list of terms; a line breaks between terms when it is full.
