@@ -120,7 +120,7 @@ def test_the_givens_are_printed_as_written(tmp_path):
     path.write_text(text)
     assert main(["solve", str(path), "--format", "md,json", "--out", str(tmp_path / "out")]) == 0
     md = (tmp_path / "out" / "solution.md").read_text()
-    assert r"$e^{-1}$ | $0.1$ | $1 + \sin\left(\frac{\pi}{4}\right)$ | $\frac{\sqrt{2}}{2}$" in md
+    assert r"$e^{-1}$ | 0.1 | $1 + \sin\left(\frac{\pi}{4}\right)$ | $\frac{\sqrt{2}}{2}$" in md
     assert r"$\frac{\pi}{20}$" in md  # w1 in the starting parameters
     data = json.loads((tmp_path / "out" / "solution.json").read_text())
     assert data  # the JSON keeps its numbers (floats), its names unchanged

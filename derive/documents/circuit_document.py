@@ -15,7 +15,7 @@ import sympy as sp
 from derive.core.circuit import gate_expression
 from derive.documents import circuit_diagram
 from derive.documents.model import CHECKED_TITLE, Chain, Document, Figure, M, P, Section, Table
-from derive.documents.printing import DEFAULT_DIGITS, DerivePrinter, shown
+from derive.documents.printing import DEFAULT_DIGITS, DerivePrinter, column, shown
 
 # placeholders of a gate's local gradient: its inputs a, b, its output o, its constant c
 A, B, O, C = sp.symbols("a b o c", real=True)
@@ -328,8 +328,10 @@ def build(circuit, digits: int = DEFAULT_DIGITS, svg_name: str = "circuit.svg", 
         backward.append(Section("Inputs that fan out", 2, tuple(inner)))
     sections.append(Section("Backward pass", 1, tuple(backward)))
     # summary
-    rows = tuple((p.wire(w), p.num(circuit.values[w]),
-                  p.num(circuit.gradients[w]) if w in circuit.gradients else "0") for w in circuit.wires)
+    # one number format per column, so that the decimal points line up (a wire without a gradient: 0)
+    values = column([circuit.values[w] for w in circuit.wires], digits)
+    gradients = column([circuit.gradients.get(w, 0) for w in circuit.wires], digits)
+    rows = tuple((p.wire(w), v.latex, g.latex) for w, v, g in zip(circuit.wires, values, gradients))
     summary = [Table(("wire", "value", M(rf"\partial {p.wire(circuit.output)} / \partial\,\text{{wire}}")), rows,
                      ("math", "math", "math"), "lrr")]
     sections.append(Section("Summary", 1, tuple(summary)))

@@ -14,7 +14,7 @@ from derive.core.solve import Solution
 from derive.documents.layout import LINE_WIDTH, width
 from derive.documents.model import Chain
 from derive.documents.options import Options
-from derive.documents.printing import latex, shown, with_numbers
+from derive.documents.printing import column, latex, shown, with_numbers
 
 #: terms per displayed line in a long weighted sum, so that no line runs off the page
 TERMS_PER_LINE = 3
@@ -86,6 +86,27 @@ class Context:
     def num(self, x) -> str:
         """A value as printed, in LaTeX."""
         return shown(x, self.digits).latex
+
+    def column(self, values, places=None) -> list[str]:
+        """Numbers of one table column, or of one matrix, in one format: the same decimals for every entry.
+
+        With ``places`` (the spec's key of each value), a given number written as a constant keeps its
+        written form (1 + sin(pi/4)); the others are formatted together.
+        """
+        values = list(values)
+        written = [self.spec.written_as(p) for p in places] if places is not None else [None] * len(values)
+        shown_ = iter(column([x for x, w in zip(values, written) if w is None], self.digits))
+        return [written_latex(w) if w is not None else next(shown_).latex for w in written]
+
+    def grid(self, rows, places=None) -> list[list[str]]:
+        """A matrix (a list of rows) of numbers in one format (see :meth:`column`)."""
+        rows = [list(r) for r in rows]
+        flat = self.column([x for r in rows for x in r], [p for r in places for p in r] if places else None)
+        out, k = [], 0
+        for r in rows:
+            out.append(flat[k:k + len(r)])
+            k += len(r)
+        return out
 
     def given(self, x, place: str) -> str:
         """A given number as the spec writes it: a constant as written (1 + sin(pi/4)), else its digits."""

@@ -126,10 +126,12 @@ def reading(ctx: Context) -> Paragraph:
     exact = ("every value is an exact rational number" if ctx.s.exact
              else "every value is carried with 60 significant digits")
     return P(
-        f"How to read the numbers: {exact}, and only printing rounds, to at most {ctx.digits} significant "
+        f"How to read the numbers: {exact}, and only printing rounds, to {ctx.digits} significant "
         "digits. ", M("="), " before a result marks a printed number that is exact, ", M(r"\approx"),
         " one that was rounded. A line with the numbers put in shows them rounded; its result is computed "
-        "from the unrounded values.",
+        "from the unrounded values. The numbers of a table column, or of a matrix, share one number of "
+        "decimals, so that their decimal points line up: a small number there keeps its significant digits, "
+        "and a larger one shows more.",
     )
 
 
@@ -200,18 +202,28 @@ def loss_formula(ctx: Context) -> str:
 def parameter_table(ctx: Context) -> Table:
     """Every weight and bias with what it connects and its starting value."""
     spec, n = ctx.spec, ctx.n
-    rows = []
+    rows, values = [], []
     for l in range(1, spec.layers + 1):
         for j in range(spec.sizes[l]):
             for i in range(spec.sizes[l - 1]):
                 src = n.out(l - 1, None, i).latex if l > 1 else n.input(None, i).latex
                 src = n.unit(l - 1, i).latex if (n.units and l > 1) else src
                 rows.append((n.weight(l, j, i).latex, rf"{src} \to {n.unit(l, j).latex}" if n.units
-                             else rf"\text{{unit }} {i + 1} \to {j + 1}", ctx.given(ctx.run.weights[l][j][i], f"W{l}[{j}][{i}]")))
+                             else rf"\text{{unit }} {i + 1} \to {j + 1}"))
+                values.append((ctx.run.weights[l][j][i], f"W{l}[{j}][{i}]"))
             rows.append((n.bias(l, j).latex, rf"\text{{bias of }} {n.unit(l, j).latex}" if n.units
-                         else rf"\text{{bias of unit }} {j + 1}", ctx.given(ctx.run.biases[l][j], f"b{l}[{j}]")))
-    return Table(("parameter", "connects", "value"), tuple(rows), ("math", "math", "math"), "llr",
-                 "Starting parameters")
+                         else rf"\text{{bias of unit }} {j + 1}"))
+            values.append((ctx.run.biases[l][j], f"b{l}[{j}]"))
+    printed = ctx.column([v for v, _ in values], [place for _, place in values])
+    return Table(("parameter", "connects", "value"), tuple(row + (p,) for row, p in zip(rows, printed)),
+                 ("math", "math", "math"), "llr", "Starting parameters")
+
+
+def _columns(ctx: Context, rows, key: str) -> list[list[str]]:
+    """rows[s][i] of the spec's inputs or targets printed with one format for each i (a column of the table)."""
+    columns = [ctx.column([row[i] for row in rows], [f"{key}[{s}][{i}]" for s in range(len(rows))])
+               for i in range(len(rows[0]))]
+    return [list(row) for row in zip(*columns)]
 
 
 def data_table(ctx: Context) -> Table:
@@ -219,14 +231,18 @@ def data_table(ctx: Context) -> Table:
     spec, n = ctx.spec, ctx.n
     header = ["sample"] + [M(n.input(None, i).latex) for i in range(spec.sizes[0])] + \
              [M(n.target(None, k).latex) for k in range(spec.sizes[-1])]
-    x = [[ctx.given(v, f"inputs[{s}][{i}]") for i, v in enumerate(row)] for s, row in enumerate(spec.inputs)]
-    t = [[ctx.given(v, f"targets[{s}][{k}]") for k, v in enumerate(row)] for s, row in enumerate(spec.targets)]
-    rows = [tuple([str(s + 1)] + x[s] + t[s]) for s in range(spec.batch)]
-    if len(header) > COLUMNS_PER_TABLE + 2:  # a wide input: one row per input instead
+    if len(header) > COLUMNS_PER_TABLE + 2:  # a wide input: one row per input instead, a column per sample
         header = ["", *(f"sample {s + 1}" for s in range(spec.batch))]
-        rows = [(n.input(None, i).latex, *(x[s][i] for s in range(spec.batch))) for i in range(spec.sizes[0])]
-        rows += [(n.target(None, k).latex, *(t[s][k] for s in range(spec.batch))) for k in range(spec.sizes[-1])]
+        columns = [ctx.column(list(spec.inputs[s]) + list(spec.targets[s]),
+                              [f"inputs[{s}][{i}]" for i in range(spec.sizes[0])]
+                              + [f"targets[{s}][{k}]" for k in range(spec.sizes[-1])]) for s in range(spec.batch)]
+        names = [n.input(None, i).latex for i in range(spec.sizes[0])] + \
+                [n.target(None, k).latex for k in range(spec.sizes[-1])]
+        rows = [(name, *(columns[s][r] for s in range(spec.batch))) for r, name in enumerate(names)]
         return Table(tuple(header), tuple(rows), ("math",) * len(header), "l" + "r" * spec.batch,
                      "Inputs and targets")
+    # one format per column: an input or a target over the samples
+    x, t = _columns(ctx, spec.inputs, "inputs"), _columns(ctx, spec.targets, "targets")
+    rows = [tuple([str(s + 1)] + x[s] + t[s]) for s in range(spec.batch)]
     kinds = ("text",) + ("math",) * (len(header) - 1)
     return Table(tuple(header), tuple(rows), kinds, "c" + "r" * (len(header) - 1), "Inputs and targets")

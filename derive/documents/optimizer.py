@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from derive.core.optimizers import FORMULAS, OPTIMIZERS, STATE_NAMES
 from derive.documents.model import Chain, M, P, Plot, Section, Table, downsample
-from derive.documents.printing import shown
+from derive.documents.printing import column
 
 #: steps written out line by line (the rest are in the tables and the loss history)
 STEPS_IN_FULL = 2
@@ -236,12 +236,12 @@ def _state_table(w, step) -> Table:
     names = list(next(iter(step.updates.values())).after) if step.updates else []
     header = ("parameter", "before", M(r"\partial E/\partial p"), *(M(STATE_NAMES[n][1] + f"_{{{step.t}}}")
                                                                    for n in names), "after")
-    rows = []
-    digits = min(w.digits, TABLE_DIGITS)
-    num = lambda x: shown(x, digits).latex
-    for key, update in step.updates.items():
-        rows.append((_name(w, key).latex, num(update.old), num(update.gradient),
-                     *(num(update.after[n]) for n in names), num(update.new)))
+    updates = list(step.updates.items())
+    columns = [[u.old for _, u in updates], [u.gradient for _, u in updates],
+               *([u.after[n] for _, u in updates] for n in names), [u.new for _, u in updates]]
+    # one number format per column, so that the decimal points line up
+    printed = [[s.latex for s in column(values, min(w.digits, TABLE_DIGITS))] for values in columns]
+    rows = [(_name(w, key).latex, *cells) for (key, _), *cells in zip(updates, *printed)]
     return Table(header, tuple(rows), ("math",) * len(header), "l" + "r" * (len(header) - 1),
                  f"Every parameter in step {step.t}" + (f" (samples {', '.join(str(s + 1) for s in step.samples)})"
                                                         if len(w.s.trajectory.batches) > 1 else ""))
@@ -294,14 +294,13 @@ def history_section(w) -> Section:
     steps = range(len(h))
     if len(h) > 26:
         steps = sorted({0, 1, 2, len(h) - 2, len(h) - 1} | {round(len(h) * f / 10) for f in range(1, 10)})
-    rows = []
-    for k in steps:
-        if k >= len(h):
-            continue
-        row = (str(k), w.num(h[k]))
-        if batched:
-            row += (w.num(trajectory.batch_losses[k]) if k < len(trajectory.batch_losses) else "",)
-        rows.append(row)
+    steps = [k for k in steps if k < len(h)]
+    losses = w.column(h[k] for k in steps)
+    rows = [(str(k), loss) for k, loss in zip(steps, losses)]
+    if batched:
+        mini = [k for k in steps if k < len(trajectory.batch_losses)]
+        printed = dict(zip(mini, w.column(trajectory.batch_losses[k] for k in mini)))
+        rows = [row + (printed.get(k, ""),) for row, k in zip(rows, steps)]
     header = ("step", "loss") + (("mini-batch loss of the next step",) if batched else ())
     table = Table(header, tuple(rows), ("text", "math") + (("math",) if batched else ()), "rr" + ("r" if batched else ""),
                   "The loss before the first step (step 0) and after each step" +

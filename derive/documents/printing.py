@@ -8,6 +8,7 @@ derivation from the same expression as the general one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -65,6 +66,88 @@ def shown(x, digits: int = DEFAULT_DIGITS) -> Shown:
 def _fraction(d: Decimal):
 
     return Fraction(d)
+
+
+def _rounded(x, r: Decimal) -> bool:
+    """True when the printed decimal r is not the value x (a 60-digit float within 1e-45 of it counts as it)."""
+    if is_exact(x):
+        return _fraction(r) != x
+    return abs(to_mp(str(r)) - to_mp(x)) > abs(to_mp(x)) * to_mp(10) ** -45
+
+
+def _decimals(d: Decimal) -> int:
+    """The decimals a Decimal is written with once trailing zeros are dropped."""
+    return max(0, -d.normalize().as_tuple().exponent) if not d.is_zero() else 0
+
+
+#: a column is fixed point when every nonzero entry's exponent (after rounding) is in this range, as for one number
+FIXED = range(-5, 9)
+
+
+def column(values, digits: int = DEFAULT_DIGITS) -> tuple[Shown, ...]:
+    """One number format for a column of a table (or a whole matrix): the same decimals for every entry.
+
+    Each entry needs the decimals that show it to ``digits`` significant digits, or fewer when
+    it is exactly a shorter decimal (0.15 needs two, 3 none); the column takes the most any entry
+    needs and pads the others with zeros, so that right-aligned decimal points line up (0.1500
+    above 0.2559). Fixed point when every nonzero entry lies where :func:`shown` writes a single
+    number in fixed point (1e-5 to 1e9); otherwise the whole column is scientific, every mantissa
+    with the same decimals and every exponent padded (in LaTeX) to the widest, so that the
+    mantissas line up too. A tiny entry is never rounded to zero: a 1e-9 beside 0.5 turns the
+    column scientific.
+    """
+    values = list(values)
+    first = [(x, round_decimal(x, digits - 1 - to_decimal(x).adjusted())) for x in values if x != 0]
+    exponents = [r.adjusted() for _, r in first]
+    if all(e in FIXED for e in exponents):
+        places = max([_decimals(r) if not _rounded(x, r) else max(0, digits - 1 - r.adjusted()) for x, r in first],
+                     default=0)
+        out = []
+        for x in values:
+            r = round_decimal(x, places) if x != 0 else Decimal(0).scaleb(-places)
+            text = format(r, "f")
+            out.append(Shown(text, text, x != 0 and _rounded(x, r)))
+        return tuple(out)
+    mantissa = max(_decimals(r.scaleb(-r.adjusted())) if not _rounded(x, r) else digits - 1 for x, r in first)
+    parts = []
+    for x in values:
+        if x == 0:
+            parts.append((x, Decimal(0).scaleb(-mantissa), None, False))
+            continue
+        r = round_decimal(x, mantissa - to_decimal(x).adjusted())
+        if r.adjusted() != to_decimal(x).adjusted():  # rounding carried into the next power of ten
+            r = round_decimal(x, mantissa - r.adjusted())
+        m = r.scaleb(-r.adjusted()).quantize(Decimal(1).scaleb(-mantissa))
+        parts.append((x, m, r.adjusted(), _rounded(x, r)))
+    widest = max(len(str(e)) for _, _, e, _ in parts if e is not None)
+    out = []
+    for x, m, e, rounded in parts:
+        digits_ = format(m, "f")
+        if e is None:  # zero: no exponent, its room kept so that the mantissas line up
+            out.append(Shown(digits_, rf"{digits_}\phantom{{{{}} \times 10^{{{'0' * widest}}}}}", False))
+            continue
+        pad = rf"\phantom{{{'0' * (widest - len(str(e)))}}}" if len(str(e)) < widest else ""
+        out.append(Shown(f"{digits_}e{e}", rf"{digits_} \times 10^{{{e}{pad}}}", rounded))
+    return tuple(out)
+
+
+_FIXED_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+_SCIENTIFIC = re.compile(r"(-?\d+(?:\.\d+)?) \\times 10\^\{(-?\d+)(?:\\phantom\{0*\})?\}")
+_ZERO = re.compile(r"(0(?:\.0+)?)\\phantom\{.*\}")
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def plain_number(latex: str) -> str | None:
+    """A number as :func:`shown` or :func:`column` writes it in LaTeX, as Unicode text with a true minus
+    (U+2212) and a superscript exponent (1.5 × 10⁻⁹); None when the LaTeX is not just a number."""
+    latex = latex.strip()
+    if _FIXED_NUMBER.fullmatch(latex):
+        return latex.replace("-", "\u2212")
+    if m := _SCIENTIFIC.fullmatch(latex):
+        return m[1].replace("-", "\u2212") + " × 10" + m[2].translate(_SUPERSCRIPT)
+    if m := _ZERO.fullmatch(latex):
+        return m[1]
+    return None
 
 
 def _plain(d: Decimal) -> str:

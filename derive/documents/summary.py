@@ -21,21 +21,23 @@ def after_step(ctx: Context):
 def summary(ctx: Context) -> Section | None:
     """Every gradient and updated parameter in one table; None for a network too large for one."""
     spec, n, r = ctx.spec, ctx.n, ctx.run
-    rows = []
+    names, columns, kept = [], ([], [], []), False
     for l in range(spec.layers, 0, -1):
         for j in range(spec.sizes[l]):
             for i in list(range(spec.sizes[l - 1])) + [None]:
-                name = n.weight(l, j, i) if i is not None else n.bias(l, j)
-                value = r.weights[l][j][i] if i is not None else r.biases[l][j]
-                grad = r.grad_W[l][j][i] if i is not None else r.grad_b[l][j]
-                new = r.new_weights[l][j][i] if i is not None else r.new_biases[l][j]
-                kept = i is None and not spec.update_biases
-                rows.append((name.latex, ctx.num(value), ctx.num(grad),
-                             rf"{ctx.num(new)}\ \text{{(kept)}}" if kept else ctx.num(new)))
-    if len(rows) > 60:
+                names.append((n.weight(l, j, i) if i is not None else n.bias(l, j)).latex)
+                for column, values in zip(columns, (r.weights, r.grad_W, r.new_weights) if i is not None
+                                          else (r.biases, r.grad_b, r.new_biases)):
+                    column.append(values[l][j][i] if i is not None else values[l][j])
+                kept = kept or (i is None and not spec.update_biases)
+    if len(names) > 60:
         return None
-    return Section("Summary", 1, (Table(("parameter", "value", M(r"\partial E/\partial p"), "updated"), tuple(rows),
-                                        ("math",) * 4, "lrrr", "Every gradient and updated parameter"),), "summary")
+    # one number format per column: the same decimals down each, so the decimal points line up
+    printed = [ctx.column(column) for column in columns]
+    rows = tuple(zip(names, *printed))
+    caption = "Every gradient and updated parameter" + ("; the biases are not updated" if kept else "")
+    return Section("Summary", 1, (Table(("parameter", "value", M(r"\partial E/\partial p"), "updated"), rows,
+                                        ("math",) * 4, "lrrr", caption),), "summary")
 
 
 def checked(ctx: Context) -> Section:
@@ -49,10 +51,11 @@ def checked(ctx: Context) -> Section:
 def history(ctx: Context) -> Section:
     """The loss before the first step and after each step, as a table and a plot."""
     h = ctx.s.history
-    rows = tuple((str(k), ctx.num(v)) for k, v in enumerate(h))
-    if len(rows) > 25:  # a long run: the first and last steps and every tenth of the way
+    steps = list(range(len(h)))
+    if len(steps) > 25:  # a long run: the first and last steps and every tenth of the way
         keep = sorted({0, 1, 2, len(h) - 2, len(h) - 1} | {round(len(h) * f / 10) for f in range(1, 10)})
-        rows = tuple((str(k), ctx.num(h[k])) for k in keep if k < len(h))
+        steps = [k for k in keep if k < len(h)]
+    rows = tuple(zip((str(k) for k in steps), ctx.column(h[k] for k in steps)))
     table = Table(("step", "loss"), rows, ("text", "math"), "rr",
                   "The loss before the first step (step 0) and after each step")
     xs, ys = downsample(range(len(h)), [float(v) for v in h])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jinja2
 
+from derive.documents.printing import plain_number
 from derive.errors import DeriveError
 from derive.formats import breaks, escape
 
@@ -34,6 +35,13 @@ escape_xml = escape.xml
 def md_math(latex: str) -> str:
     """Inline LaTeX for Markdown renderers (GitHub, Jupyter): no spaces just inside the dollars."""
     return "$" + latex.strip() + "$"
+
+
+def md_cell(latex: str) -> str:
+    """A table cell of mathematics in Markdown: a number as text with a true minus (U+2212), which reads
+    right in the source and in any renderer, and lines up with its column; anything else inline LaTeX."""
+    text = plain_number(latex)
+    return text if text is not None else md_math(latex)
 
 
 @lru_cache(maxsize=None)
@@ -64,6 +72,7 @@ def environment(kind: str) -> jinja2.Environment:
         env.filters["filename"] = escape.filename
         env.filters["minus"] = lambda text: text.replace("-", "\u2212")
     env.filters["md_math"] = md_math
+    env.filters["md_cell"] = md_cell
     env.globals["blocktype"] = lambda block: type(block).__name__
     return env
 

@@ -100,7 +100,7 @@ def hidden_delta_blocks(m: MatrixContext, l: int) -> list:
     if not (m.fits_sample(size) and m.fits_sample(above) and m.fits_weight(l + 1)):
         return delta_table_blocks(m, l)
     num = m.num
-    WT = pmatrix(transposed(m.by_weight(lambda k, j: num(run.weights[l + 1][k][j]), l + 1)))
+    WT = pmatrix(transposed(m.grid(m.by_weight(lambda k, j: run.weights[l + 1][k][j], l + 1))))
     deltas = m.values(run.delta[l + 1], above)
 
     def entry(s, j):

@@ -17,7 +17,7 @@ from derive.documents.context import Context
 from derive.documents.layout import COLUMNS_PER_TABLE, LINE_WIDTH, MATRIX_ROWS, Piece, cat, pmatrix, width
 from derive.documents.matrix.detail import chosen
 from derive.documents.model import Chain
-from derive.documents.printing import DerivePrinter
+from derive.documents.printing import DerivePrinter, column
 
 
 class ElementwisePrinter(DerivePrinter):
@@ -116,6 +116,10 @@ class MatrixContext(Context):
         """entry(j) for every unit of a layer (a bias, its gradient) as a column (out_in) or a row (in_out)."""
         return pmatrix(self.by_unit(entry, size)) if self.typeset else None
 
+    def vector_of(self, value, size: int) -> Piece | None:
+        """value(j) for every unit of a layer, numbers printed in one format, as a column or a row."""
+        return pmatrix(self.grid(self.by_unit(value, size))) if self.typeset else None
+
     def fits_sample(self, size: int) -> bool:
         """True when a layer's values for every sample are to be typeset as a matrix (else: a table)."""
         rows, cols = (size, self.spec.batch) if self.columns else (self.spec.batch, size)
@@ -131,12 +135,15 @@ class MatrixContext(Context):
         if not self.fits_sample(size):
             return None
         if place:
-            return pmatrix(self.by_sample(lambda s, j: self.given(values[s][j], f"{place}[{s}][{j}]"), size))
-        return pmatrix(self.by_sample(lambda s, j: self.num(values[s][j]), size))
+            return pmatrix(self.grid(self.by_sample(lambda s, j: values[s][j], size),
+                                     self.by_sample(lambda s, j: f"{place}[{s}][{j}]", size)))
+        # one number format for the whole matrix: its columns line up on the decimal point
+        return pmatrix(self.grid(self.by_sample(lambda s, j: values[s][j], size)))
 
     def relation(self, values) -> str:
         """= when every printed value is exact, \\approx when one of them was rounded."""
-        return r"\approx" if any(self.rel(v) != "=" for v in values) else "="
+        # the values print as one matrix, in one format (Context.grid): rounded or not as that format prints them
+        return r"\approx" if any(s.rounded for s in column(list(values), self.digits)) else "="
 
     def display(self, lhs: str, steps: list, values) -> Chain | None:
         """lhs = step = ... = result, each step a list of terms; a line breaks between terms when it is full.

@@ -60,8 +60,8 @@ def net_chain(m: MatrixContext, l: int) -> Chain | None:
     n_in, size = spec.sizes[l - 1], spec.sizes[l]
     if not (m.fits_weight(l) and m.fits_sample(n_in) and m.fits_sample(size)):
         return None
-    W = pmatrix(m.by_weight(lambda j, i: num(run.weights[l][j][i]), l))
-    b = m.vector(lambda j: num(run.biases[l][j]), size)
+    W = pmatrix(m.grid(m.by_weight(lambda j, i: run.weights[l][j][i], l)))
+    b = m.vector_of(lambda j: run.biases[l][j], size)
 
     def entry(s, j):
         pairs = [(num(run.weights[l][j][i]), num(run.out[l - 1][s][i])) for i in range(n_in)]

@@ -25,7 +25,7 @@ def gradient_blocks(m: MatrixContext, l: int) -> list:
     summed_W = [[sum((run.delta[l][s][j] * run.out[l - 1][s][i] for s in range(1, N)),
                      run.delta[l][0][j] * run.out[l - 1][0][i]) for i in range(n_in)] for j in range(size)]
     summed_b = [sum((run.delta[l][s][j] for s in range(1, N)), run.delta[l][0][j]) for j in range(size)]
-    a_T = pmatrix(transposed(m.by_sample(lambda s, i: num(run.out[l - 1][s][i]), n_in)))
+    a_T = pmatrix(transposed(m.grid(m.by_sample(lambda s, i: run.out[l - 1][s][i], n_in))))
     deltas = m.values(run.delta[l], size)
 
     def entry(j, i):
@@ -39,7 +39,7 @@ def gradient_blocks(m: MatrixContext, l: int) -> list:
     general = (f"{m.delta(l)} {m.T(prev)}" if m.columns else f"{m.T(prev)} {m.delta(l)}")
     steps = [[text(general)], *m.optional(sum_W, cat(deltas, a_T) if m.columns else cat(a_T, deltas))]
     steps += m.optional(sum_W, pmatrix(m.by_weight(entry, l)))
-    steps.append([pmatrix(m.by_weight(lambda j, i: num(summed_W[j][i]), l))])
+    steps.append([pmatrix(m.grid(m.by_weight(lambda j, i: summed_W[j][i], l)))])
     weights_chain = m.display(sum_W if mean else dW, steps, [v for row in summed_W for v in row])
     if m.batch:
         b_steps = [[text(rf"\sum_n \delta^{{[{l}](n)}}")]]
@@ -47,7 +47,7 @@ def gradient_blocks(m: MatrixContext, l: int) -> list:
             lambda j: " + ".join(paren(num(run.delta[l][s][j])) for s in range(N)), size))
     else:
         b_steps = [[text(m.delta(l))]]
-    b_steps.append([m.vector(lambda j: num(summed_b[j]), size)])
+    b_steps.append([m.vector_of(lambda j: summed_b[j], size)])
     bias_chain = m.display(sum_b if mean else db, b_steps, summed_b)
     if weights_chain is None or bias_chain is None:
         return gradient_table_blocks(m, l, outer, zero)
@@ -65,13 +65,13 @@ def gradient_blocks(m: MatrixContext, l: int) -> list:
         blocks.append(P(f"The loss is the mean over the {N} samples, so the gradient is the mean of theirs:"))
         blocks.append(m.display(dW, [
             [text(rf"{N_tex} {sum_W}")],
-            *m.optional(dW, cat(text(N_tex), pmatrix(m.by_weight(lambda j, i: num(summed_W[j][i]), l)))),
-            [pmatrix(m.by_weight(lambda j, i: num(run.grad_W[l][j][i]), l))],
+            *m.optional(dW, cat(text(N_tex), pmatrix(m.grid(m.by_weight(lambda j, i: summed_W[j][i], l))))),
+            [pmatrix(m.grid(m.by_weight(lambda j, i: run.grad_W[l][j][i], l)))],
         ], [v for row in run.grad_W[l] for v in row]))
         blocks.append(m.display(db, [
             [text(rf"{N_tex} {sum_b}")],
-            *m.optional(db, cat(text(N_tex), m.vector(lambda j: num(summed_b[j]), size))),
-            [m.vector(lambda j: num(run.grad_b[l][j]), size)],
+            *m.optional(db, cat(text(N_tex), m.vector_of(lambda j: summed_b[j], size))),
+            [m.vector_of(lambda j: run.grad_b[l][j], size)],
         ], run.grad_b[l]))
     return blocks
 

@@ -90,9 +90,8 @@ def starting_blocks(m: MatrixContext) -> list:
     """The starting weights and biases: as matrices where they fit, else as tables."""
     blocks = []
     for l in range(1, m.spec.layers + 1):
-        W = pmatrix(m.by_weight(lambda j, i: m.num(m.run.weights[l][j][i]), l)) \
-            if m.fits_weight(l) else None
-        b = m.vector(lambda j: m.num(m.run.biases[l][j]), m.spec.sizes[l])
+        W = pmatrix(m.grid(m.by_weight(lambda j, i: m.run.weights[l][j][i], l))) if m.fits_weight(l) else None
+        b = m.vector_of(lambda j: m.run.biases[l][j], m.spec.sizes[l])
         if W is None or b is None or W.width > LINE_WIDTH - 8 or b.width > LINE_WIDTH - 8:
             blocks += weight_tables(m, f"Starting weights W{l}", l, m.run.weights[l])
             blocks.append(bias_table(m, f"Starting biases b{l}", l, m.run.biases[l], f"b^{{[{l}]}}_j"))

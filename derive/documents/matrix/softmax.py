@@ -27,8 +27,7 @@ def softmax_delta_blocks(m: MatrixContext, l: int) -> list:
         "moves with each net input.",
     )]
     fits = m.fits_sample(K) and K <= MATRIX_ROWS and K <= COLUMNS_PER_TABLE
-    num = m.num
-    jacobians = [pmatrix([[num(run.jacobian[l][s][k][j]) for j in range(K)] for k in range(K)]) for s in range(N)]
+    jacobians = [pmatrix(m.grid([[run.jacobian[l][s][k][j] for j in range(K)] for k in range(K)])) for s in range(N)]
     if fn.cancels(fn.LOSSES[spec.loss], m.g.activation(l)):
         if fits:
             for s in range(N):
@@ -58,8 +57,8 @@ def softmax_delta_blocks(m: MatrixContext, l: int) -> list:
                m.display(m.dE_da(l), dE_steps, flat(run.dE_dout[l]))]
     for s in range(N):
         jac = jacobians[s]
-        upstream = pmatrix([[num(v)] for v in run.dE_dout[l][s]] if m.columns else [[num(v) for v in run.dE_dout[l][s]]])
-        result = pmatrix([[num(v)] for v in run.delta[l][s]] if m.columns else [[num(v) for v in run.delta[l][s]]])
+        upstream = pmatrix(m.grid([[v] for v in run.dE_dout[l][s]] if m.columns else [list(run.dE_dout[l][s])]))
+        result = pmatrix(m.grid([[v] for v in run.delta[l][s]] if m.columns else [list(run.delta[l][s])]))
         note = rf"^{{({s + 1})}}" if N > 1 else ""
         lhs = rf"\delta^{{[{l}]{note}}}" if N > 1 else m.delta(l)
         product = cat(jac, upstream) if m.columns else cat(upstream, jac)

@@ -72,7 +72,7 @@ def update_blocks(m: MatrixContext, l: int) -> list:
     size, eta = spec.sizes[l], num(spec.learning_rate)
     weights = None
     if m.fits_weight(l):
-        W = lambda values: pmatrix(m.by_weight(lambda j, i: num(values[j][i]), l))
+        W = lambda values: pmatrix(m.grid(m.by_weight(lambda j, i: values[j][i], l)))
         lhs = f"{{W^{{[{l}]}}}}^{{+}}"
         weights = m.display(lhs, [
             [text(rf"W^{{[{l}]}} - \eta \, \frac{{\partial E}}{{\partial W^{{[{l}]}}}}")],
@@ -85,7 +85,7 @@ def update_blocks(m: MatrixContext, l: int) -> list:
         blocks = [weights]
     if not spec.update_biases:
         return blocks
-    b = lambda values: m.vector(lambda j: num(values[j]), size)
+    b = lambda values: m.vector_of(lambda j: values[j], size)
     lhs = f"{{b^{{[{l}]}}}}^{{+}}"
     biases = m.display(lhs, [
         [text(rf"b^{{[{l}]}} - \eta \, \frac{{\partial E}}{{\partial b^{{[{l}]}}}}")],
