@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -53,18 +54,84 @@ def test_overlays_reveal_each_row():
     assert tex.count(r"\onslide<") == 2 * rows  # both cells of every derivation row
 
 
-@needs_tex
-@pytest.mark.parametrize("source", [
-    "mazur", "softmax-ce",
-    spec_text(60, depth=1, activations=["sigmoid", "softmax"], loss="mse", batch=2, out=3),  # the Jacobian per sample
-    spec_text(70, sizes=[3, 8, 4], activations=["relu", "identity"], loss="cross_entropy", batch=2),  # vectorised
-])
-def test_nothing_runs_off_a_frame(source):
-    """No derivation, matrix or diagram wider or taller than its frame (Beamer reports every overfull box)."""
+#: the decks compiled by the TeX tests: the presets, deeper and wider networks, a batch, a softmax, a vectorised one
+DECKS = {
+    "mazur": "mazur",
+    "softmax-ce": "softmax-ce",
+    "mlp-relu": "mlp-relu",
+    "3-3-2-1 tanh/tanh/sigmoid, batch 2": spec_text(61, sizes=[3, 3, 2, 1], activations=["tanh", "tanh", "sigmoid"],
+                                                    loss="mse", batch=2),
+    "4-5-3 softmax": spec_text(63, sizes=[4, 5, 3], activations=["tanh", "softmax"], loss="cross_entropy", batch=1),
+    "softmax/mse, batch 2": spec_text(60, depth=1, activations=["sigmoid", "softmax"], loss="mse", batch=2, out=3),
+    "3-8-4 vectorised": spec_text(70, sizes=[3, 8, 4], activations=["relu", "identity"], loss="cross_entropy", batch=2),
+}
+
+
+@functools.cache
+def _compiled(name: str) -> tuple[bytes, str]:
+    """A deck as a handout (every overlay step shown, a page a frame): its PDF and TeX's log."""
+    source = DECKS[name]
     spec = source if "\n" not in source else parse(source, "r.toml")
-    tex = render("beamer/slides.tex.j2", deck=deck(solve(spec)))
-    _, log = compile_pdf(tex, "slides.tex")
+    return compile_pdf(render("beamer/slides.tex.j2", deck=replace(deck(solve(spec)), handout=True)), "slides.tex")
+
+
+@needs_tex
+@pytest.mark.parametrize("name", DECKS)
+def test_nothing_runs_off_a_frame(name):
+    """No derivation, table, matrix or diagram wider or taller than its frame (TeX reports every overfull box)."""
+    pdf, log = _compiled(name)
+    assert pdf.startswith(b"%PDF")
     assert overfull_boxes(log) == []
+
+
+#: the smallest text on a projected frame at its natural size (16 cm x 9 cm); an index (a subscript or
+#: superscript, TeX's script sizes) may be 6 pt, as on 8 pt text
+SMALLEST, SMALLEST_INDEX = 8, 6
+
+
+def _sizes(pdf: bytes, tmp_path) -> list[tuple]:
+    """Every piece of text on every page: (page, text, size in pt, whether it is an index of the piece before it)."""
+    (tmp_path / "deck.pdf").write_bytes(pdf)
+    xml = subprocess.run(["pdftohtml", "-xml", "-i", "-stdout", "-zoom", "1", str(tmp_path / "deck.pdf")],
+                         capture_output=True, text=True, check=True).stdout
+    sizes = {m["id"]: int(m["size"]) for m in re.finditer(r'<fontspec id="(?P<id>\d+)" size="(?P<size>-?\d+)"', xml)}
+    pieces = []
+    for number, page in enumerate(xml.split("<page ")[1:], 1):
+        before = None
+        for m in re.finditer(r'<text top="(\d+)" left="(\d+)" width="(\d+)" height="\d+" font="(\d+)">(.*?)</text>',
+                             page):
+            top, left, wide, size = int(m[1]), int(m[2]), int(m[3]), sizes[m[4]]
+            # an index follows its base on the same line, smaller and touching it
+            index = before is not None and size < before[3] and abs(left - before[1] - before[2]) <= 2 \
+                and abs(top - before[0]) <= 8
+            pieces.append((number, re.sub("<[^>]+>", "", m[5]), size, index))
+            before = (top, left, wide, size if not index else before[3])
+    return pieces
+
+
+@needs_tex
+@pytest.mark.skipif(shutil.which("pdftohtml") is None, reason="poppler-utils reads the font sizes")
+@pytest.mark.parametrize("name", ["mazur", "mlp-relu", "3-3-2-1 tanh/tanh/sigmoid, batch 2", "4-5-3 softmax"])
+def test_no_text_below_8pt(name, tmp_path):
+    """Every letter on every frame, the diagram's labels included, is 8 pt or more at the frame's natural size."""
+    pdf, _ = _compiled(name)
+    pieces = _sizes(pdf, tmp_path)
+    assert any(size == SMALLEST and not index for _, _, size, index in pieces)  # the diagram's labels are read
+    small = [(page, text, size) for page, text, size, index in pieces
+             if size < (SMALLEST_INDEX if index else SMALLEST)]
+    assert small == []
+
+
+@pytest.mark.parametrize("name", ["mazur", "softmax-ce", "3-3-2-1 tanh/tanh/sigmoid, batch 2"])
+def test_diagrams_are_drawn_at_their_natural_size(name):
+    """No diagram is shrunk to fit: its 8 pt labels (scriptsize on an 11 pt frame) stay 8 pt."""
+    source = DECKS[name]
+    tex = render("beamer/slides.tex.j2", deck=deck(solve(source if "\n" not in source else parse(source, "r.toml"))))
+    assert r"\documentclass[aspectratio=169,11pt]{beamer}" in tex
+    pictures = re.findall(r"\\begin\{tikzpicture\}\[scale=([\d.]+)", tex)
+    assert pictures and all(float(scale) == 1.0 for scale in pictures)
+    assert r"\resizebox" not in tex and r"\tiny" not in tex
+    assert set(re.findall(r"font=(\\[a-z]+)", tex)) == {r"\scriptsize"}
 
 
 def test_softmax_frames():
@@ -73,14 +140,6 @@ def test_softmax_frames():
     softmax, jacobian = titles.index("Forward pass: the softmax"), titles.index("Backward pass: the softmax Jacobian")
     assert titles.index("Forward pass: o3") < softmax < titles.index("The loss") < jacobian
     assert jacobian < titles.index("Backward pass: the delta of o1")
-
-
-@needs_tex
-def test_beamer_compiles():
-    tex = render("beamer/slides.tex.j2", deck=deck(solve("mlp-relu")))
-    pdf, log = compile_pdf(tex, "slides.tex")
-    assert pdf.startswith(b"%PDF")
-    assert not re.findall(r"^Overfull \\hbox \((\d{2,}|[5-9])\.", log, re.MULTILINE)  # nothing 5pt or more too wide
 
 
 class _Collect(HTMLParser):
