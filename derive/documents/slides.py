@@ -126,7 +126,7 @@ def _text_height(blocks, column: float) -> float:
         if isinstance(block, Chain):
             height += sum(_height(row) for row in block.rows) * ROW_HEIGHT + CHAIN_SKIP
         elif isinstance(block, Table):
-            height += 0.45 * (len(block.rows) + 1) + 0.8
+            height += 0.5 * (len(block.rows) + 1) + 0.8
         else:
             chars = sum(len(text) if kind == "text" else width(text) for kind, text in block.parts)
             height += -(-chars * 0.9 * DIGIT // column) * LINE_HEIGHT + 0.2
@@ -164,7 +164,7 @@ class Deck:
 def split(frame: Frame) -> list[Frame]:
     """A frame whose derivations are too long for one slide, continued on the next ones."""
     parts, current, rows = [], [], 0
-    for block in frame.blocks:
+    for block in _broken(frame.blocks, ROWS_PER_FRAME):
         size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 2
         if current and rows + size > ROWS_PER_FRAME:
             parts.append(current)
@@ -415,14 +415,14 @@ def _height(row) -> float:
     return max(rows, default=1) * fraction + 0.1 * (r"\right)^" in body)
 
 
-def _matrix_split(title: str, blocks: list) -> list[Frame]:
-    """Frames of the matrix form, the full width of the slide (no diagram): whole derivations, as many as fit."""
+def _broken(blocks, limit: float) -> list:
+    """The blocks, a derivation taller than ``limit`` lines broken into pieces that go on over the next frames."""
     pieces = []
-    for block in blocks:  # a derivation taller than a frame goes on over the next frames, row by row
-        if isinstance(block, Chain) and sum(_height(row) for row in block.rows) > LINES_PER_MATRIX_FRAME:
+    for block in blocks:
+        if isinstance(block, Chain) and sum(_height(row) for row in block.rows) > limit:
             group, height = [], 0
             for row in block.rows:
-                if group and height + _height(row) > LINES_PER_MATRIX_FRAME:
+                if group and height + _height(row) > limit:
                     pieces.append(Chain(tuple(group)))
                     group, height = [], 0
                 group.append(row)
@@ -430,10 +430,16 @@ def _matrix_split(title: str, blocks: list) -> list[Frame]:
             pieces.append(Chain(tuple(group)))
         else:
             pieces.append(block)
+    return pieces
+
+
+def _matrix_split(title: str, blocks: list) -> list[Frame]:
+    """Frames of the matrix form, the full width of the slide (no diagram): whole derivations, as many as fit."""
+    pieces = _broken(blocks, LINES_PER_MATRIX_FRAME)
     parts, current, lines = [], [], 0
     for block in pieces:
-        # a table is set in footnotesize: its rows are shorter than a derivation's, plus caption and rules
-        size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 0.8 * len(block.rows) + 3
+        # a table: its rows are a little shorter than a derivation's, plus caption and rules
+        size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 0.9 * len(block.rows) + 3
         if current and lines + size > LINES_PER_MATRIX_FRAME:
             parts.append(current)
             current, lines = [], 0
