@@ -388,17 +388,22 @@ def _scalar_frames(ctx: Context) -> list[Frame]:
 
 
 def _table_frames(title: str, table: Table, lead=()) -> list[Frame]:
-    """A long table over several frames of about equal length (never one row alone), ``lead`` text before it."""
-    count = -(-len(table.rows) // ROWS_PER_TABLE_FRAME)
-    size = -(-len(table.rows) // count)
-    parts = [Table(table.header, table.rows[start:start + size], table.kinds, table.align, table.caption)
-             for start in range(0, len(table.rows), size)]
-    frames = [Frame(title, (part,), None, "table") for part in parts]
-    if lead and _text_height((*lead, parts[0]), TEXT_WIDTH) <= BODY_HEIGHT:
-        frames[0] = Frame(title, (*lead, parts[0]), None, "table")
-    elif lead:
-        frames.insert(0, Frame(title, tuple(lead), None))
-    return frames
+    """A long table over several frames (never one row alone), ``lead`` text before it on the first.
+
+    The first frame holds as many rows as fit below the lead; the rest are shared evenly by the next frames.
+    """
+    part = lambda rows: Table(table.header, rows, table.kinds, table.align, table.caption)
+    rows = table.rows
+    first = min(len(rows), ROWS_PER_TABLE_FRAME)
+    while first > 2 and lead and _text_height((*lead, part(rows[:first])), TEXT_WIDTH) > BODY_HEIGHT:
+        first -= 1
+    if len(rows) - first == 1:  # no row alone on the last frame
+        first -= 1
+    rest = rows[first:]
+    count = -(-len(rest) // ROWS_PER_TABLE_FRAME)
+    size = -(-len(rest) // count) if count else 0
+    parts = [part(rows[:first])] + [part(rest[start:start + size]) for start in range(0, len(rest), size or 1)]
+    return [Frame(title, (*(lead if k == 0 else ()), p), None, "table") for k, p in enumerate(parts)]
 
 
 #: the height one frame holds, in text lines: a row of a derivation is as tall as the matrix in it
