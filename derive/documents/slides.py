@@ -129,7 +129,9 @@ def _text_height(blocks, column: float) -> float:
             height += 0.5 * (len(block.rows) + 1) + 0.8
         else:
             chars = sum(len(text) if kind == "text" else width(text) for kind, text in block.parts)
-            height += -(-chars * 0.9 * DIGIT // column) * LINE_HEIGHT + 0.2
+            # a fraction in running text is set at full size: its line is taller
+            fractions = sum(text.count(r"\frac") for kind, text in block.parts if kind == "math")
+            height += -(-chars * 0.9 * DIGIT // column) * LINE_HEIGHT + 0.2 + 0.4 * fractions
     return height
 
 
@@ -395,15 +397,19 @@ def _table_frames(title: str, table: Table, lead=()) -> list[Frame]:
     part = lambda rows: Table(table.header, rows, table.kinds, table.align, table.caption)
     rows = table.rows
     first = min(len(rows), ROWS_PER_TABLE_FRAME)
-    while first > 2 and lead and _text_height((*lead, part(rows[:first])), TEXT_WIDTH) > BODY_HEIGHT:
+    while first > 0 and lead and _text_height((*lead, part(rows[:first])), TEXT_WIDTH) > BODY_HEIGHT:
         first -= 1
     if len(rows) - first == 1:  # no row alone on the last frame
         first -= 1
     rest = rows[first:]
     count = -(-len(rest) // ROWS_PER_TABLE_FRAME)
     size = -(-len(rest) // count) if count else 0
-    parts = [part(rows[:first])] + [part(rest[start:start + size]) for start in range(0, len(rest), size or 1)]
-    return [Frame(title, (*(lead if k == 0 else ()), p), None, "table") for k, p in enumerate(parts)]
+    parts = [part(rest[start:start + size]) for start in range(0, len(rest), size or 1)]
+    if first:
+        parts.insert(0, part(rows[:first]))
+    # a lead too long to share a frame with two rows has one of its own (several sentences, never one alone)
+    frames = [Frame(title, tuple(lead), None)] if lead and not first else []
+    return frames + [Frame(title, (*(lead if k == 0 and first else ()), p), None, "table") for k, p in enumerate(parts)]
 
 
 #: the height one frame holds, in text lines: a row of a derivation is as tall as the matrix in it
