@@ -11,6 +11,7 @@ instead of one frame per parameter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from derive.core import functions as fn
@@ -422,7 +423,8 @@ def _height(row) -> float:
     rows = [part.count(r"\\") + 1 for part in body.split(r"\begin{array}")[1:]]
     # a display fraction is half a line taller, a line with a sample's superscript over a layer's in it;
     # a text-size one (the loss's 1/2 or 1/3) a fifth; a power of a parenthesis a tenth
-    fraction = 1.5 + 0.5 * ("}^{(" in body) if r"\frac" in body or r"\dfrac" in body else 1.2 if r"\tfrac" in body else 1
+    sample = re.search(r"\(\d+\)\}", body) is not None  # a sample's index in a superscript: ^{(1)}, ^{[2](1)}
+    fraction = 1.5 + 0.5 * sample if r"\frac" in body or r"\dfrac" in body else 1.2 if r"\tfrac" in body else 1
     return max(rows, default=1) * fraction + 0.1 * (r"\right)^" in body)
 
 
