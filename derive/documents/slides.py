@@ -11,13 +11,16 @@ instead of one frame per parameter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from derive.core import functions as fn
+from derive.core.notation import Name
 from derive.core.solve import Solution
 from derive.documents import network
 from derive.documents.context import Context, is_large
 from derive.documents.diagram import build as diagram
+from derive.documents.diagram import label_boxes
 from derive.documents.layout import width
 from derive.documents.matrix import backward as matrix_backward
 from derive.documents.matrix import forward as matrix_forward
@@ -51,18 +54,101 @@ class Frame:
     heading: object = None  # the title with its names as mathematics (a Paragraph), where it has any
 
     def figure_box(self, column: float) -> str:
-        """The \\resizebox size that fits the diagram into a column of this fraction of the text width.
-
-        A 16:9 frame's text is about twice as wide as it is high; a diagram that would be
-        taller than 78% of that height at the column's width is scaled to that height instead.
-        """
+        """The \\resizebox size that fits a circuit's diagram into a column of this fraction of the text width."""
         ratio = (self.figure.height + 2.2) / (self.figure.width + 3.2)  # the picture with its labels
         return "{!}{0.78\\textheight}" if ratio * column * 2.0 > 0.78 else "{\\linewidth}{!}"
+
+    @property
+    def placement(self) -> str:
+        """Where the diagram goes, drawn at its natural size: "beside" the blocks, "above" them, or "" (none).
+
+        At its natural size the diagram's labels are 8 pt, the smallest text on a frame; a picture that
+        would have to shrink to fit is left out instead (the frame shows the derivation alone).
+        """
+        if self.figure is None or self.figure.kind != "network":
+            return ""
+        (x0, y0, x1, y1), chars = picture_box(self.figure), _text_width(self.blocks)
+        if y1 - y0 <= BODY_HEIGHT and TEXT_WIDTH - (x1 - x0) - COLUMN_SEP >= max(chars * DIGIT, MIN_TEXT_COLUMN):
+            return "beside"
+        if x1 - x0 <= TEXT_WIDTH and y1 - y0 + _text_height(self.blocks, TEXT_WIDTH) <= BODY_HEIGHT:
+            return "above"
+        return ""
+
+    @property
+    def figure_width(self) -> str:
+        """The width of the diagram's column, in cm."""
+        x0, _, x1, _ = picture_box(self.figure)
+        return f"{x1 - x0:.2f}"
+
+    @property
+    def bounding_box(self) -> str:
+        """The TikZ bounding box of the whole picture, every label of every overlay step within it (it never moves)."""
+        x0, y0, x1, y1 = picture_box(self.figure)
+        return f"({x0:.3f},{y0:.3f}) rectangle ({x1:.3f},{y1:.3f})"
 
     @property
     def steps(self) -> int:
         """Overlay steps: one per derivation row."""
         return sum(len(b.rows) for b in self.blocks if isinstance(b, Chain))
+
+
+#: a 16:9 Beamer frame at its natural size (16 cm x 9 cm, 11 pt): its text width and the height below the title, in cm
+TEXT_WIDTH, BODY_HEIGHT = 14.0, 6.8
+#: a digit at 11 pt, the space between two columns, the narrowest column of text beside a picture (cm)
+DIGIT, COLUMN_SEP, MIN_TEXT_COLUMN = 0.194, 0.4, 5.0
+#: a derivation row's height, the space above and below a derivation, a line of text (cm at 11 pt)
+ROW_HEIGHT, CHAIN_SKIP, LINE_HEIGHT = 0.6, 0.5, 0.5
+
+
+def picture_box(figure) -> tuple:
+    """The box (x0, y0, x1, y1) in cm that a network diagram drawn at its natural size takes, every label in it."""
+    boxes = [box[1:] for box in label_boxes(figure)] + [(d.x - 0.2, d.y - 0.3, d.x + 0.2, d.y + 0.3) for d in figure.dots]
+    margin = 0.1
+    return (min(b[0] for b in boxes) - margin, min(b[1] for b in boxes) - margin,
+            max(b[2] for b in boxes) + margin, max(b[3] for b in boxes) + margin)
+
+
+def _text_width(blocks) -> float:
+    """The widest derivation or table among the blocks, in digit widths (paragraphs wrap to any width)."""
+    widths = [0.0]
+    for block in blocks:
+        if isinstance(block, Chain):
+            widths.append(max(width(row[0]) for row in block.rows) + max(width(row[2]) for row in block.rows) + 2)
+        elif isinstance(block, Table):
+            columns = zip(*(map(str, row) for row in (block.header, *block.rows)))
+            widths.append(0.8 * sum(max(width(cell) for cell in column) + 2 for column in columns))
+    return max(widths)
+
+
+def _text_height(blocks, column: float) -> float:
+    """Roughly how tall the blocks are set in a column this many cm wide."""
+    height = 0.0
+    for block in blocks:
+        if isinstance(block, Chain):
+            height += sum(_height(row) for row in block.rows) * ROW_HEIGHT + CHAIN_SKIP
+        elif isinstance(block, Table):
+            height += 0.5 * (len(block.rows) + 1) + 0.8
+        else:
+            chars = sum(len(text) if kind == "text" else width(text) for kind, text in block.parts)
+            # a fraction in running text is set at full size: its line is taller
+            fractions = sum(text.count(r"\frac") for kind, text in block.parts if kind == "math")
+            height += -(-chars * 0.9 * DIGIT // column) * LINE_HEIGHT + 0.2 + 0.4 * fractions
+    return height
+
+
+def window(figure, first: int, last: int):
+    """The part of a network diagram showing only layers first..last (and the edges between them), moved to x = 0."""
+    layer = lambda key: int(key.split(":")[0])
+    nodes = [n for n in figure.nodes if first <= layer(n.key) <= last]
+    if first == 0 and last == len({layer(n.key) for n in figure.nodes}) - 1:
+        return figure
+    left = min(n.x for n in nodes)
+    right = max(n.x for n in nodes)
+    edges = [e for e in figure.edges if first < layer(e.key) <= last]
+    return replace(figure, nodes=tuple(replace(n, x=n.x - left) for n in nodes),
+                   edges=tuple(replace(e, x1=e.x1 - left, x2=e.x2 - left, lx=e.lx - left) for e in edges),
+                   dots=tuple(replace(d, x=d.x - left) for d in figure.dots if left - 0.01 <= d.x <= right + 0.01),
+                   width=right - left)
 
 
 @dataclass(frozen=True)
@@ -81,7 +167,7 @@ class Deck:
 def split(frame: Frame) -> list[Frame]:
     """A frame whose derivations are too long for one slide, continued on the next ones."""
     parts, current, rows = [], [], 0
-    for block in frame.blocks:
+    for block in _broken(frame.blocks, ROWS_PER_FRAME):
         size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 2
         if current and rows + size > ROWS_PER_FRAME:
             parts.append(current)
@@ -142,22 +228,71 @@ def deck(solution: Solution, options: Options = SLIDE_OPTIONS) -> Deck:
     spec = solution.spec
     frames = [Frame(spec.title, (), None, "title")]
     # what the network is beside its diagram; what it is asked to do (loss, rate, data) on a frame of its own
-    frames.append(Frame("The network", tuple(network.description(ctx)), diagram(solution, "weights"), "network"))
+    frames += _pictured("The network", tuple(network.description(ctx)),
+                        (diagram(solution, "weights", digits=ctx.digits), diagram(solution, "names")))
     data = network.data_table(ctx)
     fits = len(data.header) <= MAX_TASK_COLUMNS and len(data.rows) <= MAX_TASK_ROWS
-    frames.append(Frame("The task", (*network.definition(ctx), network.rate_sentence(ctx), *([data] if fits else [])),
-                        None))
+    frames.append(Frame("The task", (*network.definition(ctx), network.rate_sentence(ctx),
+                                     data if fits else _data_chain(ctx)), None))
     if solution.matrix_form:
         frames += _matrix_frames(ctx)
     elif is_large(solution):
         frames += _vectorised_frames(ctx)
     else:
         frames += [part for frame in _scalar_frames(ctx) for part in split(frame)]
-    final = diagram(solution, "updated")
-    frames.append(Frame("After one step", (_losses(ctx), after_step(ctx)), final, "network"))
+    frames += _pictured("After one step", (_losses(ctx), after_step(ctx)), (diagram(solution, "updated", digits=ctx.digits),))
     if options.verification:
         frames.append(Frame(CHECKED_TITLE, (checked(ctx).blocks[0],), None))
+    frames = _readable(frames)
     return Deck(spec.title, _subtitle(ctx), tuple(frames), meta=document_metadata(spec, options.metadata))
+
+
+def _pictured(title: str, blocks: tuple, pictures: tuple) -> list[Frame]:
+    """A frame of text with the first of the pictures that can be read beside or above it, or else the text, then
+    the first picture that can be read on a frame of its own (none where none can)."""
+    for picture in pictures:
+        if Frame(title, blocks, picture, "network").placement:
+            return [Frame(title, blocks, picture, "network")]
+    alone = [Frame(picture.caption, (), picture, "network") for picture in pictures]
+    return [Frame(title, blocks, None, "network"), *[frame for frame in alone if frame.placement][:1]]
+
+
+def _readable(frames: list[Frame]) -> list[Frame]:
+    """The frames without the diagrams that cannot be drawn at their natural size beside or above the text.
+
+    A frame continued over several is consistent: its diagram on every part or on none.
+    """
+    base = lambda frame: frame.title.removesuffix(" (continued)")
+    unreadable = {base(f) for f in frames if f.figure is not None and f.kind != "circuit" and not f.placement}
+    return [replace(f, figure=None) if f.figure is not None and f.kind != "circuit" and base(f) in unreadable else f
+            for f in frames]
+
+
+#: inputs written on one row of the task frame's data, when the inputs are too many for a table
+VALUES_PER_ROW = 5
+
+
+def _data_chain(ctx: Context) -> Chain:
+    """The inputs and targets of a network with many, as rows of vectors (five values a row) under each other."""
+    spec, n = ctx.spec, ctx.n
+
+    def rows(names, values):
+        for start in range(0, len(names), VALUES_PER_ROW):
+            part = names[start:start + VALUES_PER_ROW]
+            left = part[0] if len(part) == 1 else (f"{part[0]}, {part[1]}" if len(part) == 2 else
+                                                   rf"{part[0]}, \dots, {part[-1]}")
+            yield rf"({left})" if len(part) > 1 else left, "=", \
+                rf"({', '.join(values[start:start + VALUES_PER_ROW])})" if len(part) > 1 else values[start]
+
+    out = []
+    for s in range(spec.batch):
+        note = rf"\text{{sample {s + 1}: }}\ " if spec.batch > 1 else ""
+        inputs = [ctx.given(v, f"inputs[{s}][{i}]") for i, v in enumerate(spec.inputs[s])]
+        targets = [ctx.given(v, f"targets[{s}][{k}]") for k, v in enumerate(spec.targets[s])]
+        lines = [*rows([n.input(None, i).latex for i in range(spec.sizes[0])], inputs),
+                 *rows([n.target(None, k).latex for k in range(spec.sizes[-1])], targets)]
+        out += [(note + lines[0][0], *lines[0][1:]), *lines[1:]]
+    return Chain(tuple(out))
 
 
 def _losses(ctx: Context) -> Chain:
@@ -193,10 +328,11 @@ def _scalar_frames(ctx: Context) -> list[Frame]:
     solution, spec, n = ctx.s, ctx.spec, ctx.n  # the names the documents print
     frames, known = [], set()
 
-    def figure(annotate, highlight, steps):
-        picture = diagram(solution, annotate, highlight, known=frozenset(known), steps=steps)
+    def figure(annotate, highlight, steps, layers):
+        """The diagram of layers (first, last), its numbers printed as the derivations print theirs."""
+        picture = diagram(solution, annotate, highlight, ctx.digits, known=frozenset(known), steps=steps)
         known.update(steps)
-        return picture
+        return window(picture, *layers)
 
     for s in range(spec.batch):
         known.clear()  # each sample's forward pass starts afresh
@@ -211,16 +347,16 @@ def _scalar_frames(ctx: Context) -> list[Frame]:
                           (forward.net_chain(ctx, l, s, j), forward.out_chain(ctx, l, s, j)))
                 ends = _rows(chains)
                 steps = {f"net:{l}:{j}": ends[0], **({} if coupled else {f"out:{l}:{j}": ends[1]})}
-                frames.append(_titled(title, chains, figure("forward", {f"{l}:{j}"} | edges, steps)))
+                frames.append(_titled(title, chains, figure("forward", {f"{l}:{j}"} | edges, steps, (l - 1, l))))
             if coupled:
                 units = {f"{l}:{j}" for j in range(spec.sizes[l])}
                 chains = tuple(forward.out_chain(ctx, l, s, j) for j in range(spec.sizes[l]))
                 steps = {f"out:{l}:{j}": end for j, end in enumerate(_rows(chains))}
                 frames.append(Frame(f"Forward pass: the softmax{ctx.sample_note(s)}", chains,
-                                    figure("forward", units, steps)))
+                                    figure("forward", units, steps, (l - 1, l))))
     loss = _chains(forward.loss_blocks(ctx))
     outputs = {f"{spec.layers}:{k}" for k in range(spec.sizes[-1])}
-    frames.append(Frame("The loss", loss, figure("forward", outputs, {}) if _fits_beside(loss) else None))
+    frames.append(Frame("The loss", loss, figure("forward", outputs, {}, (spec.layers - 1, spec.layers)) if _fits_beside(loss) else None))
     known.clear()  # the backward pass: deltas, then gradients, each drawn once derived
     for l in range(spec.layers, 0, -1):
         if ctx.g.activation(l).coupled:
@@ -234,7 +370,8 @@ def _scalar_frames(ctx: Context) -> list[Frame]:
                 above = {f"{l + 1}:{k}:{j}" for k in range(spec.sizes[l + 1])} if l < spec.layers else set()
                 # a long sum (a softmax delta, many samples) takes the full width of the frame, without the diagram
                 steps = {f"delta:{l}:{j}": _rows(blocks)[-1]} if s == spec.batch - 1 else {}
-                picture = figure("deltas", {f"{l}:{j}"} | above, steps) if _fits_beside(blocks) else None
+                layers = (l, l + 1) if l < spec.layers else (l - 1, l)
+                picture = figure("deltas", {f"{l}:{j}"} | above, steps, layers) if _fits_beside(blocks) else None
                 if picture is None:
                     known.update(steps)
                 title = ("Backward pass: the delta of ", name, ctx.sample_note(s))
@@ -246,21 +383,34 @@ def _scalar_frames(ctx: Context) -> list[Frame]:
                 blocks = tuple(backward.gradient_blocks(ctx, kind, l, j, i))
                 key = f"grad:{l}:{j}:{i}" if i is not None else f"grad:{l}:{j}"
                 frames.append(_titled(("The gradient of ", pname), blocks,
-                                      figure("gradients", highlight, {key: _rows(blocks)[-1]})))
+                                      figure("gradients", highlight, {key: _rows(blocks)[-1]}, (l - 1, l))))
     updates = update.update_chains(ctx)
     for start in range(0, len(updates), UPDATES_PER_FRAME):
         frames.append(Frame("The update", tuple(updates[start:start + UPDATES_PER_FRAME]), None))
     return frames
 
 
-def _table_frames(title: str, table: Table) -> list[Frame]:
-    """A long table over several frames."""
-    frames = []
-    for start in range(0, len(table.rows), ROWS_PER_TABLE_FRAME):
-        part = Table(table.header, table.rows[start:start + ROWS_PER_TABLE_FRAME], table.kinds, table.align,
-                     table.caption)
-        frames.append(Frame(title, (part,), None, "table"))
-    return frames
+def _table_frames(title: str, table: Table, lead=()) -> list[Frame]:
+    """A long table over several frames (never one row alone), ``lead`` text before it on the first.
+
+    The first frame holds as many rows as fit below the lead; the rest are shared evenly by the next frames.
+    """
+    part = lambda rows: Table(table.header, rows, table.kinds, table.align, table.caption)
+    rows = table.rows
+    first = min(len(rows), ROWS_PER_TABLE_FRAME)
+    while first > 0 and lead and _text_height((*lead, part(rows[:first])), TEXT_WIDTH) > BODY_HEIGHT:
+        first -= 1
+    if len(rows) - first == 1:  # no row alone on the last frame
+        first -= 1
+    rest = rows[first:]
+    count = -(-len(rest) // ROWS_PER_TABLE_FRAME)
+    size = -(-len(rest) // count) if count else 0
+    parts = [part(rest[start:start + size]) for start in range(0, len(rest), size or 1)]
+    if first:
+        parts.insert(0, part(rows[:first]))
+    # a lead too long to share a frame with two rows has one of its own (several sentences, never one alone)
+    frames = [Frame(title, tuple(lead), None)] if lead and not first else []
+    return frames + [Frame(title, (*(lead if k == 0 and first else ()), p), None, "table") for k, p in enumerate(parts)]
 
 
 #: the height one frame holds, in text lines: a row of a derivation is as tall as the matrix in it
@@ -271,18 +421,21 @@ def _height(row) -> float:
     """Text lines a derivation row takes: the rows of its tallest matrix, or 1; a row of fractions is taller."""
     body = row[0] + row[2]
     rows = [part.count(r"\\") + 1 for part in body.split(r"\begin{array}")[1:]]
-    # a display fraction is half a line taller; a text-size one (the loss's 1/2 or 1/3) a fifth
-    return max(rows, default=1) * (1.5 if r"\frac" in body or r"\dfrac" in body else 1.2 if r"\tfrac" in body else 1)
+    # a display fraction is half a line taller, a line with a sample's superscript over a layer's in it;
+    # a text-size one (the loss's 1/2 or 1/3) a fifth; a power of a parenthesis a tenth
+    sample = re.search(r"\(\d+\)\}", body) is not None  # a sample's index in a superscript: ^{(1)}, ^{[2](1)}
+    fraction = 1.5 + 0.5 * sample if r"\frac" in body or r"\dfrac" in body else 1.2 if r"\tfrac" in body else 1
+    return max(rows, default=1) * fraction + 0.1 * (r"\right)^" in body)
 
 
-def _matrix_split(title: str, blocks: list) -> list[Frame]:
-    """Frames of the matrix form, the full width of the slide (no diagram): whole derivations, as many as fit."""
+def _broken(blocks, limit: float) -> list:
+    """The blocks, a derivation taller than ``limit`` lines broken into pieces that go on over the next frames."""
     pieces = []
-    for block in blocks:  # a derivation taller than a frame goes on over the next frames, row by row
-        if isinstance(block, Chain) and sum(_height(row) for row in block.rows) > LINES_PER_MATRIX_FRAME:
+    for block in blocks:
+        if isinstance(block, Chain) and sum(_height(row) for row in block.rows) > limit:
             group, height = [], 0
             for row in block.rows:
-                if group and height + _height(row) > LINES_PER_MATRIX_FRAME:
+                if group and height + _height(row) > limit:
                     pieces.append(Chain(tuple(group)))
                     group, height = [], 0
                 group.append(row)
@@ -290,10 +443,16 @@ def _matrix_split(title: str, blocks: list) -> list[Frame]:
             pieces.append(Chain(tuple(group)))
         else:
             pieces.append(block)
+    return pieces
+
+
+def _matrix_split(title: str, blocks: list) -> list[Frame]:
+    """Frames of the matrix form, the full width of the slide (no diagram): whole derivations, as many as fit."""
+    pieces = _broken(blocks, LINES_PER_MATRIX_FRAME)
     parts, current, lines = [], [], 0
     for block in pieces:
-        # a table is set in footnotesize: its rows are shorter than a derivation's, plus caption and rules
-        size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 0.8 * len(block.rows) + 3
+        # a table: its rows are a little shorter than a derivation's, plus caption and rules
+        size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 0.9 * len(block.rows) + 3
         if current and lines + size > LINES_PER_MATRIX_FRAME:
             parts.append(current)
             current, lines = [], 0
@@ -325,17 +484,17 @@ def _vectorised_frames(m: MatrixContext) -> list[Frame]:
     L = m.spec.layers
     for l in range(1, L + 1):
         blocks, title = matrix_forward.layer(m, l), f"Forward pass: {m.layer_title(l).lower()}"
-        frames.append(Frame(title, tuple([b for b in blocks if isinstance(b, Paragraph)][:1]), None))
-        for table in (b for b in blocks if isinstance(b, Table)):
-            frames += _table_frames(title, table)
+        lead = [b for b in blocks if isinstance(b, Paragraph)][:1]
+        for k, table in enumerate(b for b in blocks if isinstance(b, Table)):
+            frames += _table_frames(title, table, lead if k == 0 else ())
     frames += split(Frame("The loss", _chains(forward.loss_blocks(m)), None))
     for l in range(L, 0, -1):
         blocks = matrix_backward.layer(m, l)
         paragraphs = tuple(b for b in blocks if isinstance(b, Paragraph))
-        frames.append(Frame(f"Backward pass: {m.layer_title(l).lower()}", paragraphs[:2], None))
         deltas_table = next(b for b in blocks if isinstance(b, Table))
-        frames += _table_frames(f"Deltas of {m.layer_title(l).lower()}", deltas_table)
+        frames += _table_frames(f"Backward pass: {m.layer_title(l).lower()}", deltas_table, paragraphs[:2])
     for name, blocks in matrix_update.derivations(m):
-        title = f"The parameter {name.text.replace('_', ' ')}"
-        frames += split(Frame(title, tuple(b for b in blocks if isinstance(b, Chain)), None))
+        # the title names the derivative the frames arrive at, as mathematics
+        gradient = Name(f"dE/d{name.text}", rf"\partial {m.n.loss().latex} / \partial {name.latex}")
+        frames += split(_titled((gradient, " and the update of ", name), tuple(b for b in blocks if isinstance(b, Chain))))
     return frames
