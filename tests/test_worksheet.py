@@ -229,7 +229,7 @@ def test_optimizer_sheet_gives_the_later_gradients_and_names_the_optimizer(tmp_p
                  "--out", str(out)]) == 0
     sheet = (out / "sheet-mazur-adam.md").read_text()
     assert r"two steps of Adam with learning rate $\eta = 0.1$, $\beta_1 = 0.9$, $\beta_2 = 0.999$" in sheet
-    assert r"$\partial E/\partial w_{5}^{(1)}$ | $0.0817255$" in sheet  # step 2's gradient, given
+    assert r"$\partial E/\partial w_{5}^{(1)}$ | 0.0817255 |" in sheet  # step 2's gradient, given
     assert "b_{o_{2}}^{(1)}" not in sheet  # only the asked parameter's
     assert "v_{2}(w_{5})" in (out / "moodle.xml").read_text()
 
