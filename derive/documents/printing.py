@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Context, Decimal
 from fractions import Fraction
 
 from sympy.printing.latex import LatexPrinter
@@ -58,8 +58,9 @@ def shown(x, digits: int = DEFAULT_DIGITS) -> Shown:
     if -5 <= exponent < 9:
         text = _plain(r)
         return Shown(text, text, rounded)
-    mantissa = _plain(r.scaleb(-r.adjusted()))
     e = r.adjusted()
+    # exactly: scaleb rounds to the context's precision (28 digits by default), fewer than --digits may ask for
+    mantissa = _plain(r.scaleb(-e, Context(prec=max(len(r.as_tuple().digits), 1))))
     return Shown(f"{mantissa}e{e}", rf"{mantissa} \times 10^{{{e}}}", rounded)
 
 
