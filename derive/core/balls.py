@@ -283,6 +283,8 @@ def decides(x, digits: int = DIGITS) -> bool:
     """
     if not isinstance(x, flint.arb) or x.is_exact():
         return True
+    if _clear_of_ties(x, digits):
+        return True
     mid, rad, _ = (int(v) for v in x.mid_rad_10exp(digits + 3))  # the ball lies in [mid - rad, mid + rad] 10^exp
     a = abs(mid)
     lo, hi = a - rad, a + rad
@@ -303,6 +305,28 @@ def decides(x, digits: int = DIGITS) -> bool:
             if not (2 * (hi - point) < last and 2 * (point - lo) <= last):
                 return False  # the ball is wider than the proven digits of a short decimal
     return True
+
+
+#: (k, precision) -> the ball 2 * 10^k: the reciprocal of half a unit of a digit
+_HALF_UNITS: dict = {}
+
+
+def _clear_of_ties(x, digits: int) -> bool:
+    """A quick sufficient test for decides: the ball holds no multiple of half a unit of the ``digits``-th digit.
+
+    Every tie point of every n <= ``digits`` is such a multiple; the grid is taken one digit
+    finer than the leading digit's exponent says (a double's log10 may be one off), which only
+    adds points. One product and one integer test per value; False sends decides to its full test.
+    """
+    f = abs(float(x))
+    if not 1e-300 < f < 1e300:
+        return False
+    k = digits - math.floor(math.log10(f))  # 2 * 10^k is one over half a unit of the digit after the digits-th
+    key = (k, flint.ctx.prec)
+    scale = _HALF_UNITS.get(key)
+    if scale is None:
+        scale = _HALF_UNITS[key] = flint.arb(2 * 10 ** k) if k >= 0 else flint.arb(flint.fmpq(2, 10 ** -k))
+    return not (x * scale).contains_integer()
 
 
 def certified(x, digits: int = DIGITS) -> str:
@@ -353,10 +377,23 @@ def pass_of(spec, rules, weights, biases, Pass):
     )
 
 
-def to_mpf(x):
-    """A ball's midpoint as an mpf of derive's 200-bit context."""
+def to_mpf(x, _make=MP.make_mpf):
+    """A ball's midpoint as an mpf of derive's 200-bit context (rounded to nearest, ties to even, as mpmath does)."""
     man, exp = x.mid().man_exp()
-    return MP.make_mpf(_from_man_exp(int(man), int(exp), PREC_BITS, MP._prec_rounding[1]))
-
-
-from mpmath.libmp import from_man_exp as _from_man_exp  # noqa: E402
+    man, exp = int(man), int(exp)
+    if not man:
+        return _make((0, 0, 0, 0))
+    sign = man < 0
+    man = -man if sign else man
+    bc = man.bit_length()
+    if bc > PREC_BITS:
+        shift = bc - PREC_BITS
+        kept = man >> shift
+        rest, half = man - (kept << shift), 1 << (shift - 1)
+        if rest > half or (rest == half and kept & 1):
+            kept += 1
+        man, exp = kept, exp + shift
+    if not man & 1:  # mpmath keeps mantissas odd
+        zeros = (man & -man).bit_length() - 1
+        man, exp = man >> zeros, exp + zeros
+    return _make((int(sign), man, exp, man.bit_length()))

@@ -210,13 +210,26 @@ class Notation:
 
     def derivative(self, top: Name, bottom: Name) -> Name:
         """The partial derivative of one quantity with respect to another."""
-        if self.convention is not None and self.convention.short_derivatives and top == self.loss():
+        prefix = self.derivative_prefix(top)
+        if prefix == "d":
             return Name(f"d{bottom.text}", rf"d{bottom.latex}")  # deeplearning.ai: dW for dJ/dW
-        return Name(f"d{top.text}/d{bottom.text}", rf"\frac{{\partial {top.latex}}}{{\partial {bottom.latex}}}")
+        return Name(prefix + bottom.text, rf"\frac{{\partial {top.latex}}}{{\partial {bottom.latex}}}")
+
+    def derivative_prefix(self, top: Name) -> str:
+        """The JSON name of a derivative of ``top`` up to the other quantity's name ('dE/d', or 'd' in a book's
+        short names): made once for the many parameters of a large network."""
+        if self.convention is not None and self.convention.short_derivatives and top == self.loss():
+            return "d"
+        return f"d{top.text}/d"
 
     def updated(self, name: Name) -> Name:
         base = f"{{{name.latex}}}" if "^" in name.latex else name.latex  # no double superscript
-        return Name(f"{name.text}_new", f"{base}^{{+}}")
+        return Name(self.updated_text(name.text), f"{base}^{{+}}")
+
+    @staticmethod
+    def updated_text(text: str) -> str:
+        """The JSON name of an updated parameter."""
+        return f"{text}_new"
 
 
     # -- a book's names (self.convention) ---------------------------------------------------

@@ -55,23 +55,22 @@ def quantities(solution) -> dict:
                 q[n.derivative(top, out).text] = r.dE_dout[l][smp][j]
                 q[n.derivative(out, n.net(l, smp, j)).text] = r.dout_dnet[l][smp][j]
                 q[n.delta(l, smp, j).text] = r.delta[l][smp][j]
-        loss = n.loss()
-        sample_losses = [n.sample_loss(smp) for smp in range(N)]
+        # the names of a parameter's derivatives are made as text alone: a large network has many
+        d_loss = n.derivative_prefix(n.loss())
+        d_samples = [n.derivative_prefix(n.sample_loss(smp)) for smp in range(N)]
         for j in range(s.sizes[l]):
-            nets = [n.net(l, smp, j) for smp in range(N)]
+            d_nets = [n.derivative_prefix(n.net(l, smp, j)) for smp in range(N)]
             for i in list(range(s.sizes[l - 1])) + [None]:
-                p = names[l, j, i]
+                p = names[l, j, i].text
                 for smp in range(N):
-                    q[n.derivative(nets[smp], p).text] = r.out[l - 1][smp][i] if i is not None else 1
+                    q[d_nets[smp] + p] = r.out[l - 1][smp][i] if i is not None else 1
                     if N > 1:
-                        q[n.derivative(sample_losses[smp], p).text] = (
-                            r.delta[l][smp][j] * (r.out[l - 1][smp][i] if i is not None else 1)
-                        )
-                q[n.derivative(loss, p).text] = r.grad_W[l][j][i] if i is not None else r.grad_b[l][j]
+                        q[d_samples[smp] + p] = r.delta[l][smp][j] * (r.out[l - 1][smp][i] if i is not None else 1)
+                q[d_loss + p] = r.grad_W[l][j][i] if i is not None else r.grad_b[l][j]
                 if i is not None:
-                    q[n.updated(p).text] = r.new_weights[l][j][i]
+                    q[n.updated_text(p)] = r.new_weights[l][j][i]
                 elif s.update_biases:
-                    q[n.updated(p).text] = r.new_biases[l][j]
+                    q[n.updated_text(p)] = r.new_biases[l][j]
     if solution.trajectory is not None:
         q.update(optimizer_quantities(solution))
     return q

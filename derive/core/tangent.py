@@ -185,7 +185,9 @@ class _Flint:
     def matrix(self, rows):
         rows = [list(r) for r in rows]
         n = len(rows[0]) if rows else 0
-        return self.mat(len(rows), n, [self.number(x) for r in rows for x in r])
+        # FLINT converts ints, mpf and balls itself (faster than one by one here); a Fraction needs fmpq
+        number = self.number
+        return self.mat(len(rows), n, [number(x) if type(x) is Fraction else x for r in rows for x in r])
 
     def mul(self, A, B):
         return A * B
@@ -207,7 +209,7 @@ class _Flint:
 
     def dots(self, rows, ys):
         """Each row's dot product with ``ys`` (one matrix product)."""
-        column = self.mat(len(ys), 1, [self.number(y) for y in ys])
+        column = self.matrix([y] for y in ys)
         return (self.matrix(rows) * column).entries()
 
 
