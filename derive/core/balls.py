@@ -149,17 +149,23 @@ class BallPass:
     new_biases: tuple
     prec: int
 
-    def values(self):
+    def values(self) -> list:
         """Every ball of the pass."""
+        found = []
+
         def walk(x):
             if isinstance(x, (tuple, list)):
-                for v in x:
-                    yield from walk(v)
+                if any(isinstance(v, (tuple, list)) for v in x):
+                    for v in x:
+                        walk(v)
+                else:  # a row of values: taken at once (a large layer has many)
+                    found.extend(v for v in x if v is not None)
             elif x is not None:
-                yield x
+                found.append(x)
         for name in ("net", "out", "errors", "sample_losses", "loss", "dE_dout", "dout_dnet", "jacobian", "delta",
                      "grad_W", "grad_b", "new_weights", "new_biases"):
-            yield from walk(getattr(self, name))
+            walk(getattr(self, name))
+        return found
 
 
 def ball(x):
@@ -258,11 +264,24 @@ def certified_run(spec, rules, weights, biases, digits: int = DIGITS) -> BallPas
             except Undecided:
                 continue  # a net input too close to a kink to tell its side: more bits
             # every digit a document may print (up to ``digits``) proven: no rounding changes within a ball
-            if all(_accurate(x, need) and decides(x, digits) for x in made.values()):
+            if _all_certified(made.values(), need, digits):
                 return made
         return made  # the best there is: certified() shows fewer digits where a value stays wide
     finally:
         flint.ctx.prec = saved
+
+
+def _all_certified(values, bits: int, digits: int) -> bool:
+    """_accurate(x, bits) and decides(x, digits) for every value (the loop written out: a large network has many)."""
+    arb, scales = flint.arb, _half_units(flint.ctx.prec)
+    for x in values:
+        if type(x) is not arb or x.is_exact():
+            continue
+        if x.rel_accuracy_bits() < bits:
+            return False
+        if not (_clear_of_ties(x, digits, scales) or decides(x, digits)):
+            return False
+    return True
 
 
 def _accurate(x, bits: int) -> bool:
@@ -283,7 +302,7 @@ def decides(x, digits: int = DIGITS) -> bool:
     """
     if not isinstance(x, flint.arb) or x.is_exact():
         return True
-    if _clear_of_ties(x, digits):
+    if _clear_of_ties(x, digits, _half_units(flint.ctx.prec)):
         return True
     mid, rad, _ = (int(v) for v in x.mid_rad_10exp(digits + 3))  # the ball lies in [mid - rad, mid + rad] 10^exp
     a = abs(mid)
@@ -307,11 +326,15 @@ def decides(x, digits: int = DIGITS) -> bool:
     return True
 
 
-#: (k, precision) -> the ball 2 * 10^k: the reciprocal of half a unit of a digit
+#: precision -> {k: the ball 2 * 10^k at that precision} (one over half a unit of a digit)
 _HALF_UNITS: dict = {}
 
 
-def _clear_of_ties(x, digits: int) -> bool:
+def _half_units(prec: int) -> dict:
+    return _HALF_UNITS.setdefault(prec, {})
+
+
+def _clear_of_ties(x, digits: int, scales: dict) -> bool:
     """A quick sufficient test for decides: the ball holds no multiple of half a unit of the ``digits``-th digit.
 
     Every tie point of every n <= ``digits`` is such a multiple; the grid is taken one digit
@@ -322,10 +345,9 @@ def _clear_of_ties(x, digits: int) -> bool:
     if not 1e-300 < f < 1e300:
         return False
     k = digits - math.floor(math.log10(f))  # 2 * 10^k is one over half a unit of the digit after the digits-th
-    key = (k, flint.ctx.prec)
-    scale = _HALF_UNITS.get(key)
+    scale = scales.get(k)
     if scale is None:
-        scale = _HALF_UNITS[key] = flint.arb(2 * 10 ** k) if k >= 0 else flint.arb(flint.fmpq(2, 10 ** -k))
+        scale = scales[k] = flint.arb(2 * 10 ** k) if k >= 0 else flint.arb(flint.fmpq(2, 10 ** -k))
     return not (x * scale).contains_integer()
 
 
@@ -359,10 +381,12 @@ def pass_of(spec, rules, weights, biases, Pass):
     """backprop.run's Pass for a non-rational network from a certified ball pass: the midpoints as mpf."""
     made = certified_run(spec, rules, weights, biases)
 
+    arb = flint.arb
+
     def mpf(x):
         if isinstance(x, tuple):
-            return tuple(mpf(v) for v in x)
-        return x if x is None or not isinstance(x, flint.arb) else to_mpf(x)
+            return tuple(to_mpf(v) if type(v) is arb else mpf(v) for v in x)
+        return to_mpf(x) if type(x) is arb else x
 
     L = spec.layers
     return Pass(

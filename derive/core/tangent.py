@@ -41,17 +41,20 @@ DIRECTIONS = 2
 PRECISIONS = (320, 1024, 4096)
 
 
-def check_locals(spec, rules, run) -> None:
-    """Every net input, output and local derivative of the sweep against the layer's definition at the point."""
+def check_locals(spec, rules, run, backend=None) -> None:
+    """Every net input, output and local derivative of the sweep against the layer's definition at the point.
+
+    ``backend`` (from :func:`backend`) may be shared with :func:`check_forward`: it converts each weight matrix once.
+    """
+    backend = backend or _backend(rules)
     if flint is not None and not rules.exact:
         with _precision(PRECISIONS[0]):
-            return _check_locals(spec, rules, run)
-    return _check_locals(spec, rules, run)
+            return _check_locals(spec, rules, run, backend)
+    return _check_locals(spec, rules, run, backend)
 
 
-def _check_locals(spec, rules, run) -> None:
+def _check_locals(spec, rules, run, backend) -> None:
     targets = rules.lift(spec.targets)
-    backend = _backend(rules)
     for l in range(1, spec.layers + 1):
         act = fn.ACTIVATIONS[spec.activations[l - 1]]
         # net = W out + b for every sample at once, from the weights and the layer below
@@ -110,10 +113,15 @@ def _backend(rules):
     return _Flint(rules.exact)
 
 
+backend = _backend
+
+
 def _weights(run, l, backend):
     """Layer l's weights as the backend's matrix (the sweep's own FLINT matrix when it has one)."""
     if run.matrices is not None and isinstance(backend, _Flint) and backend.exact:
         return run.matrices.weights[l]
+    if isinstance(backend, _Flint):
+        return backend.converted(run.weights[l])
     return backend.matrix(run.weights[l])
 
 
@@ -172,6 +180,15 @@ class _Flint:
     def __init__(self, exact: bool):
         self.exact = exact
         self.mat = flint.fmpq_mat if exact else flint.arb_mat
+        self._converted = {}  # (id(rows), precision) -> (rows, matrix)
+
+    def converted(self, rows):
+        """matrix(rows), made once per backend and precision for the same rows (a weight matrix both checks read)."""
+        key = (id(rows), None if self.exact else flint.ctx.prec)
+        hit = self._converted.get(key)
+        if hit is None or hit[0] is not rows:
+            hit = self._converted[key] = (rows, self.matrix(rows))
+        return hit[1]
 
     def number(self, x):
         kind = type(x)
@@ -312,10 +329,10 @@ def swept(spec, run, keys, dirs, backend):
     return values + totals
 
 
-def check_forward(spec, rules, run, keys, dirs) -> None:
+def check_forward(spec, rules, run, keys, dirs, backend=None) -> None:
     """Forward-mode derivatives along the sampled parameters and directions against the sweep's."""
     names = [f"{kind}{l}[{j}][{i}]" for kind, l, j, i in keys] + [f"direction {d + 1}" for d in range(len(dirs))]
-    backend = _backend(rules)
+    backend = backend or _backend(rules)
     if not isinstance(backend, _Flint) or rules.exact:
         expected = swept(spec, run, keys, dirs, backend)
         found = forward_mode(spec, rules, run, keys, dirs, backend)

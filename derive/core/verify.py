@@ -245,10 +245,11 @@ def layered_sample(spec: NetworkSpec, every_parameter: bool = False) -> list[tup
 
 def check_layered(spec: NetworkSpec, rules: Rules, run: Pass, every_parameter: bool = False) -> Verification:
     """Local derivatives of every layer against SymPy's, then forward-mode derivatives against the sweep."""
-    tangent.check_locals(spec, rules, run)
+    backend = tangent.backend(rules)  # shared: each weight matrix converted once
+    tangent.check_locals(spec, rules, run, backend)
     keys = layered_sample(spec, every_parameter)
     dirs = tangent.directions(spec)
-    tangent.check_forward(spec, rules, run, keys, dirs)
+    tangent.check_forward(spec, rules, run, keys, dirs, backend)
     total, L = spec.parameter_count, spec.layers
     which = (f"all {total} parameters" if len(keys) == total
              else f"{len(keys)} of the {total} parameters (a fixed sample from every layer)")
