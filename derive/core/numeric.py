@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from fractions import Fraction
 
 import mpmath
@@ -395,11 +395,42 @@ def _compile_condition(condition):
 
 def to_decimal(x, digits: int = 60) -> Decimal:
     """The value as a Decimal with ``digits`` significant digits (exactly, when it fits)."""
+    if type(x) is _MPF and x._mpf_[1]:
+        return _mpf_decimal(x._mpf_, digits)
     with localcontext() as ctx:
         ctx.prec = digits
         if isinstance(x, Fraction):
             return Decimal(x.numerator) / Decimal(x.denominator)
         return Decimal(MP.nstr(x, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+
+
+#: -exponent -> 5^-exponent: a binary fraction man * 2^exponent is man * 5^-exponent * 10^exponent
+_FIVES: dict = {}
+_TENTH = Decimal("0.1")
+
+
+def _mpf_decimal(mpf_: tuple, digits: int) -> Decimal:
+    """A nonzero mpf as MP.nstr(x, digits) in fixed point writes it, as a Decimal, in decimal arithmetic.
+
+    The binary value is exact as a decimal; one rounding (half away from zero, as nstr rounds)
+    gives the digits; as nstr writes them, trailing zeros after the point are dropped and a
+    whole number keeps one (".0"). Worksheet batches convert tens of thousands of values.
+    """
+    sign, man, exp, _ = mpf_
+    ctx = Context(prec=digits, rounding=ROUND_HALF_UP)
+    if sign:
+        man = -man
+    if exp >= 0:
+        d = ctx.plus(Decimal(man << exp))
+    else:
+        five = _FIVES.get(exp)
+        if five is None:
+            five = _FIVES[exp] = 5 ** -exp
+        d = Decimal(man * five).scaleb(exp, ctx)
+    shortest = d.normalize(ctx).as_tuple().exponent
+    if shortest > -1:
+        return d.quantize(_TENTH, context=Context(prec=digits + shortest + 2))
+    return d.normalize(ctx) if shortest > d.as_tuple().exponent else d
 
 
 def round_decimal(x, places: int) -> Decimal:
