@@ -11,11 +11,13 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+import mpmath
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from derive.cli import main
+from derive.core.numeric import MP, to_decimal
 from derive.core.solve import solve
 from derive.core.spec import parse
 from derive.errors import DeriveError
@@ -391,3 +393,14 @@ def test_invalid_specs_exit_2_through_the_command_line(data, kind):
         assert stderr.getvalue() == f"derive: error: {folder}/{message}\n"
         assert stdout.getvalue() == ""
         assert not out.exists()
+
+
+@examples(300)
+@given(st.integers(min_value=-(2 ** 200), max_value=2 ** 200).filter(bool), st.integers(min_value=-400, max_value=200),
+       st.sampled_from([1, 2, 9, 30, 40, 60]))
+def test_to_decimal_of_an_mpf_is_what_mpmath_prints(man, exp, digits):
+    """to_decimal converts an mpf in decimal arithmetic; the oracle is mpmath's own fixed-point text."""
+    x = MP.mpf((man, exp))
+    want = Decimal(MP.nstr(x, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
+    got = to_decimal(x, digits)
+    assert got.as_tuple() == want.as_tuple(), (x, digits)
