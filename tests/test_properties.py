@@ -9,6 +9,7 @@ import os
 import re
 import tempfile
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import mpmath
@@ -17,7 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from derive.cli import main
-from derive.core.numeric import MP, to_decimal
+from derive.core.numeric import MP, to_decimal, to_mp
 from derive.core.solve import solve
 from derive.core.spec import parse
 from derive.errors import DeriveError
@@ -404,3 +405,10 @@ def test_to_decimal_of_an_mpf_is_what_mpmath_prints(man, exp, digits):
     want = Decimal(MP.nstr(x, digits, min_fixed=-mpmath.inf, max_fixed=mpmath.inf))
     got = to_decimal(x, digits)
     assert got.as_tuple() == want.as_tuple(), (x, digits)
+
+
+@examples(300)
+@given(st.integers(min_value=-(2 ** 200), max_value=2 ** 200), st.integers(min_value=1, max_value=2 ** 400))
+def test_to_mp_of_a_fraction_is_mpmaths_correctly_rounded_quotient(p, q):
+    """to_mp divides in integers; the oracle is mpmath's own division of the exact numerator."""
+    assert to_mp(Fraction(p, q))._mpf_ == (MP.mpf(p) / q)._mpf_
