@@ -8,6 +8,7 @@ message naming the file, the key and the problem); 3 an internal check failed
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import threading
@@ -564,6 +565,13 @@ def _sigterm_as_interrupt():
 
 
 def main(argv=None) -> int:
+    if argv is None:
+        # the program itself (not a caller passing arguments): what loading SymPy and derive made lives until the
+        # exit, and the collector need not scan it again at every full collection (a tenth of a small command);
+        # one run makes few reference cycles, so it looks for them less often (a large network's values are
+        # hundreds of thousands of tuples)
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
     args = parser(argv).parse_args(argv)
     try:
         with _sigterm_as_interrupt():

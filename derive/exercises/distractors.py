@@ -56,7 +56,13 @@ def distractors(steps, blanks, places: int, accepted: dict, tolerance: Decimal) 
 
     mistakes = candidates(steps.spec)
     checker = Checker(steps, [])  # where a mistake enters, as derive check says it
-    worlds = {m: steps.world(m, places=places) for m in mistakes}
+    base = steps.world(places=places)
+
+    def world(m):
+        """The sheet's calculation with mistake ``m``: the steps it cannot change are the base world's, computed once."""
+        candidate = checker.prepared(m)
+        return steps.world(m, places=places, base=base, changed=candidate.changed, affected=candidate.affected[False])
+    worlds = {m: world(m) for m in mistakes}
 
     def mistaken(m, name):
         """The value of ``name`` with mistake ``m``, every step rounded to ``places`` (one Decimal)."""
