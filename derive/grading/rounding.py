@@ -38,7 +38,6 @@ differs by 0.65 units of the last decimal from the exact value and by more from 
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -157,16 +156,24 @@ def within(value, places: int) -> list[Decimal]:
     One number, or two when the value lies exactly half-way (0.65035 accepts 0.6503 and 0.6504;
     a 60-digit value within 1e-40 of a tie, as :func:`agrees` allows, counts as one).
     """
+    # x * scale = a / b exactly; the bounds x * scale -+ (1 + slack) / 2 with c / d = (1 + slack) / 2, in integers
     scale = 10**places
-    half = Fraction(1, 2 * scale)
     if is_exact(value):
-        x, slack = Fraction(value), Fraction(0)
-    else:  # the binary value exactly, with agrees' relative slack
+        x = Fraction(value)
+        a, b, c, d = x.numerator * scale, x.denominator, 1, 2
+    else:  # the binary value exactly, with agrees' relative slack of 1e-40
         sign, man, exp, _ = to_mp(value)._mpf_
-        x = (-1) ** sign * Fraction(man) * Fraction(2) ** exp if man else Fraction(0)
-        slack = half * Fraction(1, 10**40)
-    low, high = math.ceil((x - half - slack) * scale), math.floor((x + half + slack) * scale)
+        a, b = (-man if sign else man) * scale, 1
+        if exp >= 0:
+            a <<= exp
+        else:
+            b <<= -exp
+        c, d = _SLACK + 1, 2 * _SLACK
+    low, high = -((c * b - d * a) // (d * b)), (d * a + c * b) // (d * b)
     return [Decimal(k).scaleb(-places) for k in range(low, high + 1)]
+
+
+_SLACK = 10**40
 
 
 def accepted_answers(steps, places: int, names) -> dict:
