@@ -24,7 +24,6 @@ from derive.documents.printing import shown
 MAX_SHOWN = 6
 UNIT_GAP = 1.8  # cm between units of a layer
 RADIUS = 0.42  # cm
-CHAR = 0.16  # cm: width of a \scriptsize character (a 15 px SVG character at 60 px/cm is narrower)
 LINE = 0.32  # cm: height of a \scriptsize line with its padding
 PAD = 0.08  # cm added to a label's width (the white box around it)
 CLEAR = 0.04  # cm: the least distance between a label's box and anything it does not belong to
@@ -166,14 +165,34 @@ def _telling_digits(run, digits: int, most: int = 6) -> int:
     return digits
 
 
+#: glyph widths in cm at the label size, the wider of TeX's \scriptsize Computer Modern and a 13 px serif SVG
+#: font at 60 px/cm (DejaVu Serif, the widest common serif); any other character counts as a wide letter
+_GLYPH = {**dict.fromkeys("0123456789", 0.14), **dict.fromkeys(".,:;[]()|' ", 0.075), "=": 0.19, "-": 0.19,
+          "+": 0.19, "/": 0.09, "W": 0.24, "M": 0.24, "w": 0.19, "m": 0.2, "i": 0.08, "l": 0.08, "j": 0.09}
+LETTER = 0.15
+SCRIPT = 0.72  # an index is set this much smaller
+
+
+def _width(text: str) -> float:
+    return sum(_GLYPH.get(c, LETTER) for c in text)
+
+
+def name_width(latex: str) -> float:
+    """The width in cm of a name at the label size: its letters, its indices smaller (one after the other, as SVG
+    sets them; TeX stacks them, narrower)."""
+    scripts = re.findall(r"[_^]\{([^{}]*)\}|[_^](\w)", latex)
+    base = re.sub(r"[_^](\{[^{}]*\}|\w)", "", latex)
+    return _width(plain(base)) + SCRIPT * sum(_width(plain(a or b)) for a, b in scripts)
+
+
 def plain(latex: str) -> str:
     """A name as plain text, as wide as it is set: w_{5} -> w5, W^{[2]}_{1,1} -> W[2]1,1."""
     return re.sub(r"\\[a-z]+|[{}_^ ]", "", latex)
 
 
-def text_width(text: str) -> float:
-    """The width in cm of a label's box: characters at the label size, with the white padding."""
-    return CHAR * len(text) + PAD
+def text_width(text: str, name: str = "") -> float:
+    """The width in cm of a label's box: the name (LaTeX), '=' and the text at the label size, with the padding."""
+    return (name_width(name) + _GLYPH["="] if name and text else name_width(name)) + _width(text) + PAD
 
 
 # -- geometry: boxes are (x0, y0, x1, y1), segments ((x1, y1), (x2, y2)), circles (x, y, r) -------------------
@@ -245,21 +264,25 @@ def _place(edges: dict, widths: dict, circles: list, notes: list, x_lo: float, x
 
     ``edges`` maps a key to its segment, ``widths`` the keys to label (to the box width). Each label
     takes the point of its edge (t from 0.05 to 0.95) whose box stays farthest from the other edges,
-    the units, the notes and the labels placed before it (t in steps of 0.05; clearance capped at a label's height, then
+    the units, the notes and the labels placed before it (t in steps of 0.025; clearance capped at a label's height, then
     the point nearest the middle of the edge); the labels with the fewest free points go first.
     """
     cap = LINE
 
     def candidates(key):
         (ax, ay), (bx, by) = edges[key]
-        for k in range(19):
-            t = 0.05 + 0.05 * k
+        for k in range(37):
+            t = 0.05 + 0.025 * k
             cx, cy = ax + t * (bx - ax), ay + t * (by - ay)
             b = _box(cx, cy, widths[key])
             if b[0] < x_lo or b[2] > x_hi:
                 continue
-            clear = min([_segment_box(seg, b, cap) for other, seg in edges.items() if other != key]
-                        + [_circle_box(c, b) for c in circles] + [_box_box(n, b) for n in notes] + [cap])
+            clear = min([_circle_box(c, b) for c in circles] + [_box_box(n, b) for n in notes] + [cap])
+            for other, seg in edges.items():
+                if clear < CLEAR:
+                    break
+                if other != key:
+                    clear = min(clear, _segment_box(seg, b, cap))
             if clear >= CLEAR:
                 yield t, (cx, cy), b, clear
 
@@ -359,28 +382,32 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3, kn
         rows = {j: row for row, j in enumerate(layouts[l]) if j is not None}
         sources = {i: row for row, i in enumerate(layouts[l - 1]) if i is not None}
         keyed = {(l, j, i): (rows[j], sources[i]) for j in rows for i in sources}
-        texts = {k: "=".join(t for t in (plain(names.get(k, "")), values.get(k, "")) if t) for k in keyed}
-        widths = {k: text_width(t) for k, t in texts.items() if t}
-        gap, found = max(MIN_GAP, 2 * RADIUS + 2.4 * max(widths.values(), default=0.0)), None
-        while True:
-            segments = {k: _segment(0.0, ys[(l - 1, s)], gap, ys[(l, r)]) for k, (r, s) in keyed.items()}
-            circles = [(0.0, ys[(l - 1, row)], RADIUS) for row, i in enumerate(layouts[l - 1]) if i is not None]
-            circles += [(gap, ys[(l, row)], RADIUS) for row, j in enumerate(layouts[l]) if j is not None]
-            boxes = note_boxes(l - 1, 0.0) | note_boxes(l, gap)
-            crossed = [k for k, b in boxes.items() if k[2] is not None and any(_segment_box(seg, b, CLEAR) < CLEAR for seg in segments.values())]
-            if crossed and gap >= MAX_GAP:  # a wide note beside steep edges: left out of the drawing
-                for key in crossed:
-                    notes[key[:2]][key[2]] = ("", None)
-                    lost.append(key)
-                    del boxes[key]
-                crossed = []
-            found = None if crossed else _place(segments, widths, circles, list(boxes.values()), RADIUS, gap - RADIUS)
-            if found is not None or gap >= MAX_GAP:
-                break
-            gap = min(MAX_GAP, gap * 1.25)
-        if found is None and widths:  # no room even at the widest: this pair's values are in the tables
+        widths = {k: text_width(values.get(k, ""), names.get(k, "")) for k in keyed if k in values or k in names}
+        def fit(widths):
+            """The first distance between the layers, from the least up, at which every label has room."""
+            gap = max(MIN_GAP, 2 * RADIUS + 2.4 * max(widths.values(), default=0.0))
+            while True:
+                segments = {k: _segment(0.0, ys[(l - 1, s)], gap, ys[(l, r)]) for k, (r, s) in keyed.items()}
+                circles = [(0.0, ys[(l - 1, row)], RADIUS) for row, i in enumerate(layouts[l - 1]) if i is not None]
+                circles += [(gap, ys[(l, row)], RADIUS) for row, j in enumerate(layouts[l]) if j is not None]
+                boxes = note_boxes(l - 1, 0.0) | note_boxes(l, gap)
+                crossed = [k for k, b in boxes.items()
+                           if k[2] is not None and any(_segment_box(seg, b, CLEAR) < CLEAR for seg in segments.values())]
+                if crossed and gap >= MAX_GAP:  # a wide note beside steep edges: left out of the drawing
+                    for key in crossed:
+                        notes[key[:2]][key[2]] = ("", None)
+                        lost.append(key)
+                        del boxes[key]
+                    crossed = []
+                found = None if crossed else _place(segments, widths, circles, list(boxes.values()), RADIUS, gap - RADIUS)
+                if found is not None or gap >= MAX_GAP:
+                    return gap, found
+                gap = min(MAX_GAP, gap * 1.15)
+
+        gap, found = fit(widths)
+        if found is None:  # no room even at the widest: this pair's values are in the tables, the layers close
             dropped.append(l)
-            found = {}
+            gap, found = fit({})
         gaps.append(gap)
         offset = sum(gaps[:-1])
         placed.update({k: (x + offset, y) for k, (x, y) in found.items()})
@@ -441,7 +468,7 @@ def label_boxes(diagram: Diagram) -> list[tuple]:
                 boxes.append((f"{where} {node.key}", *_box(node.x, y, text_width(text))))
     for edge in diagram.edges:
         if edge.text:
-            boxes.append((f"edge {edge.key}", *_box(edge.lx, edge.ly, text_width(edge.text))))
+            boxes.append((f"edge {edge.key}", *_box(edge.lx, edge.ly, text_width(edge.label, edge.name))))
     return boxes
 
 
