@@ -452,8 +452,9 @@ def build(solution, annotate: str = "weights", highlight=(), digits: int = 3, kn
     }
     caption = captions[annotate] + (" (middle units of wide layers left out)" if compact else "")
     if dropped and (values or names):
-        into = ", ".join(str(l) for l in dropped)
-        caption += f" (the weights into layer {into} are in the tables: too many edges to label)"
+        into = f"layer {dropped[0]}" if len(dropped) == 1 else \
+            "layers " + ", ".join(map(str, dropped[:-1])) + f" and {dropped[-1]}"
+        caption += f" (the edges into {into} are too many to label: their values are in the tables)"
     if lost:
         caption += " (values beside crowded units are in the tables)"
     return Diagram(tuple(nodes), tuple(edges), tuple(dots), xs[-1], height, caption, not compact)
