@@ -16,6 +16,7 @@ from derive.core.notation import sample_latex
 from derive.documents import optimizer
 from derive.documents.context import Context
 from derive.documents.diagram import build as diagram
+from derive.documents.diagram import unit_name
 from derive.documents.layout import COLUMNS_PER_TABLE
 from derive.documents.model import Chain, Figure, M, P, Paragraph, Section, Table
 
@@ -206,13 +207,11 @@ def parameter_table(ctx: Context) -> Table:
     for l in range(1, spec.layers + 1):
         for j in range(spec.sizes[l]):
             for i in range(spec.sizes[l - 1]):
-                src = n.out(l - 1, None, i).latex if l > 1 else n.input(None, i).latex
-                src = n.unit(l - 1, i).latex if (n.units and l > 1) else src
-                rows.append((n.weight(l, j, i).latex, rf"{src} \to {n.unit(l, j).latex}" if n.units
-                             else rf"\text{{unit }} {i + 1} \to {j + 1}"))
+                # the units as the diagram names them: x_1 -> a^{[1]}_1 for W^{[1]}, a^{[2]}_1 -> a^{[3]}_1 for W^{[3]}
+                src, dst = unit_name(n, l - 1, i).latex, unit_name(n, l, j).latex
+                rows.append((n.weight(l, j, i).latex, rf"{src} \to {dst}"))
                 values.append((ctx.run.weights[l][j][i], f"W{l}[{j}][{i}]"))
-            rows.append((n.bias(l, j).latex, rf"\text{{bias of }} {n.unit(l, j).latex}" if n.units
-                         else rf"\text{{bias of unit }} {j + 1}"))
+            rows.append((n.bias(l, j).latex, rf"\text{{bias of }} {unit_name(n, l, j).latex}"))
             values.append((ctx.run.biases[l][j], f"b{l}[{j}]"))
     printed = ctx.column([v for v, _ in values], [place for _, place in values])
     return Table(("parameter", "connects", "value"), tuple(row + (p,) for row, p in zip(rows, printed)),

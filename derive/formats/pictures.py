@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from derive.documents.circuit_diagram import CircuitDiagram
 from derive.documents.diagram import RADIUS
 from derive.documents.model import Figure, Plot, downsample
+from derive.formats.plainmath import html_math
 from derive.formats.render import render
 
 WIDTH, HEIGHT, MARGIN = 640, 360, 60
@@ -17,6 +20,41 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return [low + (high - low) * k / (count - 1) for k in range(count)]
 
 
+_SCRIPT = re.compile(r"<(sub|sup)>(.*?)</\1>")
+
+
+def svg_math(latex: str, size: float, after: str = "") -> str:
+    """A name in LaTeX as SVG text runs: subscripts and superscripts as smaller tspans shifted by dy
+    (as TikZ sets them; dy rather than baseline-shift, which not every viewer honours). ``after`` (SVG
+    text, escaped by the caller) follows upright on the baseline. A sub- and superscript pair is written superscript first.
+    """
+    html = html_math(latex)
+    html = re.sub(r"<sub>(.*?)</sub><sup>(.*?)</sup>", r"<sup>\2</sup><sub>\1</sub>", html)
+    shifts = {"sub": round(0.3 * size, 1), "sup": round(-0.4 * size, 1)}
+    small = round(0.7 * size, 1)
+    runs, at, level = [], 0, 0.0
+    for match in _SCRIPT.finditer(html):
+        runs.append((html[at:match.start()], 0.0, None))
+        runs.append((match.group(2), shifts[match.group(1)], small))
+        at = match.end()
+    runs.append((html[at:], 0.0, None))
+    out = []
+    for text, shift, font in runs:
+        if not text:
+            continue
+        if shift == level and font is None:
+            out.append(text)
+            continue
+        dy = f' dy="{shift - level:g}"' if shift != level else ""
+        small_font = f' font-size="{font:g}"' if font else ""
+        out.append(f"<tspan{dy}{small_font}>{text}</tspan>")
+        level = shift
+    if after:  # back on the baseline (an edge label's value after the weight's name)
+        dy = f' dy="{-level:g}"' if level else ""
+        out.append(f'<tspan{dy} font-style="normal">{after}</tspan>')
+    return "".join(out)
+
+
 def diagram_svg(diagram, scale: float = 60.0) -> str:
     """A network or circuit diagram as SVG text (1 cm = ``scale`` pixels)."""
     if diagram.kind == "circuit":
@@ -27,7 +65,8 @@ def diagram_svg(diagram, scale: float = 60.0) -> str:
 
     width = round((diagram.width + 3.2) * scale)
     height = round((diagram.height + 2.2) * scale)
-    return render("md/diagram.svg.j2", d=diagram, at=at, width=width, height=height, radius=round(RADIUS * scale, 1))
+    return render("md/diagram.svg.j2", d=diagram, at=at, width=width, height=height, radius=round(RADIUS * scale, 1),
+                  math=svg_math)
 
 
 def circuit_svg(diagram: CircuitDiagram, scale: float = 60.0) -> str:
