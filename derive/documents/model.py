@@ -69,6 +69,9 @@ class Table:
     kinds: tuple
     align: str
     caption: str = ""
+    #: in a large network's worked solution: the blocks that stand for this table in the text (a summary),
+    #: the table itself printed in the appendix of tables (derive.documents.handout); None: printed here
+    summary: tuple | None = None
 
 
 @dataclass(frozen=True)

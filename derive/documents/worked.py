@@ -16,11 +16,13 @@ from derive.core import functions as fn
 from derive.core.solve import Solution
 from derive.documents import network, optimizer, summary
 from derive.documents.context import Context, in_matrix_form
+from derive.documents.handout import tables_appendix
 from derive.documents.matrix import backward as matrix_backward
 from derive.documents.matrix import book as matrix_book
 from derive.documents.matrix import forward as matrix_forward
 from derive.documents.matrix import loss as matrix_loss
 from derive.documents.matrix import network as matrix_network
+from derive.documents.matrix import tables as matrix_tables
 from derive.documents.matrix import update as matrix_update
 from derive.documents.matrix.context import MatrixContext
 from derive.documents.metadata import document_metadata
@@ -70,6 +72,8 @@ def build(solution: Solution, options: Options = Options()) -> Document:
     parts = optimizer.sections(ctx, parts)  # another optimizer's update and loss history
     if ctx.spec.notes:  # the spec's remarks: why a source's printed figures differ from these
         parts.append(Section("Notes", 1, tuple(P(note) for note in ctx.spec.notes), "notes"))
+    if isinstance(ctx, MatrixContext):  # a large network as a handout: its big tables in an appendix
+        parts = tables_appendix(parts, matrix_tables.appendix_lead(ctx))
     if options.verification:
         parts.append(summary.checked(ctx))
     return Document(ctx.spec.title, subtitle(ctx), tuple(parts), document_metadata(ctx.spec, options.metadata))

@@ -163,9 +163,9 @@ def delta_table_blocks(m: MatrixContext, l: int) -> list:
                    M(rf"\delta^{{[{l}]}} = \partial E/\partial a^{{[{l}]}} \odot {fprime}"), ".")]
     inner += relu_note(m, l)
     inner += unit_tables(m, l, [
-        (rf"\partial E/\partial a^{{[{l}]}}_j", run.dE_dout[l]),
+        (rf"\partial E/\partial a^{{[{l}]}}_j", run.dE_dout[l], m.dE_da(l)),
         (act.derivative_latex.format(f"z^{{[{l}]}}_j") if not act.passthrough else f"f'(z^{{[{l}]}}_j)",
-         run.dout_dnet[l]),
-        (rf"\delta^{{[{l}]}}_j", run.delta[l]),
+         run.dout_dnet[l], act.derivative_latex.format(m.z(l)) if not act.passthrough else f"f'({m.z(l)})"),
+        (rf"\delta^{{[{l}]}}_j", run.delta[l], m.delta(l)),
     ], f"The deltas of {m.n.layer_name(l)}")
     return inner

@@ -78,7 +78,8 @@ def _block(block, write):
     if isinstance(block, Table):
         header = tuple(replace(h, latex=write(h.latex)) if hasattr(h, "latex") else h for h in block.header)
         rows = tuple(tuple(write(c) if kind == "math" else c for c, kind in zip(row, block.kinds)) for row in block.rows)
-        return replace(block, header=header, rows=rows)
+        summary = None if block.summary is None else tuple(_block(b, write) for b in block.summary)
+        return replace(block, header=header, rows=rows, summary=summary)
     if isinstance(block, Section):
         return in_book(block, write)
     return block

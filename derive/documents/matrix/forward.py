@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from derive.documents.handout import TABLES_APPENDIX
 from derive.documents.layout import cat, paren, pmatrix, text
 from derive.documents.matrix.context import MatrixContext
-from derive.documents.matrix.tables import unit_tables
+from derive.documents.matrix.tables import CORNER, summarised, unit_tables
 from derive.documents.model import Chain, M, P, Section, Table
 from derive.documents.scalar import forward as scalar_forward
 
@@ -15,9 +16,11 @@ def section(m: MatrixContext) -> Section:
     vectors = (("with column vectors, ", M("W^{[l]}"), " on the left") if m.columns else
                ("with row vectors, ", M("W^{[l]}"), " on the right"))
     samples = (f", one {'column' if m.columns else 'row'} per sample" if m.batch else "")
-    tables = any(isinstance(b, Table) for inner in layers for b in inner)
+    tables = [b for inner in layers for b in inner if isinstance(b, Table)]
+    summarised = any(t.summary is not None for t in tables)
     blocks = [P("The forward pass in matrix form, layer by layer, ", *vectors, samples,
-                "; every entry is in the tables." if not m.typeset else
+                f"; a big matrix is shown by its shape, a few of its entries and their range, its table in {TABLES_APPENDIX}."
+                if summarised else "; every entry is in the tables." if not m.typeset else
                 "; where a matrix is too big to print, every entry is in a table." if tables else ".")]
     for l, inner in enumerate(layers, start=1):
         blocks.append(Section(m.layer_title(l), 2, tuple(inner)))
@@ -36,7 +39,7 @@ def layer(m: MatrixContext, l: int) -> list:
         f = act.latex.format(f"z^{{[{l}]}}")
         inner = [P(M(m.formulas(l)["net"]), ", ", M(rf"a^{{[{l}]}} = {f}"),
                    " of the whole vector." if act.coupled else " elementwise.")]
-        inner += unit_tables(m, l, [(f"z^{{[{l}]}}_j", run.net[l]), (f"a^{{[{l}]}}_j", run.out[l])],
+        inner += unit_tables(m, l, [(f"z^{{[{l}]}}_j", run.net[l], m.z(l)), (f"a^{{[{l}]}}_j", run.out[l], m.a(l))],
                                   f"Net inputs and outputs of {m.n.layer_name(l)}")
     if act.mask:
         dead = [str(j + 1) for j in range(spec.sizes[l]) if all(run.net[l][s][j] <= 0 for s in range(spec.batch))]
@@ -50,7 +53,8 @@ def layer(m: MatrixContext, l: int) -> list:
     if units and net is None:
         inner.append(P("Written out for the units whose derivations follow in full:"))
         for j in units:
-            inner += [scalar_forward.net_chain(m, l, 0, j), scalar_forward.out_chain(m, l, 0, j)]
+            inner += [scalar_forward.net_chain(m, l, 0, j, CORNER if summarised(spec.sizes[l - 1]) else 0),
+                      scalar_forward.out_chain(m, l, 0, j)]
     return inner
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from derive.documents.layout import cat, paren, pmatrix, text, transposed
 from derive.documents.matrix.context import MatrixContext
-from derive.documents.matrix.tables import bias_table, weight_tables
+from derive.documents.matrix.tables import bias_tables, weight_tables
 from derive.documents.model import M, P
 
 
@@ -88,7 +88,8 @@ def gradient_table_blocks(m: MatrixContext, l: int, outer: tuple, zero: str) -> 
         " is ", M(rf"{prev}_i \, \delta^{{[{l}]}}_j"), (", summed over the samples" if spec.batch > 1 else ""),
         ", ", *outer, f".{zero}",
     ))
-    inner += weight_tables(m, f"Gradient with respect to W{l}", l, run.grad_W[l])
-    inner.append(bias_table(m, f"Gradient with respect to b{l}", l, run.grad_b[l],
-                                 rf"\partial E/\partial b^{{[{l}]}}_j"))
+    inner += weight_tables(m, f"Gradient with respect to W{l}", l, run.grad_W[l],
+                           rf"\frac{{\partial E}}{{\partial W^{{[{l}]}}}}")
+    inner += bias_tables(m, f"Gradient with respect to b{l}", l, run.grad_b[l],
+                         rf"\partial E/\partial b^{{[{l}]}}_j", rf"\frac{{\partial E}}{{\partial b^{{[{l}]}}}}")
     return inner

@@ -54,7 +54,7 @@ def loss_blocks(m: MatrixContext) -> list:
     lead = P("The error of every output" + (" and sample" if m.batch else "") + ":")
     if difference is None:  # too big to typeset: every entry in a table
         error = rf"t_k - a^{{[{L}]}}_k" if target_first else rf"a^{{[{L}]}}_k - t_k"
-        errors_shown = [lead, *unit_tables(m, L, [(error, errors)], "The error of every output")]
+        errors_shown = [lead, *unit_tables(m, L, [(error, errors, symbol)], "The error of every output")]
     else:
         errors_shown = [lead, difference]
     return [
@@ -77,7 +77,7 @@ def entropy_loss_blocks(m: MatrixContext) -> list:
     def matrix(name: str, entry: str, values, caption: str):
         """The values as a matrix where it fits, else as a table unit by unit."""
         chain = m.display(name, [[m.values(values, K)]], [v for row in values for v in row])
-        return chain if chain is not None else unit_tables(m, L, [(entry, values)], caption)[0]
+        return chain if chain is not None else unit_tables(m, L, [(entry, values, name)], caption)[0]
 
     blocks = [P("The logarithm of every output" + (" and sample" if m.batch else "") + ":"),
               matrix(rf"\ln {a}", rf"\ln a^{{[{L}]}}_k", logs, "The logarithms of the outputs")]

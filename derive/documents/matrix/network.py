@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from derive.documents.layout import LINE_WIDTH, pmatrix
 from derive.documents.matrix.context import MatrixContext
-from derive.documents.matrix.tables import bias_table, weight_tables
+from derive.documents.matrix.tables import bias_tables, data_tables, weight_tables
 from derive.documents.model import Chain, M, P
-from derive.documents.network import data_table
 
 
 def layout_blocks(m: MatrixContext) -> list:
@@ -83,7 +82,7 @@ def batch_note(m: MatrixContext) -> list:
 
 def parameters(m: MatrixContext) -> list:
     """The starting weights and biases, then the inputs and targets: matrices where they fit, else tables."""
-    return starting_blocks(m) + (data_blocks(m) or [data_table(m)])
+    return starting_blocks(m) + (data_blocks(m) or data_tables(m))
 
 
 def starting_blocks(m: MatrixContext) -> list:
@@ -93,8 +92,9 @@ def starting_blocks(m: MatrixContext) -> list:
         W = pmatrix(m.grid(m.by_weight(lambda j, i: m.run.weights[l][j][i], l))) if m.fits_weight(l) else None
         b = m.vector_of(lambda j: m.run.biases[l][j], m.spec.sizes[l])
         if W is None or b is None or W.width > LINE_WIDTH - 8 or b.width > LINE_WIDTH - 8:
-            blocks += weight_tables(m, f"Starting weights W{l}", l, m.run.weights[l])
-            blocks.append(bias_table(m, f"Starting biases b{l}", l, m.run.biases[l], f"b^{{[{l}]}}_j"))
+            blocks += weight_tables(m, f"Starting weights W{l}", l, m.run.weights[l], f"W^{{[{l}]}}")
+            blocks += bias_tables(m, f"Starting biases b{l}", l, m.run.biases[l], f"b^{{[{l}]}}_j",
+                                  f"b^{{[{l}]}}")
             continue
         if W.width + b.width + 12 <= LINE_WIDTH:
             rows = ((f"W^{{[{l}]}}", "=", rf"{W.latex}, \qquad b^{{[{l}]}} = {b.latex}"),)

@@ -74,11 +74,12 @@ def softmax_delta_blocks(m: MatrixContext, l: int) -> list:
 def softmax_table_blocks(m: MatrixContext, l: int) -> list:
     """A softmax layer too wide for matrices: each unit's delta in a table, beside what it is made of."""
     run, spec = m.run, m.spec
-    columns = [(rf"\partial E/\partial a^{{[{l}]}}_j", run.dE_dout[l]), (rf"a^{{[{l}]}}_j", run.out[l])]
+    columns = [(rf"\partial E/\partial a^{{[{l}]}}_j", run.dE_dout[l], m.dE_da(l)),
+               (rf"a^{{[{l}]}}_j", run.out[l], m.a(l))]
     cancels = fn.cancels(fn.LOSSES[spec.loss], m.g.activation(l))
     if cancels:
-        columns.append(("t_j", m.s.rules.lift(spec.targets)))
-    columns.append((rf"\delta^{{[{l}]}}_j", run.delta[l]))
+        columns.append(("t_j", m.s.rules.lift(spec.targets), m.target()))
+    columns.append((rf"\delta^{{[{l}]}}_j", run.delta[l], m.delta(l)))
     formula = (rf"\delta^{{[{l}]}}_j = a^{{[{l}]}}_j - t_j" if cancels else
                rf"\delta^{{[{l}]}}_j = \sum_k \frac{{\partial E}}{{\partial a^{{[{l}]}}_k}}\, a^{{[{l}]}}_k "
                rf"(\delta_{{kj}} - a^{{[{l}]}}_j)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from derive.documents import optimizer
 from derive.documents.layout import cat, pmatrix, text
 from derive.documents.matrix.context import MatrixContext
-from derive.documents.matrix.tables import bias_table, weight_tables
+from derive.documents.matrix.tables import bias_tables, weight_tables
 from derive.documents.model import M, P, Section
 from derive.documents.scalar import backward as scalar_backward
 from derive.documents.scalar.deltas import unit_blocks
@@ -80,7 +80,7 @@ def update_blocks(m: MatrixContext, l: int) -> list:
             [W(run.new_weights[l])],
         ], [v for row in run.new_weights[l] for v in row])
     if weights is None:
-        blocks = weight_tables(m, f"W{l} after the update", l, run.new_weights[l])
+        blocks = weight_tables(m, f"W{l} after the update", l, run.new_weights[l], f"{{W^{{[{l}]}}}}^{{+}}")
     else:
         blocks = [weights]
     if not spec.update_biases:
@@ -93,5 +93,6 @@ def update_blocks(m: MatrixContext, l: int) -> list:
         [b(run.new_biases[l])],
     ], run.new_biases[l])
     if biases is None:
-        return blocks + [bias_table(m, f"b{l} after the update", l, run.new_biases[l], f"b^{{[{l}]+}}_j")]
+        return blocks + bias_tables(m, f"b{l} after the update", l, run.new_biases[l], f"b^{{[{l}]+}}_j",
+                                    f"{{b^{{[{l}]}}}}^{{+}}")
     return blocks + [biases]

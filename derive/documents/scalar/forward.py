@@ -10,13 +10,18 @@ from derive.documents.context import Context
 from derive.documents.model import Chain, P, Section
 
 
-def net_chain(ctx: Context, l: int, s: int, j: int) -> Chain:
-    """net = w x + ... + b with the numbers put in, TERMS_PER_LINE terms to a line."""
+def net_chain(ctx: Context, l: int, s: int, j: int, first: int = 0) -> Chain:
+    """net = w x + ... + b with the numbers put in, TERMS_PER_LINE terms to a line.
+
+    With ``first``, a long sum shows only its first products, an ellipsis and its last product.
+    """
     g = ctx.g
     lhs = g.latex[g.net(l, s, j)]
-    general = [ctx.tex(product(g.W(l, j, i), g.out(l - 1, s, i))) for i in range(ctx.spec.sizes[l - 1])]
+    n_in = ctx.spec.sizes[l - 1]
+    shown = list(range(n_in)) if not first or n_in <= first + 1 else [*range(first), None, n_in - 1]
+    general = [r"\cdots" if i is None else ctx.tex(product(g.W(l, j, i), g.out(l - 1, s, i))) for i in shown]
     general.append(ctx.tex(g.b(l, j)))
-    numbers = [ctx.nums(product(g.W(l, j, i), g.out(l - 1, s, i))) for i in range(ctx.spec.sizes[l - 1])]
+    numbers = [r"\cdots" if i is None else ctx.nums(product(g.W(l, j, i), g.out(l - 1, s, i))) for i in shown]
     numbers.append(ctx.nums(g.b(l, j)))
     value = ctx.run.net[l][s][j]
     rows = ctx.sum_rows(lhs, "=", general, True) + ctx.sum_rows(lhs, "=", numbers, False)
