@@ -5,6 +5,7 @@ keep every table where it stands."""
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from derive.documents.matrix.tables import APPENDIX_ENTRIES, BODY_ENTRIES
 from derive.documents.model import Chain, Section, Table
 from derive.documents.options import Options
 from derive.documents.worked import build, context
+from derive.formats.latex import compile_pdf, overfull_boxes
 from derive.formats.render import render
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -156,3 +158,6 @@ def test_784_32_10_reads_as_a_handout():
     assert "All 320 entries are in the table \u201cStarting weights W2\u201d" in md
     assert r"W^{[1]}_{1,784} x_{784}" in md and md.count(r"\cdots") > 10  # a 784-term sum shows its ends
     assert len(md) < 200_000
+    if shutil.which("latexmk"):  # nothing runs off the page: the corners, the 784-term sums, the 10 squared errors
+        _, log = compile_pdf(render("tex/solution.tex.j2", doc=doc), "solution.tex")
+        assert overfull_boxes(log) == []

@@ -31,18 +31,22 @@ def summarised(entries: int) -> bool:
     return entries > BODY_ENTRIES
 
 
-def corner(entries: list) -> Piece:
-    """A matrix of printed entries cut to its first rows and columns and its last, with the rest as ellipses."""
-    def cut(items: list) -> list:
-        return items if len(items) <= CORNER + 1 else [*items[:CORNER], None, items[-1]]
+def corner(m: MatrixContext, laid) -> Piece:
+    """A matrix cut to its first rows and columns and its last, the rest as ellipses; the entries shown are
+    printed in one format of their own (the whole matrix's could be far wider)."""
+    def cut(count: int) -> list:
+        return list(range(count)) if count <= CORNER + 1 else [*range(CORNER), None, count - 1]
 
-    rows = []
-    for row in cut(list(entries)):
-        if row is None:
-            rows.append([r"\ddots" if c is None else r"\vdots" for c in cut(list(range(len(entries[0]))))])
+    rows, cols = cut(len(laid)), cut(len(laid[0]))
+    printed = iter(m.grid([[laid[r][c] for c in cols if c is not None] for r in rows if r is not None]))
+    out = []
+    for r in rows:
+        if r is None:
+            out.append([r"\ddots" if c is None else r"\vdots" for c in cols])
         else:
-            rows.append([r"\cdots" if c is None else c for c in cut(list(row))])
-    return pmatrix(rows)
+            entries = iter(next(printed))
+            out.append([r"\cdots" if c is None else next(entries) for c in cols])
+    return pmatrix(out)
 
 
 def shape(rows: int, cols: int) -> str:
@@ -74,7 +78,7 @@ def matrix_summary(m: MatrixContext, symbol: str, laid) -> tuple:
     """A weight-shaped matrix in the text: a corner of it, its shape, range and norm, where its table is."""
     rows, cols = len(laid), len(laid[0])
     values = [v for row in laid for v in row]
-    shown = corner(m.grid(laid))  # in the format of its table
+    shown = corner(m, laid)
     return (Chain(((symbol, m.relation(values), shown.latex),)),
             ["A ", M(shape(rows, cols)), " matrix with entries ", *spread(m, values), ", norm ",
              M(rf"\lVert {symbol} \rVert_F \approx {norm(m, values)}"), ". "])
@@ -82,7 +86,7 @@ def matrix_summary(m: MatrixContext, symbol: str, laid) -> tuple:
 
 def vectors_summary(m: MatrixContext, quantities: list) -> tuple:
     """Vectors of a layer in the text, (symbol, laid-out matrix, values) each: a few entries, their range."""
-    pieces = [(symbol, corner(m.grid(laid)), values)
+    pieces = [(symbol, corner(m, laid), values)
               for symbol, laid, values in quantities]
     lines, line = [], []  # as many vectors to a line as fit, each line aligned at its first relation
     for symbol, piece, values in pieces:

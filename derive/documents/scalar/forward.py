@@ -7,6 +7,7 @@ import sympy as sp
 from derive.core import functions as fn
 from derive.core.graph import product, total
 from derive.documents.context import Context
+from derive.documents.layout import LINE_WIDTH, width
 from derive.documents.model import Chain, P, Section
 
 
@@ -106,9 +107,12 @@ def loss_blocks(ctx: Context) -> list:
             general, numbers = written[4:] if written else (ctx.tex(definition), ctx.nums(definition))
             blocks.append(ctx.chain(g.latex[g.error(s, k)], r.errors[s][k], general, numbers))
         terms = [g.error(s, k) for k in range(spec.sizes[-1])]
-        blocks.append(ctx.chain(
-            g.latex[g.sample_loss(s)], r.sample_losses[s], ctx.tex(total(*terms)), ctx.nums(total(*terms)),
-        ))
+        lhs, numbers = g.latex[g.sample_loss(s)], [ctx.nums(t) for t in terms]
+        if width(" + ".join(numbers)) + width(lhs) + 4 > LINE_WIDTH:  # many outputs: the sum over several lines
+            blocks.append(Chain(((lhs, "=", ctx.tex(total(*terms))), *ctx.sum_rows(lhs, "=", numbers, False),
+                                 ("", ctx.rel(r.sample_losses[s]), ctx.num(r.sample_losses[s])))))
+            continue
+        blocks.append(ctx.chain(lhs, r.sample_losses[s], ctx.tex(total(*terms)), ctx.nums(total(*terms))))
     if spec.batch > 1:
         weight = g.batch_weight
         parts = total(*(g.sample_loss(s) for s in range(spec.batch)))
