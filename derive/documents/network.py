@@ -115,7 +115,7 @@ def weight_indices(ctx: Context) -> list:
     l1 = r"W^{[l]}_{j,i}" if spec.weight_layout == "out_in" else r"W^{[l]}_{i,j}"
     return [P(
         "The weight ", M(l1), " connects unit ", M("i"), " of layer ", M("l-1"), " to unit ", M("j"),
-        " of layer ", M("l"), *((": one row per unit of layer ", M("l"), ", as torch.nn.Linear stores them.")
+        " of layer ", M("l"), *((": one row per unit of layer ", M("l"), ".")
                                 if spec.weight_layout == "out_in" else
                                 (": one row per unit of layer ", M("l-1"), ", as in the product ",
                                  M(r"a^{[l-1]}\, W^{[l]}"), " of a row of inputs and the weights.")),

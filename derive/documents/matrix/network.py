@@ -32,8 +32,7 @@ def layout(m: MatrixContext) -> list:
     l, l1 = M("l"), M("l-1")
     if m.columns:
         blocks = [P(
-            "The weight matrix ", M("W^{[l]}"), " is laid out as torch.nn.Linear stores its weight: it",
-            " has one row per unit of layer ", l, " and one column per unit of layer ", l1, " (",
+            "The weight matrix ", M("W^{[l]}"), " has one row per unit of layer ", l, " and one column per unit of layer ", l1, " (",
             M(r"\mathrm{out} \times \mathrm{in}"), "): ", *shapes, ". Its entry ", M(r"W^{[l]}_{j,i}"),
             " in row ", M("j"), ", column ", M("i"), " is the weight from unit ", M("i"), " of layer ", l1,
             " to unit ", M("j"), " of layer ", l, ", so row ", M("j"), " holds every weight into unit ", M("j"),
@@ -42,8 +41,8 @@ def layout(m: MatrixContext) -> list:
         blocks.append(P(
             "The network computes ", M(r"z^{[l]} = W^{[l]} a^{[l-1]} + b^{[l]}"), " with column vectors, ",
             M(r"a^{[0]} = x"), ": entry ", M("j"), " of the product is row ", M("j"), " of ", M(r"W^{[l]}"),
-            " times the column of inputs. (torch.nn.Linear computes the same as ", M(r"x\, W^{\top} + b"),
-            " on a row of inputs.)",
+            " times the column of inputs. (On a row of inputs the same product is written ",
+            M(r"x\, W^{\top} + b"), ".)",
         ))
     else:
         blocks = [P(
@@ -57,8 +56,8 @@ def layout(m: MatrixContext) -> list:
         blocks.append(P(
             "The network computes ", M(r"z^{[l]} = a^{[l-1]}\, W^{[l]} + b^{[l]}"), " with row vectors, ",
             M(r"a^{[0]} = x"), ", as code computes it on a row of inputs: entry ", M("j"), " of the product is the "
-            "row of inputs times column ", M("j"), " of ", M(r"W^{[l]}"), ". (torch.nn.Linear stores the "
-            "transpose, ", M(r"\mathrm{out} \times \mathrm{in}"), ", and computes ", M(r"x\, W^{\top} + b"), ".)",
+            "row of inputs times column ", M("j"), " of ", M(r"W^{[l]}"), ". (With the transpose, shaped ",
+            M(r"\mathrm{out} \times \mathrm{in}"), ", the same product is written ", M(r"x\, W^{\top} + b"), ".)",
         ))
     return blocks
 
