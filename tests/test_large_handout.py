@@ -75,13 +75,13 @@ def _expected(solution) -> dict:
     flat = lambda matrix: ctx.column(v for row in matrix for v in row)
     out = {}
     for l in (1, 2):
-        for caption, values in ((f"Starting weights W{l}", run.weights[l]),
-                                (f"Gradient with respect to W{l}", run.grad_W[l]),
-                                (f"W{l} after the update", run.new_weights[l])):
+        for caption, values in ((f"Starting weights of layer {l}", run.weights[l]),
+                                (f"Gradient with respect to the weights of layer {l}", run.grad_W[l]),
+                                (f"Weights of layer {l} after the update", run.new_weights[l])):
             assert len(flat(values)) == sizes[l - 1] * sizes[l]
             out[caption] = flat(values)
-    for caption, values in (("Starting biases b1", run.biases[1]), ("Gradient with respect to b1", run.grad_b[1]),
-                            ("b1 after the update", run.new_biases[1])):
+    for caption, values in (("Starting biases of layer 1", run.biases[1]), ("Gradient with respect to the biases of layer 1", run.grad_b[1]),
+                            ("Biases of layer 1 after the update", run.new_biases[1])):
         out[caption] = ctx.column(values)
     out["Net inputs and outputs of the hidden layer"] = flat(run.net[1]) + flat(run.out[1])
     out["The deltas of the hidden layer"] = flat(run.dE_dout[1]) + flat(run.dout_dnet[1]) + flat(run.delta[1])
@@ -112,7 +112,7 @@ def test_each_summary_shows_a_corner_and_says_where_the_table_is(mlp):
     for needed in (W1[0][0], W1[19][9], r"\cdots", r"\vdots", r"\ddots"):
         assert needed in latex
     assert W1[10][5] not in latex  # a middle entry is left out
-    assert f"All 200 entries are in the table \u201cStarting weights W1\u201d of {TABLES_APPENDIX}." in body
+    assert f"All 200 entries are in the table \u201cStarting weights of layer 1\u201d of {TABLES_APPENDIX}." in body
     assert f"## {TABLES_APPENDIX}. {TABLES_TITLE}" in md and "## Appendix B. How these numbers were checked" in md
     # the Markdown body holds no table of more numbers than the threshold
     for block in re.findall(r"(?:^\|.*\n)+", body, re.M):
@@ -155,7 +155,7 @@ def test_784_32_10_reads_as_a_handout():
     assert all(entries(t) <= APPENDIX_ENTRIES for t in tables(appendix))
     md = render("md/solution.md.j2", doc=doc)
     assert "A $32 \\times 784$ matrix" in md and "These 25088 numbers are too many to print in full." in md
-    assert "All 320 entries are in the table \u201cStarting weights W2\u201d" in md
+    assert "All 320 entries are in the table \u201cStarting weights of layer 2\u201d" in md
     assert r"W^{[1]}_{1,784} x_{784}" in md and md.count(r"\cdots") > 10  # a 784-term sum shows its ends
     assert len(md) < 200_000
     if shutil.which("latexmk"):  # nothing runs off the page: the corners, the 784-term sums, the 10 squared errors

@@ -383,7 +383,7 @@ def test_the_matrix_form_compiles_without_overfull_boxes(case):
 def test_matrices_too_big_to_typeset_are_tables():
     """A wide layer keeps its tables in the matrix form; what fits is still typeset."""
     md = solve("mlp-relu", notation="matrix").markdown()
-    assert "*Starting weights W1, columns 1 to 5*" in md  # 10 x 20: a table
+    assert "*Starting weights of layer 1, columns 1 to 5*" in md  # 10 x 20: a table
     assert r"\delta^{[2]} &= \frac{\partial E}{\partial a^{[2]}}" in md  # one output: a 1-entry vector
     assert "The weight matrix $W^{[l]}$ has one row per unit of layer $l-1$" in md and "in\\_out" not in md
 

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from derive.core.solve import solve
 from derive.core.spec import parse
+from derive.documents.worked import build
 from derive.errors import DeriveError
+from derive.formats.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ROOT / "derive" / "presets"
@@ -26,6 +29,7 @@ NEVER = [
     ("Checked:", "the verification belongs to its appendix"),
     ("relu activation", "ReLU is written in words"),
     ("layer l - 1", "a hyphen for a minus"),
+    ("this convention does not", "the spec's update convention, not the network"),
 ]
 
 #: plain-text mathematics outside the mathematics: "N = 2", "a 2 x 2 matrix"
@@ -96,3 +100,18 @@ def test_bad_notes(line, message):
 def test_notes_read():
     spec = parse(BASE + '\n[document]\nnotes = [" A remark. "]\n', "net.toml")
     assert spec.notes == ("A remark.",) and spec.convention == ""
+
+
+#: a weight or bias matrix named in prose as code ("Starting weights W1", "b2 after the update")
+PLAIN_NAME = re.compile(r"(?<![#\w])[Wb]\d+\b")
+
+
+@pytest.mark.parametrize("name", ["mlp-relu", "mazur"])
+def test_solutions_name_matrices_in_words_or_mathematics(name):
+    """Table captions, the sentences before the tables and the appendix references say "the weights of layer
+    1" or W^[1] as mathematics; a sentence never begins with a bare equals sign."""
+    doc = build(solve(name))
+    for template, suffix in (("md/solution.md.j2", ".md"), ("tex/solution.tex.j2", ".tex")):
+        text = render(template, doc=doc)
+        assert not PLAIN_NAME.findall(prose(text, suffix)), f"{name} {suffix}"
+        assert not re.search(r"\. (\$=\$|\\\(=\\\)) ", text), f"{name} {suffix}: a sentence begins with '='"

@@ -128,7 +128,7 @@ def reading(ctx: Context) -> Paragraph:
              else "every value is carried with 60 significant digits")
     return P(
         f"How to read the numbers: {exact}, and only printing rounds, to {ctx.digits} significant "
-        "digits. ", M("="), " before a result marks a printed number that is exact, ", M(r"\approx"),
+        "digits. An equals sign ", M("="), " before a result marks a printed number that is exact, ", M(r"\approx"),
         " one that was rounded. A line with the numbers put in shows them rounded; its result is computed "
         "from the unrounded values. The numbers of a table column, or of a matrix, share one number of "
         "decimals, so that their decimal points line up: a small number there keeps its significant digits, "

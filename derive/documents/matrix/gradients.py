@@ -88,8 +88,8 @@ def gradient_table_blocks(m: MatrixContext, l: int, outer: tuple, zero: str) -> 
         " is ", M(rf"{prev}_i \, \delta^{{[{l}]}}_j"), (", summed over the samples" if spec.batch > 1 else ""),
         ", ", *outer, f".{zero}",
     ))
-    inner += weight_tables(m, f"Gradient with respect to W{l}", l, run.grad_W[l],
+    inner += weight_tables(m, f"Gradient with respect to the weights of layer {l}", l, run.grad_W[l],
                            rf"\frac{{\partial E}}{{\partial W^{{[{l}]}}}}")
-    inner += bias_tables(m, f"Gradient with respect to b{l}", l, run.grad_b[l],
+    inner += bias_tables(m, f"Gradient with respect to the biases of layer {l}", l, run.grad_b[l],
                          rf"\partial E/\partial b^{{[{l}]}}_j", rf"\frac{{\partial E}}{{\partial b^{{[{l}]}}}}")
     return inner

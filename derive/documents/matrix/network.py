@@ -91,8 +91,8 @@ def starting_blocks(m: MatrixContext) -> list:
         W = pmatrix(m.grid(m.by_weight(lambda j, i: m.run.weights[l][j][i], l))) if m.fits_weight(l) else None
         b = m.vector_of(lambda j: m.run.biases[l][j], m.spec.sizes[l])
         if W is None or b is None or W.width > LINE_WIDTH - 8 or b.width > LINE_WIDTH - 8:
-            blocks += weight_tables(m, f"Starting weights W{l}", l, m.run.weights[l], f"W^{{[{l}]}}")
-            blocks += bias_tables(m, f"Starting biases b{l}", l, m.run.biases[l], f"b^{{[{l}]}}_j",
+            blocks += weight_tables(m, f"Starting weights of layer {l}", l, m.run.weights[l], f"W^{{[{l}]}}")
+            blocks += bias_tables(m, f"Starting biases of layer {l}", l, m.run.biases[l], f"b^{{[{l}]}}_j",
                                   f"b^{{[{l}]}}")
             continue
         if W.width + b.width + 12 <= LINE_WIDTH:

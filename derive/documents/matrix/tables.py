@@ -161,9 +161,9 @@ def weight_tables(m: MatrixContext, caption: str, l: int, matrix, symbol: str) -
     below = ("input ", M("x_i")) if l == 1 else ("unit ", M("i"), " of layer ", M(str(l - 1)))
     unit = ("unit ", M("j"), " of layer ", M(str(l)))
     if m.spec.weight_layout == "out_in":
-        lead = P(f"{caption}: row ", M("j"), " is ", *unit, ", column ", M("i"), " is ", *below, ".")
+        lead = P(f"{caption}, ", M(symbol), ": row ", M("j"), " is ", *unit, ", column ", M("i"), " is ", *below, ".")
     else:
-        lead = P(f"{caption}: row ", M("i"), " is ", *below, ", column ", M("j"), " is ", *unit, ".")
+        lead = P(f"{caption}, ", M(symbol), ": row ", M("i"), " is ", *below, ", column ", M("j"), " is ", *unit, ".")
     index = lambda k: str(k + 1)
     tables = matrix_tables(m, caption, laid, index, index)
     if summarised(len(laid) * len(laid[0])):

@@ -61,7 +61,7 @@ def section(m: MatrixContext) -> Section:
     for l in range(spec.layers, 0, -1):
         blocks += update_blocks(m, l)
     if not spec.update_biases:
-        blocks.append(P("The biases keep their values: this convention does not update them."))
+        blocks.append(P("The biases keep their values: they are not updated."))
     blocks.append(after_step(m))
     return Section("Update", 1, tuple(blocks), "update")
 
@@ -80,7 +80,7 @@ def update_blocks(m: MatrixContext, l: int) -> list:
             [W(run.new_weights[l])],
         ], [v for row in run.new_weights[l] for v in row])
     if weights is None:
-        blocks = weight_tables(m, f"W{l} after the update", l, run.new_weights[l], f"{{W^{{[{l}]}}}}^{{+}}")
+        blocks = weight_tables(m, f"Weights of layer {l} after the update", l, run.new_weights[l], f"{{W^{{[{l}]}}}}^{{+}}")
     else:
         blocks = [weights]
     if not spec.update_biases:
@@ -93,6 +93,6 @@ def update_blocks(m: MatrixContext, l: int) -> list:
         [b(run.new_biases[l])],
     ], run.new_biases[l])
     if biases is None:
-        return blocks + bias_tables(m, f"b{l} after the update", l, run.new_biases[l], f"b^{{[{l}]+}}_j",
+        return blocks + bias_tables(m, f"Biases of layer {l} after the update", l, run.new_biases[l], f"b^{{[{l}]+}}_j",
                                     f"{{b^{{[{l}]}}}}^{{+}}")
     return blocks + [biases]

@@ -42,6 +42,6 @@ def section(ctx: Context) -> Section:
                 ", with ", M(rf"{ctx.eta} = " + ctx.num(spec.learning_rate)), ".")]
     blocks += update_chains(ctx)
     if not spec.update_biases:
-        blocks.append(P("The biases keep their values: this convention does not update them."))
+        blocks.append(P("The biases keep their values: they are not updated."))
     blocks.append(after_step(ctx))
     return Section("Update", 1, tuple(blocks), "update")
