@@ -50,8 +50,15 @@ def lines(block) -> float:
     if isinstance(block, Plot):
         return 17
     if isinstance(block, Section):
-        return 3 + (lines(block.blocks[0]) if block.blocks else 0)
+        return heading_lines(block) + (lines(block.blocks[0]) if block.blocks else 0)
     return 2
+
+
+def heading_lines(section: Section) -> float:
+    """Lines a heading takes with the space above and below it: three for a section, two for the smaller
+    headings inside one (counting three for each overestimated "The output layer" with "Unit o1" by
+    two lines and pushed them, with their first derivation, off a page that had room)."""
+    return 3 if section.level == 1 else 2
 
 
 def leads_in(block, after=None) -> bool:
@@ -65,7 +72,7 @@ def keep(block, after=None) -> int:
     introduces), a lead-in sentence with the block it introduces; at most :data:`MOST`."""
     if isinstance(block, Section):
         first = block.blocks[:2]
-        need = 3 + (keep(first[0], first[1] if len(first) > 1 else None) if first else 0)
+        need = heading_lines(block) + (keep(first[0], first[1] if len(first) > 1 else None) if first else 0)
     elif leads_in(block, after) and after is not None:
         need = lines(block) + lines(after)
     else:
