@@ -350,7 +350,8 @@ def test_the_layout_sentence_states_the_specs_layout(case):
                 if p.parts and p.parts[0][1].startswith("The weight matrix"))
     words = "".join(content for kind, content in lead.parts)  # the mathematics read as its LaTeX
     maths = [content for kind, content in lead.parts if kind == "math"]
-    assert ("as torch.nn.Linear stores its weight" in words) == (spec.weight_layout == "out_in")
+    # out x in: one row per unit of layer l, the column-vector product W a + b; in x out: the row-vector a W + b
+    assert ("has one row per unit of layer l and" in words.replace("$", "")) == (spec.weight_layout == "out_in")
     assert spec.weight_layout not in words  # the layout in words, never its key
     rows, cols = map(int, LAYOUT.search(words).groups())
     assert (rows, cols) == (len(W1), len(W1[0]))  # the shape of the spec's W1 as written
