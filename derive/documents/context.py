@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from derive.core.expressions import latex as written_latex
 from derive.core.solve import Solution
-from derive.documents.layout import LINE_WIDTH, width
+from derive.documents.layout import LINE_WIDTH, broken, width
 from derive.documents.model import Chain
 from derive.documents.options import Options
 from derive.documents.printing import column, latex, shown, with_numbers
@@ -171,6 +171,19 @@ class Context:
             piece = " + ".join(line)
             rows.append((lhs if first else "", relation, piece) if k == 0 else ("", "", r"\quad {} + " + piece))
         return rows
+
+    def fitted(self, chain: Chain) -> Chain:
+        """A derivation whose rows are no wider than the option ``line_width``: a longer row goes on over the
+        next rows, broken at + or −, then at · (derive.documents.layout.broken). Unchanged without the option."""
+        if not self.options.line_width or not chain.rows:
+            return chain
+        # the rows share their left column; a continuation row is indented by a quad
+        room = self.options.line_width - max(width(row[0]) for row in chain.rows) - width("=") - 4
+        rows = []
+        for lhs, relation, rhs in chain.rows:
+            first, *rest = broken(rhs, room)
+            rows += [(lhs, relation, first), *(("", "", r"\quad {} " + line.removeprefix("{} ")) for line in rest)]
+        return Chain(tuple(rows))
 
     def layer_title(self, l: int) -> str:
         """The name of layer l as a title: Hidden layer, Output layer, Layer 2."""

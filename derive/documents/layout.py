@@ -116,3 +116,100 @@ def transposed(entries) -> list:
 def paren(tex: str) -> str:
     """A negative number parenthesised inside a product."""
     return rf"\left({tex}\right)" if tex.startswith("-") else tex
+
+
+_NO_CUT_AFTER = ("=", "+", "-", ",", "(", "{", "\\cdot", "\\quad")
+
+
+def _after_delimiter(tex: str, i: int) -> int:
+    """The index after the delimiter of a \\left or \\right that ends at tex[i]."""
+    return _COMMAND.match(tex, i).end() if tex.startswith("\\", i) else i + 1
+
+
+def _operands(tex: str, operators: tuple[str, ...]) -> list[tuple[str, str]]:
+    """tex cut before each of ``operators`` ('+', '-', 'cdot') outside braces and parentheses: (operator, operand)
+    pairs, the first operator ''. A sign that opens the formula is not a cut."""
+    parts, depth, start, op, i = [], 0, 0, "", 0
+    while i < len(tex):
+        c = tex[i]
+        cut = None
+        if c == "\\":
+            name = _COMMAND.match(tex, i)
+            i = name.end()
+            if name.group(1) in ("left", "right"):
+                depth += 1 if name.group(1) == "left" else -1
+                i = _after_delimiter(tex, i)
+            elif depth == 0 and name.group(1) in operators:
+                cut = name.group(1), name.start(), i
+        else:
+            depth += 1 if c in "{([" else -1 if c in "})]" else 0
+            # a sign after a relation, an opening or another operator is unary: no cut there
+            before = tex[start:i].rstrip()
+            if depth == 0 and c in "+-" and c in operators and before and not before.endswith(_NO_CUT_AFTER):
+                cut = c, i, i + 1
+            i += 1
+        if cut:
+            parts.append((op, tex[start:cut[1]].strip()))
+            op, start = ("\\" + cut[0] if len(cut[0]) > 1 else cut[0]), cut[2]
+    parts.append((op, tex[start:].strip()))
+    return parts
+
+
+def _group_end(tex: str) -> int | None:
+    """Where the \\left( ... \\right) group that opens tex ends (the index after its closing delimiter), or None."""
+    if not tex.startswith("\\left("):
+        return None
+    depth, i = 0, 0
+    while i < len(tex):
+        name = _COMMAND.match(tex, i) if tex[i] == "\\" else None
+        if name and name.group(1) in ("left", "right"):
+            depth += 1 if name.group(1) == "left" else -1
+            i = _after_delimiter(tex, name.end())
+            if depth == 0:
+                return i
+            continue
+        i = name.end() if name else i + 1
+    return None
+
+
+def broken(tex: str, room: float) -> list[str]:
+    """A long formula in lines about ``room`` digit widths wide, as a typesetter breaks it: at + and − outside
+    parentheses first, then at ·, then inside the parentheses that open it. Each line after the first begins
+    with its operator (the caller indents it); a formula that cannot be broken stays one line."""
+    if width(tex) <= room:
+        return [tex]
+    formula, *note = _operands(tex, ("quad",))
+    if note:  # the words after a quad (the rule a step uses) stay whole, after the formula's last line
+        *lines, last = broken(formula[1], room)
+        return [*lines, last + " " + " ".join(f"{op} {words}" for op, words in note)]
+    for operators in (("+", "-"), ("cdot",)):
+        parts = _operands(tex, operators)
+        if len(parts) == 1:
+            continue
+        lines = []  # [operator, operands]: as many operands on a line as fit
+        for op, operand in parts:
+            if lines and width(lines[-1][0]) + width(f"{lines[-1][1]} {op} {operand}") <= room:
+                lines[-1][1] += f" {op} {operand}"
+            else:
+                lines.append([op, operand])
+        out = []
+        for op, text in lines:  # an operand wider than a line is broken in turn
+            inner = broken(text, room - width(op) - 1)
+            out += [f"{op} {inner[0]}".strip(), *inner[1:]]
+        return out
+    end = _group_end(tex)
+    if end is None:
+        return [tex]
+    inner, tail = tex[len("\\left("):end - len("\\right)")].strip(), tex[end:]
+    lines = broken(inner, room - 1)
+    if len(lines) == 1:
+        return [tex]
+    # parentheses broken over lines: as tall as a line, unless a fraction inside needs them taller
+    # ({} keeps the operator that opens a line binary)
+    tall = "frac{" in inner
+    first, middle, last = ((r"\left(", r"\right."), (r"\left. {}", r"\right."), (r"\left. {}", r"\right)")) if tall \
+        else (("(", ""), ("{}", ""), ("{}", ")"))
+    rows = [f"{first[0]} {lines[0]} {first[1]}".strip()]
+    rows += [f"{middle[0]} {line} {middle[1]}".strip() for line in lines[1:-1]]
+    rows.append(f"{last[0]} {lines[-1]} {last[1]}{tail}".strip())
+    return rows

@@ -10,17 +10,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from derive.documents.context import Context
+from derive.documents.context import FULL_WIDTH, Context
 from derive.documents.diagram import build as diagram
 from derive.documents.model import Chain, Figure, Paragraph, Section, Table
 from derive.documents.options import Options
-from derive.documents.slides import SLIDE_OPTIONS, Deck, Frame, split
+from derive.documents.slides import BESIDE_WIDTH, SLIDE_OPTIONS, Deck, Frame, split
 from derive.documents.symbolic import SymbolicWriter
 
 
-def _frames(title: str, blocks, heading=None) -> list[Frame]:
-    """A section's blocks as frames (derivations, paragraphs, tables), continued where they are long."""
-    shown = tuple(b for b in blocks if isinstance(b, (Chain, Paragraph, Table)))
+#: a frame's full width in digit widths, where a frame without a diagram is set \small (10 pt instead of 11):
+#: a general formula longer than that is broken over several rows (Beamer found 80 of them too wide by 9)
+FRAME_WIDTH = BESIDE_WIDTH * FULL_WIDTH * 11 / 10
+
+
+def _frames(ctx: Context, title: str, blocks, heading=None) -> list[Frame]:
+    """A section's blocks as frames (derivations fitted to the frame's width, paragraphs, tables), continued where
+    they are long."""
+    shown = tuple(ctx.fitted(b) if isinstance(b, Chain) else b for b in blocks if isinstance(b, (Chain, Paragraph, Table)))
     if not shown:
         return []
     frames = []
@@ -32,26 +38,27 @@ def _frames(title: str, blocks, heading=None) -> list[Frame]:
     return frames
 
 
-def _section_frames(section: Section, title: str | None = None) -> list[Frame]:
+def _section_frames(ctx: Context, section: Section, title: str | None = None) -> list[Frame]:
     """Frames of a section: its own blocks, then each subsection's."""
     title = title or section.title
     own = [b for b in section.blocks if not isinstance(b, Section)]
-    frames = _frames(title, own, section.heading)
+    frames = _frames(ctx, title, own, section.heading)
     for inner in section.blocks:
         if isinstance(inner, Section):
-            frames += _section_frames(inner, inner.title if inner.level > 2 else f"{title}: {inner.title}")
+            frames += _section_frames(ctx, inner, inner.title if inner.level > 2 else f"{title}: {inner.title}")
     return frames
 
 
 def deck(solution, options: Options = replace(SLIDE_OPTIONS, symbolic="general")) -> Deck:
     """The slides of the general derivation (the options' ``symbolic``: 'general' or 'then-numbers')."""
-    document = SymbolicWriter(Context(solution, options), reason=r" \quad ").document()
+    ctx = Context(solution, replace(options, line_width=options.line_width or FRAME_WIDTH))
+    document = SymbolicWriter(ctx, reason=r" \quad ").document()
     frames = [Frame(document.title, (), None, "title")]
     network, *sections = document.sections
     blocks = [b for b in network.blocks if isinstance(b, (Paragraph, Chain))]
     figure = next((b.diagram for b in network.blocks if isinstance(b, Figure)), None)
     frames.append(Frame("The network", tuple(blocks[:2]), figure or diagram(solution, "names"), "network"))
-    frames += _frames("The loss and the update", blocks[2:])
+    frames += _frames(ctx, "The loss and the update", blocks[2:])
     derivatives, *rest = sections
     own = [b for b in derivatives.blocks if not isinstance(b, Section)]
     # one derivative per frame: each starts with the sentence that introduces it
@@ -63,7 +70,7 @@ def deck(solution, options: Options = replace(SLIDE_OPTIONS, symbolic="general")
         current.append(block)
     groups.append(current)
     for group in groups:
-        frames += _frames(derivatives.title, group)
+        frames += _frames(ctx, derivatives.title, group)
     for section in rest:
-        frames += _section_frames(section)
+        frames += _section_frames(ctx, section)
     return Deck(document.title, document.subtitle, tuple(frames), meta=document.meta)
