@@ -135,30 +135,34 @@ def forward_rows(circuit, p: _Printer, gate) -> tuple:
 
 def backward_rows(circuit, p: _Printer, gate) -> list[tuple]:
     """For each input: its local gradient, then local x upstream = the gradient sent back."""
+    return [row for slot in range(len(gate.inputs)) for row in input_rows(circuit, p, gate, slot)]
+
+
+def input_rows(circuit, p: _Printer, gate, slot: int) -> list[tuple]:
+    """One input of a gate: its local gradient, then local x upstream = the gradient sent back (none at the output)."""
     sym = circuit.symbols
     env = {sym[w]: circuit.values[w] for w in circuit.wires}
     out, top = gate.output, circuit.output
     upstream = circuit.gradients[out]
-    rows = []
-    for slot, wire in enumerate(gate.inputs):
-        local_value = circuit.local[(gate.index, slot)]
-        expr = _local_expr(circuit, gate, slot)
-        general = p.general(expr)
-        filled = p.numbers(expr, env)
-        value_text = p.num(local_value)
-        local_rhs = general
-        if filled.replace(" ", "") not in (general.replace(" ", ""), value_text.replace(" ", "")):
-            local_rhs += f" = {filled}"
-        if value_text != general:
-            local_rhs += f" {p.rel(local_value)} {value_text}"
-        rows.append((p.d(out, wire), "=", local_rhs))
-        part = next(c for c in circuit.contributions[wire] if c.gate == gate.index and c.slot == slot)
-        lhs = p.d(top, wire) + (rf"\big|_{{\text{{gate {gate.index}}}}}" if len(circuit.contributions[wire]) > 1 else "")
-        if out == top:
-            continue
-        rhs = (rf"{p.d(out, wire)} \cdot {p.d(top, out)} = {_paren(value_text)} \cdot {_paren(p.num(upstream))} "
-               f"{p.rel(part.value)} {p.num(part.value)}")
-        rows.append((lhs, "=", rhs))
+    wire = gate.inputs[slot]
+    local_value = circuit.local[(gate.index, slot)]
+    expr = _local_expr(circuit, gate, slot)
+    general = p.general(expr)
+    filled = p.numbers(expr, env)
+    value_text = p.num(local_value)
+    local_rhs = general
+    if filled.replace(" ", "") not in (general.replace(" ", ""), value_text.replace(" ", "")):
+        local_rhs += f" = {filled}"
+    if value_text != general:
+        local_rhs += f" {p.rel(local_value)} {value_text}"
+    rows = [(p.d(out, wire), "=", local_rhs)]
+    if out == top:
+        return rows
+    part = next(c for c in circuit.contributions[wire] if c.gate == gate.index and c.slot == slot)
+    lhs = p.d(top, wire) + (rf"\big|_{{\text{{gate {gate.index}}}}}" if len(circuit.contributions[wire]) > 1 else "")
+    rhs = (rf"{p.d(out, wire)} \cdot {p.d(top, out)} = {_paren(value_text)} \cdot {_paren(p.num(upstream))} "
+           f"{p.rel(part.value)} {p.num(part.value)}")
+    rows.append((lhs, "=", rhs))
     return rows
 
 
