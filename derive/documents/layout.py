@@ -21,7 +21,9 @@ LINE_WIDTH = 78
 _COMMAND_WIDTHS = {"left": 0, "right": 0, "bigl": 0.5, "bigr": 0.5, "Bigl": 0.6, "Bigr": 0.6, "quad": 2,
                    "qquad": 4, ",": 0.3, ";": 0.5, "!": 0, " ": 0.5, "cdot": 1.5, "odot": 2.2, "approx": 2.2,
                    "mathrm": 0, "operatorname": 0, "text": 0, "top": 1.2, "partial": 1, "ln": 2, "max": 3,
-                   "lVert": 0.8, "rVert": 0.8, "sum": 2}
+                   "lVert": 0.8, "rVert": 0.8, "sum": 2,
+                   # function names as wide as their upright letters
+                   "sinh": 3.5, "cosh": 3.8, "tanh": 4, "exp": 3}
 
 
 _COMMAND = re.compile(r"\\([a-zA-Z]+|.)")
@@ -37,6 +39,10 @@ def width(tex: str) -> float:
             total += max(width(top), width(bottom)) + 0.5
             continue
         c = tex[i]
+        if tex.startswith("\\text{", i):  # words: their spaces are as wide as their letters nearly
+            words, i = _group(tex, i + len("\\text"))
+            total += width(words) + 0.7 * words.count(" ")
+            continue
         if c == "\\":
             match = _COMMAND.match(tex, i)
             total += _COMMAND_WIDTHS.get(match.group(1), 1)
@@ -174,14 +180,16 @@ def _group_end(tex: str) -> int | None:
 
 def broken(tex: str, room: float) -> list[str]:
     """A long formula in lines about ``room`` digit widths wide, as a typesetter breaks it: at + and − outside
-    parentheses first, then at ·, then inside the parentheses that open it. Each line after the first begins
+    parentheses first, then at · (or between parenthesised factors side by side), then inside the parentheses
+    that open it. Each line after the first begins
     with its operator (the caller indents it); a formula that cannot be broken stays one line."""
     if width(tex) <= room:
         return [tex]
     formula, *note = _operands(tex, ("quad",))
-    if note:  # the words after a quad (the rule a step uses) stay whole, after the formula's last line
+    if note:  # the words after a quad (the rule a step uses) stay whole: after the formula, or on a line below
         *lines, last = broken(formula[1], room)
-        return [*lines, last + " " + " ".join(f"{op} {words}" for op, words in note)]
+        words = " ".join(f"{op} {words}" for op, words in note)
+        return [*lines, f"{last} {words}"] if width(f"{last} {words}") <= room else [*lines, last, words]
     for operators in (("+", "-"), ("cdot",)):
         parts = _operands(tex, operators)
         if len(parts) == 1:
@@ -200,6 +208,10 @@ def broken(tex: str, room: float) -> list[str]:
     end = _group_end(tex)
     if end is None:
         return [tex]
+    tail = tex[end:].strip()
+    if tail and not tail.startswith(("^", "_")):  # factors side by side: broken between them, marked with a dot
+        head, rest = broken(tex[:end], room), broken(tail, room - 2)
+        return [*head, rf"\cdot {rest[0]}", *rest[1:]]
     inner, tail = tex[len("\\left("):end - len("\\right)")].strip(), tex[end:]
     lines = broken(inner, room - 1)
     if len(lines) == 1:

@@ -164,14 +164,18 @@ class Deck:
     meta: Metadata = Metadata()
 
 
-def split(frame: Frame) -> list[Frame]:
-    """A frame whose derivations are too long for one slide, continued on the next ones."""
+def split(frame: Frame, height=None) -> list[Frame]:
+    """A frame whose derivations are too long for one slide, continued on the next ones (``height``: the text
+    lines a derivation row takes, when not _height's)."""
+    height = height or _height
     parts, current, rows = [], [], 0
     for block in _broken(frame.blocks, ROWS_PER_FRAME):
-        size = sum(_height(row) for row in block.rows) if isinstance(block, Chain) else 2
+        size = sum(height(row) for row in block.rows) if isinstance(block, Chain) else 2
         if current and rows + size > ROWS_PER_FRAME:
+            # a sentence that introduces the next derivation goes over with it: no frame ends with a colon
+            carried = [current.pop()] if len(current) > 1 and isinstance(current[-1], Paragraph) else []
             parts.append(current)
-            current, rows = [], 0
+            current, rows = carried, 2 * len(carried)
         current.append(block)
         rows += size
     parts.append(current)

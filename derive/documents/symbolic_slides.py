@@ -10,23 +10,56 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from derive.documents.context import FULL_WIDTH, Context
+from derive.documents.context import Context
 from derive.documents.diagram import build as diagram
 from derive.documents.model import Chain, Figure, Paragraph, Section, Table
 from derive.documents.options import Options
-from derive.documents.slides import BESIDE_WIDTH, SLIDE_OPTIONS, Deck, Frame, split
+from derive.documents.slides import ROWS_PER_FRAME, SLIDE_OPTIONS, Deck, Frame, split
+from derive.documents.slides import _height as row_height
 from derive.documents.symbolic import SymbolicWriter
 
 
-#: a frame's full width in digit widths, where a frame without a diagram is set \small (10 pt instead of 11):
-#: a general formula longer than that is broken over several rows (Beamer found 80 of them too wide by 9)
-FRAME_WIDTH = BESIDE_WIDTH * FULL_WIDTH * 11 / 10
+#: a frame's full width as layout.width counts it, where a frame without a diagram is set \small: a general
+#: formula longer than that is broken over several rows (measured in Beamer: a row counted 87 wide ran 9.5 digit
+#: widths over the frame, one counted 76 one over, one counted 71 fitted)
+FRAME_WIDTH = 79
+
+
+def _height(row) -> float:
+    """The text lines a row takes: slides._height, a row of fractions of names with a layer's superscript and an
+    index (W^{[1]}_{12}) a quarter of a line taller."""
+    body = row[0] + row[2]
+    return row_height(row) + (0.25 if "frac{" in body and "^{[" in body else 0)
+
+
+def _cut(ctx: Context, blocks) -> list:
+    """Derivations fitted to the frame's width, and cut between two quantities where one is taller than a frame."""
+    pieces = []
+    for block in blocks:
+        if not isinstance(block, Chain):
+            pieces.append(block)
+            continue
+        quantities = []  # a quantity's rows: the first names it
+        for row in ctx.fitted(block).rows:
+            if row[0] or not quantities:
+                quantities.append([])
+            quantities[-1].append(row)
+        rows, height = [], 0.0
+        for quantity in quantities:
+            size = sum(_height(row) for row in quantity)
+            if rows and height + size > ROWS_PER_FRAME:
+                pieces.append(Chain(tuple(rows)))
+                rows, height = [], 0.0
+            rows += quantity
+            height += size
+        pieces.append(Chain(tuple(rows)))
+    return pieces
 
 
 def _frames(ctx: Context, title: str, blocks, heading=None) -> list[Frame]:
-    """A section's blocks as frames (derivations fitted to the frame's width, paragraphs, tables), continued where
-    they are long."""
-    shown = tuple(ctx.fitted(b) if isinstance(b, Chain) else b for b in blocks if isinstance(b, (Chain, Paragraph, Table)))
+    """A section's blocks as frames (derivations fitted to the frame, paragraphs, tables), continued where they are
+    long."""
+    shown = tuple(_cut(ctx, [b for b in blocks if isinstance(b, (Chain, Paragraph, Table))]))
     if not shown:
         return []
     frames = []
@@ -34,7 +67,7 @@ def _frames(ctx: Context, title: str, blocks, heading=None) -> list[Frame]:
         frames.append(Frame(f"{title}: {table.caption}" if table.caption else title, (table,), None, "table"))
     rest = tuple(b for b in shown if not isinstance(b, Table))
     if rest:
-        frames = split(Frame(title, rest, None, heading=heading)) + frames
+        frames = split(Frame(title, rest, None, heading=heading), _height) + frames
     return frames
 
 
