@@ -10,7 +10,8 @@ import sympy as sp
 
 from derive.cli import main
 from derive.core import circuit, circuit_spec, expressions
-from derive.documents import circuit_diagram, circuit_document
+from derive.documents import circuit_diagram, circuit_document, circuit_slides
+from derive.documents.model import Chain
 from derive.errors import DeriveError
 from derive.core.numeric import to_float
 
@@ -222,6 +223,29 @@ def test_document_tells_each_pattern_once():
     assert text.count("The multiply gate swaps its inputs") == 1
     assert "The max gate routes the gradient: the larger input, x," in text
     assert "gradients coming back along its branches are summed" in text
+
+
+@pytest.mark.parametrize("name", ["circuit-sigmoid-neuron", "circuit-fan-out", "circuit-add-mul"])
+def test_slides_continue_a_gate_below_the_same_diagram(name):
+    """A backward frame holds what fits below the diagram (circuit_slides.LINES_BELOW); a gate's rows go on over
+    "(continued)" frames under the same diagram, each input's derivation whole, every row of the gate kept, and no
+    frame that is only a sentence."""
+    c = solved(name)
+    frames = circuit_slides.deck(c).frames
+    p = circuit_document._Printer(c, 6)
+    for gate in c.gates:
+        title = f"Backward: gate {gate.index} ({gate.label.replace('*', '×')})"
+        mine = [f for f in frames if f.title.startswith(title)]
+        assert [f.title for f in mine] == [title] + [f"{title} (continued)"] * (len(mine) - 1)
+        assert len({id(f.figure) for f in mine}) == 1
+        rows = [b.rows for f in mine for b in f.blocks if isinstance(b, Chain)]
+        for slot in range(len(gate.inputs)):
+            assert tuple(circuit_document.input_rows(c, p, gate, slot)) in rows
+        for f in mine:
+            derivations = sum(isinstance(b, Chain) for b in f.blocks)  # one with its sentences is never parted
+            assert sum(circuit_slides._lines(b) for b in f.blocks) <= circuit_slides.LINES_BELOW or derivations == 1
+            assert derivations >= 1
+    assert sum("(continued)" in f.title for f in frames) >= 2
 
 
 def test_cli_solves_a_circuit_and_refuses_a_bad_one(tmp_path, capsys):

@@ -9,6 +9,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
+from decks import DECKS
 from randomnet import spec_text
 
 from derive import solve
@@ -169,11 +170,11 @@ def test_a_slide_opens_with_its_first_row_as_beamer(fragment, shown, tmp_path):
 
 
 @needs_browser
-@pytest.mark.parametrize("source", ["mazur", "softmax-ce", THREE])
-def test_nothing_runs_off_a_projected_frame(source, tmp_path):
-    """At 1280x720 every frame, every step shown, fits its slide: no text or picture past its edge."""
-    spec = source if "\n" not in source else parse(source, "r.toml")
-    probe = browse(slides_html(deck(solve(spec))), "1", "1280,720", tmp_path)
+@pytest.mark.parametrize("name", list(DECKS))
+def test_nothing_runs_off_a_projected_frame(name, tmp_path):
+    """At 1280x720 every frame, every step shown, fits its slide: no text or picture past its edge, nothing to
+    scroll."""
+    probe = browse(slides_html(DECKS[name]()), "1", "1280,720", tmp_path)
     assert probe["overflow"] == []
 
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 from fractions import Fraction
 from html.parser import HTMLParser
 
+import decks
 import pytest
 from randomnet import spec_text
 
@@ -138,6 +139,14 @@ def test_diagrams_are_drawn_at_their_natural_size(name):
     assert pictures and all(float(scale) == 1.0 for scale in pictures)
     assert r"\resizebox" not in tex and r"\tiny" not in tex
     assert set(re.findall(r"font=(\\[a-z]+)", tex)) == {r"\scriptsize"}
+
+
+@needs_tex
+@pytest.mark.parametrize("name", ["mazur --symbolic then-numbers", "three-layer --symbolic", "circuit-sigmoid-neuron"])
+def test_nothing_runs_off_a_frame_of_general_formulas_or_of_a_circuit(name):
+    """The general derivation's long rows and tall derivations, a circuit's rows below its diagram: no overfull box."""
+    _, log = compile_pdf(render("beamer/slides.tex.j2", deck=decks.DECKS[name]()), "slides.tex")
+    assert overfull_boxes(log) == []
 
 
 def test_softmax_frames():

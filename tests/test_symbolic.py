@@ -21,9 +21,12 @@ from derive.core.numeric import evaluate, to_mp
 from derive.core.solve import solve
 from derive.core.spec import parse
 from derive.errors import DeriveError
+from derive.documents.layout import broken, width
+from derive.documents.model import Chain
 from derive.documents.options import Options
 from derive.documents.printing import shown
 from derive.documents.symbolic import build
+from derive.documents.symbolic_slides import FRAME_WIDTH
 from derive.documents.symbolic_slides import deck as symbolic_deck
 from derive.formats.render import render
 
@@ -237,6 +240,50 @@ def test_symbolic_slides(tmp_path):
     assert any("four equations" in t for t in titles)
     assert main(["slides", "mazur", "--symbolic", "--format", "revealjs", "--out", str(tmp_path)]) == 0
     assert "0.593269992" not in (tmp_path / "slides.html").read_text()
+
+
+@pytest.mark.parametrize("formula, room, lines", [
+    (r"a + b", 10, [r"a + b"]),  # it fits
+    # at + and − first; a sign that opens the formula or follows a relation is no place to break
+    (r"a + b - c", 3, ["a", "+ b", "- c"]),
+    (r"-a + b", 4, ["-a", "+ b"]),
+    (r"a = -b + c", 6, ["a = -b", "+ c"]),
+    (r"x_{i + 1} + y", 6, ["x_{i + 1}", "+ y"]),  # not inside an index
+    # then at a product's dot, or between parenthesised factors side by side (the break marked with a dot)
+    (r"\left(a + b\right) \cdot c", 8, [r"\left(a + b\right)", r"\cdot c"]),
+    (r"\left(a + b\right) \left(c - d\right)", 8, [r"\left(a + b\right)", r"\cdot \left(c - d\right)"]),
+    # then inside the parentheses that open it: as tall as a line, or as a fraction inside; {} keeps + binary
+    (r"\left(aaaa + bbbb\right)", 7, ["( aaaa", "{} + bbbb )"]),
+    (r"\left(\frac{a}{b} + c\right)", 3, [r"\left( \frac{a}{b} \right.", r"\left. {} + c \right)"]),
+    (r"\left(a + b + c\right)^{2}", 5, ["( a", "{} + b", "{} + c )^{2}"]),
+    # a rule's words stay whole: after the formula, or on a row of their own when the row is full
+    (r"x + y \quad \text{r}", 8, [r"x + y \quad \text{r}"]),
+    (r"x + y \quad \text{rule}", 8, [r"x + y", r"\quad \text{rule}"]),
+])
+def test_a_long_formula_is_broken_as_a_typesetter_breaks_it(formula, room, lines):
+    assert broken(formula, room) == lines
+
+
+def test_general_slides_break_long_rows_within_the_frame():
+    """The blog's gradient of w1 in general form is wider than a frame: broken at its product's dot, aligned under
+    the formula, every row no wider than the frame (as layout.width counts), no symbol lost."""
+    slides = symbolic_deck(solve("mazur"))
+    rows = [row for f in slides.frames for b in f.blocks if isinstance(b, Chain) for row in b.rows]
+    assert all(width(row[0]) + width(row[2]) <= FRAME_WIDTH for row in rows)
+    k = next(k for k, row in enumerate(rows) if row[0] == r"\frac{\partial E_{\mathrm{total}}}{\partial w_{1}}")
+    assert rows[k + 2][:2] == ("", "") and rows[k + 2][2].startswith(r"\quad {} \cdot \mathrm{out}_{h_{1}}")
+    chains = [c for section in build(solve("mazur")).sections for c in _walk(section)]
+    whole = next(c for c in chains if c.rows[0][0] == rows[k][0]).rows[-1]
+    pieces = " ".join(row[2] for row in rows[k + 1:k + 3]).replace(r"\quad {}", "")
+    assert pieces.split() == whole[2].split()
+
+
+def _walk(block):
+    """The derivations in a block and its subsections."""
+    if isinstance(block, Chain):
+        yield block
+    for inner in getattr(block, "blocks", ()):
+        yield from _walk(inner)
 
 
 def test_symbolic_is_an_option_of_the_solution_formats(tmp_path):
