@@ -19,17 +19,16 @@ from derive.documents.slides import _height as row_height
 from derive.documents.symbolic import SymbolicWriter
 
 
-#: a frame's full width as layout.width counts it, where a frame without a diagram is set \small: a general
-#: formula longer than that is broken over several rows (measured in Beamer: a row counted 87 wide ran 9.5 digit
-#: widths over the frame, one counted 76 one over, one counted 71 fitted)
-FRAME_WIDTH = 79
+#: a frame's full width as layout.width counts it (a frame without a diagram, 11 pt): a general formula longer
+#: than that is broken over several rows. Measured in Beamer: rows counted 76 to 89 wide (with their left side)
+#: ran 5 to 15 digit widths over the frame, rows counted 70.6 fitted; a row's relation and indent count 6.2
+FRAME_WIDTH = 77
 
 
 def _height(row) -> float:
-    """The text lines a row takes: slides._height, a row of fractions of names with a layer's superscript and an
-    index (W^{[1]}_{12}) a quarter of a line taller."""
-    body = row[0] + row[2]
-    return row_height(row) + (0.25 if "frac{" in body and "^{[" in body else 0)
+    """The text lines a row takes: slides._height, a row of names with a layer's superscript and an index
+    (W^{[1]}_{12}, stacked higher and lower than a letter) a quarter of a line taller."""
+    return row_height(row) + (0.25 if "^{[" in row[0] + row[2] else 0)
 
 
 def _cut(ctx: Context, blocks) -> list:
