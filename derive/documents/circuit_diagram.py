@@ -20,6 +20,7 @@ ROW = 2.0  # cm between inputs
 RADIUS = 0.42  # cm
 STUB = 2.4  # cm: the output wire beyond the last gate
 CHAR = 0.18  # cm: a \footnotesize character, for the overlap check
+PROJECTED_CHAR = 0.15  # cm: a \scriptsize character (a label on a slide)
 LINE = 0.34  # cm
 
 
@@ -111,12 +112,8 @@ class CircuitDiagram:
     sums: tuple = ()
     left: float = 0.0  # how far the picture reaches left of the inputs' names (a sum's box), cm
     blank_size: tuple = (1.1, 0.38)  # width and height of a blank, cm
+    projected: bool = False  # on a slide: drawn at its natural size, its labels 8 pt (Beamer's \\scriptsize at 11 pt)
     kind = "circuit"  # the templates draw it with the circuit macros
-
-    def box(self, height: float) -> str:
-        """The \\resizebox size that fits the picture into the text width and ``height`` of a 16:9 frame's text height."""
-        ratio = (self.height + 1.8) / (self.width + 2.0)
-        return f"{{!}}{{{height}\\textheight}}" if ratio * 1.9 > height else "{\\linewidth}{!}"
 
 
 def _reading_order(circuit) -> list[str]:
@@ -195,7 +192,8 @@ def _layout(circuit, spacing=(COLUMN, ROW)) -> dict:
 
 
 def build(circuit, digits: int = 3, values=None, gradients=None, highlight=(), blanks=(), caption: str = "",
-          names: bool = True, filled=None, spacing=(COLUMN, ROW), blank_size=(1.1, 0.38)) -> CircuitDiagram:
+          names: bool = True, filled=None, spacing=(COLUMN, ROW), blank_size=(1.1, 0.38), stub: float = STUB,
+          projected: bool = False) -> CircuitDiagram:
     """The circuit's diagram.
 
     ``values``: wires whose value is shown (default all); ``gradients``: edge keys whose
@@ -204,7 +202,8 @@ def build(circuit, digits: int = 3, values=None, gradients=None, highlight=(), b
     box on its first branch), ``d:wire`` (its gradient: below its only branch, or the sum
     under the wire's start where it fans out) and ``d:wire>gate:slot`` (one branch's
     gradient); ``filled``: the numbers an answer key writes in the boxes, by the same keys;
-    ``spacing``: cm between columns and between inputs; ``blank_size``: a box's width and height in cm.
+    ``spacing``: cm between columns and between inputs; ``blank_size``: a box's width and height in cm;
+    ``stub``: the output wire's length beyond the last gate, cm; ``projected``: drawn on a slide.
     """
     fmt = lambda v: shown(v, digits).text
     filled = filled or {}
@@ -265,14 +264,14 @@ def build(circuit, digits: int = 3, values=None, gradients=None, highlight=(), b
     out = circuit.output
     x, y = position[out]
     key = f"{out}>"
-    edges.append(Edge(key, out, x + radius[out], y, x + radius[out] + STUB, y, above(out),
+    edges.append(Edge(key, out, x + radius[out], y, x + radius[out] + stub, y, above(out),
                       "1" if key in gradients and f"d:{out}" not in blanks else "", out in blanks,
                       f"d:{out}" in blanks, key in highlight, filled.get(out, "") if out in blanks else "",
                       filled.get(f"d:{out}", ""), span))
     for other in circuit.spec.outputs:  # outputs the backward sweep does not differentiate end in a stub too
         if other != out:
             x, y = position[other]
-            edges.append(Edge(f"{other}>", other, x + radius[other], y, x + radius[other] + STUB, y, above(other), "",
+            edges.append(Edge(f"{other}>", other, x + radius[other], y, x + radius[other] + stub, y, above(other), "",
                               other in blanks, False, False, filled.get(other, "") if other in blanks else "", "", span))
     sums = []
     for wire in circuit.wires:
@@ -293,7 +292,7 @@ def build(circuit, digits: int = 3, values=None, gradients=None, highlight=(), b
     ys = [n.y for n in nodes]
     return CircuitDiagram(tuple(nodes), tuple(edges), max(xs) - min(xs) + 0.6 + left, max(ys) - min(ys), max(ys),
                           caption or "The circuit: each wire's value above it, the gradient of "
-                          f"{circuit.output} below it", tuple(sums), left, tuple(blank_size))
+                          f"{circuit.output} below it", tuple(sums), left, tuple(blank_size), projected)
 
 
 def _latex_name(name: str) -> str:
@@ -305,6 +304,7 @@ def label_boxes(diagram: CircuitDiagram) -> list[tuple]:
     """Approximate boxes (name, x0, y0, x1, y1) in cm of every label, blank and node, for the overlap check."""
     boxes = []
     bw, bh = diagram.blank_size
+    char = PROJECTED_CHAR if diagram.projected else CHAR
     for node in diagram.nodes:
         r = node.radius or 0.2
         boxes.append((f"node {node.key}", node.x - r, node.y - r, node.x + r, node.y + r))
@@ -312,18 +312,18 @@ def label_boxes(diagram: CircuitDiagram) -> list[tuple]:
         x, y = edge.mid
         name = f"label {edge.key}"
         if edge.blank_above:  # the name and the box after it, centred over the wire
-            w = CHAR * len(edge.above)
+            w = char * len(edge.above)
             boxes.append((name, x + edge.shift - bw / 2 - w, y + 0.06, x + edge.shift + bw / 2, y + 0.06 + bh))
         elif edge.above:
-            w = CHAR * len(edge.above) / 2
+            w = char * len(edge.above) / 2
             boxes.append((name, x - w, y + 0.06, x + w, y + 0.06 + LINE))
         if edge.blank_below:
             boxes.append((name, x - bw / 2, y - 0.06 - bh, x + bw / 2, y - 0.06))
         elif edge.below:
-            w = CHAR * len(edge.below) / 2
+            w = char * len(edge.below) / 2
             boxes.append((name, x - w, y - 0.06 - LINE, x + w, y - 0.06))
     for total in diagram.sums:
-        w = CHAR * len(total.text) + (bw if total.blank else 0)
+        w = char * len(total.text) + (bw if total.blank else 0)
         h = bh if total.blank else LINE
         x0 = total.x - w if total.anchor == "north east" else total.x - w / 2
         boxes.append((f"sum {total.key}", x0, total.y - h, x0 + w, total.y))
@@ -344,3 +344,87 @@ def overlaps(diagram: CircuitDiagram) -> list[tuple[str, str]]:
             if p[1] < q[3] and q[1] < p[3] and p[2] < q[4] and q[2] < p[4]:
                 clashes.append((p[0], q[0]))
     return clashes
+
+
+#: a gate's neighbourhood on a slide: cm between its columns, between the wires into one gate, a wire from outside
+LOCAL_COLUMN, LOCAL_ROW, LOCAL_STUB = 2.9, 1.6, 0.6
+
+
+def _stubs(node: Node, count: int, side: float) -> list[Edge]:
+    """Short unlabelled wires into (side -1) or out of (side 1) a node from beyond the picture: it goes on there."""
+    r = node.radius or 0.3
+    dys = [0.0] if count == 1 else [0.18, -0.18][:count] + [0.0] * (count - 2)
+    edges = []
+    for k, dy in enumerate(dys):
+        inner = node.x + side * (r * r - dy * dy) ** 0.5
+        outer = node.x + side * (r + LOCAL_STUB)
+        x1, x2 = (outer, inner) if side < 0 else (inner, outer)
+        edges.append(Edge(f"{node.key}~{side}:{k}", node.key, x1, node.y + dy, x2, node.y + dy, "", ""))
+    return edges
+
+
+def neighbourhood(circuit, gate, digits: int = 3, values=(), gradients=()) -> CircuitDiagram:
+    """The part of the circuit a slide about one gate concerns: the nodes that feed it, the gate (highlighted) and
+    the gates it feeds, with the numbers of ``values`` (wires) and ``gradients`` (edge keys) on its wires.
+
+    Wires from or to the rest of the circuit are short unlabelled stubs; the picture is drawn at its natural size.
+    """
+    fmt = lambda v: shown(v, digits).text
+    values, gradients = set(values), set(gradients)
+    by_edge = {(c.wire, c.gate, c.slot): c for parts in circuit.contributions.values() for c in parts}
+    span = LOCAL_COLUMN - 2 * RADIUS
+
+    def spread(count: int) -> list[float]:
+        return [(count - 1) / 2 * LOCAL_ROW - k * LOCAL_ROW for k in range(count)]
+
+    def above(wire: str) -> str:
+        return f"{wire} = {fmt(circuit.values[wire])}" if wire in values else wire
+
+    def below(wire: str, consumer, slot: int) -> str:
+        part = by_edge.get((wire, consumer.index, slot))
+        return fmt(part.value) if f"{wire}>{consumer.index}:{slot}" in gradients and part is not None else ""
+
+    me = Node(gate.output, LOCAL_COLUMN, 0.0, gate.label.replace("*", "×"), gate.label_latex, "gate", True)
+    nodes, edges = [me], []
+    for slot, (wire, y) in enumerate(zip(gate.inputs, spread(len(gate.inputs)))):
+        producer = circuit.producer(wire)
+        if producer is None:
+            source = Node(wire, 0.0, y, wire, _latex_name(wire), "input")
+        else:
+            source = Node(wire, 0.0, y, producer.label.replace("*", "×"), producer.label_latex, "gate")
+            edges += _stubs(source, len(producer.inputs), -1)
+        nodes.append(source)
+        edges.append(Edge(f"{wire}>{gate.index}:{slot}", wire, source.radius or 0.3, y, LOCAL_COLUMN - me.radius, 0.0,
+                          above(wire), below(wire, gate, slot), span=span))
+    out = gate.output
+    consumers = circuit.consumers(out)
+    for (consumer, slot), y in zip(consumers, spread(len(consumers))):
+        node = Node(f"{consumer.output}@", 2 * LOCAL_COLUMN, y, consumer.label.replace("*", "×"), consumer.label_latex,
+                    "gate")
+        nodes.append(node)
+        edges.append(Edge(f"{out}>{consumer.index}:{slot}", out, me.x + me.radius, 0.0, node.x - node.radius, y,
+                          above(out), below(out, consumer, slot), span=span))
+        for other in range(len(consumer.inputs)):  # its other inputs come from elsewhere, diagonally
+            if other != slot:
+                side = -1 if other > slot else 1  # from below-left for a later input, from above-left for an earlier
+                inner = (node.x - 0.707 * node.radius, y + side * 0.707 * node.radius)
+                edges.append(Edge(f"{consumer.output}@{other}", consumer.inputs[other], inner[0] - 0.45,
+                                  inner[1] + side * 0.45, *inner, "", ""))
+        edges += _stubs(node, 1, 1)
+    if not consumers or out in circuit.spec.outputs:
+        key = f"{out}>"
+        edges.append(Edge(key, out, me.x + me.radius, 0.0, me.x + me.radius + LOCAL_COLUMN - RADIUS, 0.0, above(out),
+                          "1" if key in gradients and out == circuit.output else "", span=span))
+    xs = [n.x for n in nodes] + [e.x2 for e in edges]
+    ys = [n.y for n in nodes]
+    left = -min([0.0] + [e.x1 for e in edges])
+    return CircuitDiagram(tuple(nodes), tuple(edges), max(xs) + left + 0.6, max(ys) - min(ys), max(ys),
+                          f"Gate {gate.index} and its neighbours", (), left, projected=True)
+
+
+def extent(diagram: CircuitDiagram) -> tuple[float, float]:
+    """The width and height in cm that a projected diagram takes with every label."""
+    boxes = [b[1:] for b in label_boxes(diagram)]
+    boxes += [(e.x1, min(e.y1, e.y2), e.x2, max(e.y1, e.y2)) for e in diagram.edges]
+    boxes += [(n.x - PROJECTED_CHAR * len(n.label) - 0.1, n.y - 0.2, n.x, n.y + 0.2) for n in diagram.nodes if n.kind == "input"]
+    return max(b[2] for b in boxes) - min(b[0] for b in boxes), max(b[3] for b in boxes) - min(b[1] for b in boxes)

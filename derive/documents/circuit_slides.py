@@ -4,6 +4,14 @@ One frame per gate of the forward sweep (the gate highlighted, the values known 
 on the wires), one per gate of the backward sweep (the gradients known so far below the
 wires), each with its derivation; the same Frame and Deck as a network's slides, so the
 same templates write Beamer and HTML.
+
+Every picture is drawn at its natural size, its labels 8 pt, above the text. A gate's frame
+shows the part of the circuit it concerns (the nodes that feed the gate, the gate, the gates
+it feeds): a whole circuit of more than a few gates is too wide to be read above a derivation
+on a 16:9 frame, and the gate's wires are the ones its derivation names. The whole circuit is
+drawn on the opening and closing frames, compactly, with its wires' names where they fit and
+the numbers alone where they do not, on a frame of its own when the text beside it does not
+fit, and left out where even that is too wide.
 """
 
 from __future__ import annotations
@@ -22,11 +30,14 @@ from derive.documents.circuit_document import (
 )
 from derive.documents.layout import width
 from derive.documents.model import CHECKED_TITLE, Chain, M, P, Paragraph
-from derive.documents.slides import Deck, Frame
+from derive.documents.slides import BODY_HEIGHT, TEXT_WIDTH, Deck, Frame, _text_height
 
-#: text lines below a circuit's diagram (0.42 of the frame's height, Beamer's \small): a row of displayed
-#: fractions takes 1.5 lines, a sentence half a line more than its lines (Beamer found 7.5 too tall)
-LINES_BELOW = 6.5
+#: a text line below a circuit's diagram (Beamer's \small), cm: a row of displayed fractions takes 1.5 lines, a
+#: sentence half a line more than its lines; the space between the picture and the text
+LINE, GAP = 0.54, 0.4
+#: the whole circuit on a slide: cm between columns and between inputs, with and without the wires' names
+WHOLE = ({"names": True, "spacing": (2.4, 1.2), "stub": 1.8}, {"names": True, "spacing": (1.7, 1.2), "stub": 1.0},
+         {"names": False, "spacing": (1.75, 1.2), "stub": 1.1})
 #: characters of running text on a line of a frame
 CHARACTERS_PER_LINE = 90
 
@@ -37,6 +48,32 @@ def _lines(block) -> float:
         return 1.5 * len(block.rows)
     characters = sum(len(text) if kind == "text" else width(text) for kind, text in block.parts)
     return 0.5 + math.ceil(characters / CHARACTERS_PER_LINE)
+
+
+def _lines_below(figure) -> float:
+    """The text lines that fit below a picture drawn at its natural size."""
+    return (BODY_HEIGHT - circuit_diagram.extent(figure)[1] - GAP) / LINE
+
+
+def _whole(circuit, digits: int, **shown) -> object:
+    """The whole circuit drawn at its natural size: the first layout that fits the frame's width, or None."""
+    for layout in WHOLE:
+        figure = circuit_diagram.build(circuit, digits, projected=True, **layout, **shown)
+        width, height = circuit_diagram.extent(figure)
+        # a label wider than the room between two gates runs into them (labels of neighbouring wires may touch)
+        crowded = any(a.startswith("node") or b.startswith("node") for a, b in circuit_diagram.overlaps(figure))
+        if width <= TEXT_WIDTH and height <= BODY_HEIGHT and not crowded:
+            return figure
+    return None
+
+
+def _overview(title: str, blocks: tuple, figure) -> list[Frame]:
+    """A frame of the whole circuit and its text: together where both fit, else the text, then the picture alone."""
+    if figure is None:
+        return [Frame(title, blocks, None, "circuit")]
+    if not blocks or circuit_diagram.extent(figure)[1] + GAP + _text_height(blocks, TEXT_WIDTH) <= BODY_HEIGHT:
+        return [Frame(title, blocks, figure, "circuit")]
+    return [Frame(title, blocks, None, "circuit"), Frame(title + " (drawn)", (), figure, "circuit")]
 
 
 def _continued(title: str, blocks: list, figure) -> list[Frame]:
@@ -54,7 +91,7 @@ def _continued(title: str, blocks: list, figure) -> list[Frame]:
     parts, lines = [[]], 0.0
     for unit in units:
         size = sum(_lines(block) for block in unit)
-        if parts[-1] and lines + size > LINES_BELOW:
+        if parts[-1] and lines + size > _lines_below(figure):
             parts.append([])
             lines = 0.0
         parts[-1] += unit
@@ -73,12 +110,11 @@ def deck(circuit, digits: int = 6) -> Deck:
     formula = Chain(tuple((p.wire(name), "=", node_latex(node, names)) for name, _, node in spec.formulas))
     numbers = P("The numbers put in: ", *[part for w in circuit.inputs for part in
                                            (M(f"{p.wire(w)} = {p.num(circuit.values[w])}"), ", ")][:-1], ".")
-    frames.append(Frame("The circuit", (formula, numbers),
-                        circuit_diagram.build(circuit, shown_digits, values=inputs, gradients=()), "circuit"))
+    frames += _overview("The circuit", (formula, numbers), _whole(circuit, shown_digits, values=inputs, gradients=()))
     known = set(inputs)
     for gate in circuit.gates:
         known.add(gate.output)
-        figure = circuit_diagram.build(circuit, shown_digits, values=known, gradients=(), highlight={gate.output})
+        figure = circuit_diagram.neighbourhood(circuit, gate, shown_digits, values=known)
         frames.append(Frame(f"Forward: gate {gate.index} ({gate.label.replace('*', '×')})",
                             (Chain(forward_rows(circuit, p, gate)),), figure, "circuit"))
     sent = {f"{circuit.output}>"}
@@ -98,13 +134,13 @@ def deck(circuit, digits: int = 6) -> Deck:
             said = pattern(circuit, p, gate)
             blocks.append(said if not isinstance(said, str) else P(said))
         sent |= {f"{w}>{gate.index}:{k}" for k, w in enumerate(gate.inputs)}
-        figure = circuit_diagram.build(circuit, shown_digits, gradients=set(sent), highlight={gate.output})
+        figure = circuit_diagram.neighbourhood(circuit, gate, shown_digits, values=circuit.wires, gradients=sent)
         frames += _continued(f"Backward: gate {gate.index} ({gate.label.replace('*', '×')})", blocks, figure)
     fanned = [w for w in circuit.inputs if len(circuit.contributions.get(w, ())) > 1]
     if fanned:
-        frames.append(Frame("Inputs that fan out: the gradients add up",
+        frames += _overview("Inputs that fan out: the gradients add up",
                             tuple(Chain(sum_rows(circuit, p, w)) for w in fanned),
-                            circuit_diagram.build(circuit, shown_digits, highlight=set(fanned)), "circuit"))
-    frames.append(Frame("The whole circuit", (P(f"{CHECKED_TITLE}: {circuit.verification.method}."),),
-                        circuit_diagram.build(circuit, shown_digits), "circuit"))
+                            _whole(circuit, shown_digits, highlight=set(fanned)))
+    frames += _overview("The whole circuit", (P(f"{CHECKED_TITLE}: {circuit.verification.method}."),),
+                        _whole(circuit, shown_digits))
     return Deck(spec.title, f"{len(circuit.gates)} gates, {len(circuit.inputs)} inputs", tuple(frames))
