@@ -16,9 +16,10 @@ from randomnet import spec_text
 
 from derive import solve
 from derive.core.spec import parse
+from derive.documents import circuit_diagram
 from derive.documents.model import Chain, Table
 from derive.documents.printing import shown
-from derive.documents.slides import ROWS_PER_FRAME, Deck, deck
+from derive.documents.slides import ROWS_PER_FRAME, TEXT_WIDTH, Deck, deck
 from derive.errors import DeriveError
 from derive.formats.html import slides_html
 from derive.formats.latex import compile_pdf, overfull_boxes
@@ -71,6 +72,8 @@ DECKS = {
 @functools.cache
 def _compiled(name: str) -> tuple[bytes, str]:
     """A deck as a handout (every overlay step shown, a page a frame): its PDF and TeX's log."""
+    if name.startswith("circuit-"):
+        return compile_pdf(render("beamer/slides.tex.j2", deck=replace(decks.DECKS[name](), handout=True)), "slides.tex")
     source = DECKS[name]
     spec = source if "\n" not in source else parse(source, "r.toml")
     return compile_pdf(render("beamer/slides.tex.j2", deck=replace(deck(solve(spec)), handout=True)), "slides.tex")
@@ -118,7 +121,8 @@ def _sizes(pdf: bytes, tmp_path) -> list[tuple]:
 
 @needs_tex
 @pytest.mark.skipif(shutil.which("pdftohtml") is None, reason="poppler-utils reads the font sizes")
-@pytest.mark.parametrize("name", ["mazur", "mlp-relu", "3-3-2-1 tanh/tanh/sigmoid, batch 2", "4-5-3 softmax"])
+@pytest.mark.parametrize("name", ["mazur", "mlp-relu", "3-3-2-1 tanh/tanh/sigmoid, batch 2", "4-5-3 softmax",
+                                  "circuit-sigmoid-neuron", "circuit-fan-out"])
 def test_no_text_below_8pt(name, tmp_path):
     """Every letter on every frame, the diagram's labels included, is 8 pt or more at the frame's natural size."""
     pdf, _ = _compiled(name)
@@ -139,6 +143,20 @@ def test_diagrams_are_drawn_at_their_natural_size(name):
     assert pictures and all(float(scale) == 1.0 for scale in pictures)
     assert r"\resizebox" not in tex and r"\tiny" not in tex
     assert set(re.findall(r"font=(\\[a-z]+)", tex)) == {r"\scriptsize"}
+
+
+@pytest.mark.parametrize("name", ["circuit-sigmoid-neuron", "circuit-fan-out"])
+def test_circuits_are_drawn_at_their_natural_size(name):
+    """No circuit is shrunk to fit: labels at \\scriptsize (8 pt), gates at \\footnotesize, never scaled; every gate
+    has a frame with its picture, whose labels do not run into a gate."""
+    slides = decks.DECKS[name]()
+    tex = render("beamer/slides.tex.j2", deck=slides)
+    assert r"\resizebox" not in tex and r"\scalebox" not in tex and "scale=" not in tex
+    assert set(re.findall(r"font=(\\[a-z]+)", tex)) == {r"\scriptsize", r"\footnotesize"}
+    gates = [f for f in slides.frames if f.title.startswith(("Forward: gate", "Backward: gate"))]
+    assert gates and all(f.figure is not None and f.figure.projected for f in gates)
+    assert all(circuit_diagram.overlaps(f.figure) == [] for f in gates)
+    assert all(circuit_diagram.extent(f.figure)[0] <= TEXT_WIDTH for f in slides.frames if f.figure is not None)
 
 
 @needs_tex

@@ -32,9 +32,9 @@ from derive.documents.layout import width
 from derive.documents.model import CHECKED_TITLE, Chain, M, P, Paragraph
 from derive.documents.slides import BODY_HEIGHT, TEXT_WIDTH, Deck, Frame, _text_height
 
-#: a text line below a circuit's diagram (Beamer's \small), cm: a row of displayed fractions takes 1.5 lines, a
+#: a text line below a circuit's diagram (11 pt: an exponent's index stays 6 pt), cm: a row of displayed fractions takes 1.5 lines, a
 #: sentence half a line more than its lines; the space between the picture and the text
-LINE, GAP = 0.54, 0.4
+LINE, GAP = 0.6, 0.4
 #: the whole circuit on a slide: cm between columns and between inputs, with and without the wires' names
 WHOLE = ({"names": True, "spacing": (2.4, 1.2), "stub": 1.8}, {"names": True, "spacing": (1.7, 1.2), "stub": 1.0},
          {"names": False, "spacing": (1.75, 1.2), "stub": 1.1})
