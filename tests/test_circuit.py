@@ -227,7 +227,7 @@ def test_document_tells_each_pattern_once():
 
 @pytest.mark.parametrize("name", ["circuit-sigmoid-neuron", "circuit-fan-out", "circuit-add-mul"])
 def test_slides_continue_a_gate_below_the_same_diagram(name):
-    """A backward frame holds what fits below the diagram (circuit_slides.LINES_BELOW); a gate's rows go on over
+    """A backward frame holds what fits below the diagram (circuit_slides._lines_below); a gate's rows go on over
     "(continued)" frames under the same diagram, each input's derivation whole, every row of the gate kept, and no
     frame that is only a sentence."""
     c = solved(name)
@@ -243,7 +243,7 @@ def test_slides_continue_a_gate_below_the_same_diagram(name):
             assert tuple(circuit_document.input_rows(c, p, gate, slot)) in rows
         for f in mine:
             derivations = sum(isinstance(b, Chain) for b in f.blocks)  # one with its sentences is never parted
-            assert sum(circuit_slides._lines(b) for b in f.blocks) <= circuit_slides.LINES_BELOW or derivations == 1
+            assert sum(circuit_slides._lines(b) for b in f.blocks) <= circuit_slides._lines_below(f.figure) or derivations == 1
             assert derivations >= 1
     assert sum("(continued)" in f.title for f in frames) >= 2
 
