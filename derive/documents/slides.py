@@ -70,7 +70,8 @@ class Frame:
         (x0, y0, x1, y1), chars = picture_box(self.figure), _text_width(self.blocks)
         column = TEXT_WIDTH - (x1 - x0) - COLUMN_SEP  # the text's column beside the picture
         # the text wraps in that column: as tall as it then is, not as tall as across the frame
-        if y1 - y0 <= BODY_HEIGHT and column >= max(chars * DIGIT, MIN_TEXT_COLUMN) \
+        # a picture on a frame of its own is centred above nothing rather than beside an empty column
+        if self.blocks and y1 - y0 <= BODY_HEIGHT and column >= max(chars * DIGIT, MIN_TEXT_COLUMN) \
                 and _text_height(self.blocks, column) <= BODY_HEIGHT:
             return "beside"
         if x1 - x0 <= TEXT_WIDTH and y1 - y0 + _text_height(self.blocks, TEXT_WIDTH) <= BODY_HEIGHT:
