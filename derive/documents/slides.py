@@ -20,7 +20,7 @@ from derive.core.solve import Solution
 from derive.documents import network
 from derive.documents.context import Context, is_large
 from derive.documents.diagram import build as diagram
-from derive.documents.diagram import label_boxes
+from derive.documents.diagram import RADIUS, label_boxes
 from derive.documents.layout import width
 from derive.documents.matrix import backward as matrix_backward
 from derive.documents.matrix import forward as matrix_forward
@@ -68,7 +68,11 @@ class Frame:
         if self.figure is None or self.figure.kind != "network":
             return ""
         (x0, y0, x1, y1), chars = picture_box(self.figure), _text_width(self.blocks)
-        if y1 - y0 <= BODY_HEIGHT and TEXT_WIDTH - (x1 - x0) - COLUMN_SEP >= max(chars * DIGIT, MIN_TEXT_COLUMN):
+        column = TEXT_WIDTH - (x1 - x0) - COLUMN_SEP  # the text's column beside the picture
+        # the text wraps in that column: as tall as it then is, not as tall as across the frame
+        # a picture on a frame of its own is centred above nothing rather than beside an empty column
+        if self.blocks and y1 - y0 <= BODY_HEIGHT and column >= max(chars * DIGIT, MIN_TEXT_COLUMN) \
+                and _text_height(self.blocks, column) <= BODY_HEIGHT:
             return "beside"
         if x1 - x0 <= TEXT_WIDTH and y1 - y0 + _text_height(self.blocks, TEXT_WIDTH) <= BODY_HEIGHT:
             return "above"
@@ -101,8 +105,12 @@ ROW_HEIGHT, CHAIN_SKIP, LINE_HEIGHT = 0.6, 0.5, 0.5
 
 
 def picture_box(figure) -> tuple:
-    """The box (x0, y0, x1, y1) in cm that a network diagram drawn at its natural size takes, every label in it."""
-    boxes = [box[1:] for box in label_boxes(figure)] + [(d.x - 0.2, d.y - 0.3, d.x + 0.2, d.y + 0.3) for d in figure.dots]
+    """The box (x0, y0, x1, y1) in cm that a network diagram drawn at its natural size takes: its units, its
+    ellipses and every label, where the layout put them (the layers as far apart as the model drew them)."""
+    boxes = [box[1:] for box in label_boxes(figure)]
+    boxes += [(n.x - RADIUS, n.y - RADIUS, n.x + RADIUS, n.y + RADIUS) for n in figure.nodes]
+    boxes += [(d.x - 0.2, d.y - 0.3, d.x + 0.2, d.y + 0.3) for d in figure.dots]
+    # a unit's circle is drawn with a thick line, a little outside its radius
     margin = 0.1
     return (min(b[0] for b in boxes) - margin, min(b[1] for b in boxes) - margin,
             max(b[2] for b in boxes) + margin, max(b[3] for b in boxes) + margin)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from derive.core import functions as fn
-from derive.documents.context import Context
+from derive.documents.context import FULL_WIDTH, Context
 from derive.documents.layout import COLUMNS_PER_TABLE, LINE_WIDTH, MATRIX_ROWS, Piece, cat, pmatrix, width
 from derive.documents.matrix.detail import chosen
 from derive.documents.model import Chain
@@ -145,6 +145,13 @@ class MatrixContext(Context):
         # the values print as one matrix, in one format (Context.grid): rounded or not as that format prints them
         return r"\approx" if any(s.rounded for s in column(list(values), self.digits)) else "="
 
+    @property
+    def line_width(self) -> float:
+        """A displayed line's width in digit widths: the page's, or a slide's full width where the options give
+        the width of the column beside a slide's diagram (a 16:9 frame holds fewer digits than a page)."""
+        beside = self.options.line_width
+        return min(LINE_WIDTH, beside * FULL_WIDTH) if beside else LINE_WIDTH
+
     def display(self, lhs: str, steps: list, values) -> Chain | None:
         """lhs = step = ... = result, each step a list of terms; a line breaks between terms when it is full.
 
@@ -155,7 +162,7 @@ class MatrixContext(Context):
         """
         if steps[-1] is None or None in steps[-1]:
             return None
-        room = LINE_WIDTH - width(lhs) - 2
+        room = self.line_width - width(lhs) - 2
         rows, previous = [], None
         final = " ".join(term.latex for term in steps[-1])
         for k, step in enumerate(steps):
@@ -188,7 +195,7 @@ class MatrixContext(Context):
 
     def optional(self, lhs: str, *terms: Piece | None) -> list:
         """A step shown only when each of its terms fits a line (the numbers put in, the entries written out)."""
-        if any(term is None or term.width > LINE_WIDTH - width(lhs) - 4 for term in terms):
+        if any(term is None or term.width > self.line_width - width(lhs) - 4 for term in terms):
             return []
         return [list(terms)]
 
