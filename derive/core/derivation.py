@@ -308,4 +308,8 @@ def _same(a, b) -> bool:
     if is_exact(a) and is_exact(b):
         return False
     a, b = to_mp(a), to_mp(b)
-    return abs(a - b) <= abs(b) * to_mp(10) ** -30 + to_mp(10) ** -50
+    return abs(a - b) <= abs(b) * _DIGITS_30 + _TINY_50
+
+
+#: 1e-30 and 1e-50 in the private context (the tolerances of _same, made once)
+_DIGITS_30, _TINY_50 = to_mp(10) ** -30, to_mp(10) ** -50

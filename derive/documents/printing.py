@@ -15,7 +15,7 @@ from fractions import Fraction
 
 from sympy.printing.latex import LatexPrinter
 
-from derive.core.numeric import is_exact, round_decimal, to_decimal, to_mp
+from derive.core.numeric import PREC_BITS, is_exact, round_decimal, to_decimal, to_mp
 
 #: the default number of significant digits: the blog prints nine, enough to see every
 #: rounding a hand calculation with a ten-digit calculator makes
@@ -43,6 +43,25 @@ def shown(x, digits: int = DEFAULT_DIGITS) -> Shown:
     A 60-digit float within 1e-45 of its printed decimal counts as exact (its value
     is a decimal that binary floats cannot hold).
     """
+    if type(x) not in _REMEMBERED:
+        return _shown(x, digits)
+    # a worksheet prints the same value in its steps, its key and a dozen mistakes' sentences: each is rounded once
+    key = (type(x), x, digits)
+    found = _SHOWN.get(key)
+    if found is None:
+        if len(_SHOWN) >= _SHOWN_SIZE:
+            _SHOWN.clear()
+        found = _SHOWN[key] = _shown(x, digits)
+    return found
+
+
+#: the types whose equal values print alike (a Decimal's trailing zeros, say, are not part of its value)
+_REMEMBERED = frozenset({Fraction, int, type(to_mp(0))})
+_SHOWN: dict = {}
+_SHOWN_SIZE = 1 << 14
+
+
+def _shown(x, digits: int) -> Shown:
     if x == 0:
         return Shown("0", "0", False)
     d = to_decimal(x)
@@ -51,10 +70,7 @@ def shown(x, digits: int = DEFAULT_DIGITS) -> Shown:
     r = round_decimal(x, places)
     if r.is_zero():  # cannot happen for x != 0 with places from its exponent; keep it safe
         r = d
-    if is_exact(x):
-        rounded = Decimal(r) != d or _fraction(r) != x
-    else:
-        rounded = abs(to_mp(str(r)) - to_mp(x)) > abs(to_mp(x)) * to_mp(10) ** -45
+    rounded = (Decimal(r) != d or _fraction(r) != x) if is_exact(x) else _off(x, r)
     if -5 <= exponent < 9:
         text = _plain(r)
         return Shown(text, text, rounded)
@@ -73,7 +89,22 @@ def _rounded(x, r: Decimal) -> bool:
     """True when the printed decimal r is not the value x (a 60-digit float within 1e-45 of it counts as it)."""
     if is_exact(x):
         return _fraction(r) != x
-    return abs(to_mp(str(r)) - to_mp(x)) > abs(to_mp(x)) * to_mp(10) ** -45
+    return _off(x, r)
+
+
+#: 1e-45 in the private context: how near a 60-digit float may be to a decimal and still count as it
+_TINY = to_mp(10) ** -45
+
+
+def _off(x, r: Decimal) -> bool:
+    """True when the decimal r is more than 1e-45 (relative) from the float x.
+
+    r is converted from its exact value, which rounds it once to the context's precision, as parsing
+    its text does (to_mp rounds twice a numerator longer than the precision: that rare r is parsed).
+    """
+    x, exact = to_mp(x), Fraction(r)
+    y = to_mp(exact) if exact.numerator.bit_length() <= PREC_BITS else to_mp(str(r))
+    return abs(y - x) > abs(x) * _TINY
 
 
 def _decimals(d: Decimal) -> int:

@@ -93,6 +93,7 @@ class Checker:
         self._values: dict = {}
         self._prepared: dict = {}  # mistake -> Candidate, for callers that ask about one mistake at a time
         self._below: dict | None = None
+        self._entered: dict = {}  # (mistake, yours, step) -> the mistake changes the step's value in its world
 
     def world(self, mistake=None, yours: bool = False, places=None):
         key = (mistake, yours, places)
@@ -354,7 +355,7 @@ class Checker:
             if step.given:
                 continue
             changed = candidate.changed.get(current)
-            if changed is not None and not _same(world.evaluate(changed), world.evaluate(step.formula)):
+            if changed is not None and self._enters(world, candidate.mistake, yours, current, changed):
                 found.append(current)
             for parent in self.steps.parents(changed if changed is not None else step.formula):
                 # only a step the mistake can change leads to where it enters
@@ -362,6 +363,15 @@ class Checker:
                     seen.add(parent)
                     stack.append(parent)
         return min(found, key=self.order.get) if found else name
+
+    def _enters(self, world, mistake, yours: bool, name: str, changed) -> bool:
+        """True when the mistake's formula gives step ``name`` another value than the right one in its world
+        (asked again for every blank the step leads to: answered once)."""
+        key = (mistake, yours, name)
+        found = self._entered.get(key)
+        if found is None:
+            found = self._entered[key] = not _same(world.evaluate(changed), world.evaluate(self.steps[name].formula))
+        return found
 
 
 def check(solution, answers: list[Answer], source: str = "answers", progress=None, budget: int | None = None,
