@@ -133,6 +133,7 @@ class Steps:
         self._parents: dict[sp.Expr, tuple] = {}
         self._functions: dict[str, object] = {}
         self._order: dict[str, int] | None = None  # reading order, for sorting a formula's parents
+        self._rounded_worlds: dict = {}  # places -> the world rounding every step to them (no mistake, no answers)
         self._build()
         order = list(self.exact_values)
         missing = [name for name in order if name not in self.steps]
@@ -378,6 +379,13 @@ class Steps:
                 raise ChainRuleMismatch(f"{name}: the step formula gives {value}, the sweep gave {expected}")
 
     def world(self, mistake=None, written=None, places=None, base=None, changed=None, affected=None) -> "World":
+        if mistake is None and not written and base is None and changed is None and affected is None:
+            # the calculation rounding to ``places`` (or exact) is asked for by the key, the accepted answers, the
+            # distractors and the worked steps alike: its values are the same every time, computed once
+            found = self._rounded_worlds.get(places)
+            if found is None:
+                found = self._rounded_worlds[places] = World(self, places=places)
+            return found
         return World(self, mistake, written, places, base, changed, affected)
 
 
