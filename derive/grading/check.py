@@ -346,7 +346,13 @@ class Checker:
         """
         if not isinstance(candidate, diagnosis.Candidate):
             candidate = self.prepared(candidate)
-        world = self.world(candidate.mistake, yours)
+        key = (candidate.mistake, yours, None)
+        world = self._worlds.get(key)
+        if world is None:
+            # the steps the mistake cannot change keep the values of the world without it, computed once
+            world = self._worlds[key] = self.steps.world(
+                candidate.mistake, self.written if yours else None, None, base=self.world(None, yours),
+                changed=candidate.changed, affected=candidate.affected[yours])
         affected = candidate.affected[yours]
         found, seen, stack = [], {name}, [name]
         while stack:
