@@ -235,7 +235,18 @@ class DerivePrinter(LatexPrinter):
 
 def latex(expr, names: dict) -> str:
     """The general form of an expression in our notation."""
-    return DerivePrinter(names).doprint(expr)
+    # the versions of a worksheet batch print the same general forms with the same names: each is printed once
+    key = (expr, frozenset(names.items()))
+    found = _LATEX.get(key)
+    if found is None:
+        if len(_LATEX) >= _LATEX_SIZE:
+            _LATEX.clear()
+        found = _LATEX[key] = DerivePrinter(names).doprint(expr)
+    return found
+
+
+_LATEX: dict = {}
+_LATEX_SIZE = 1 << 12
 
 
 def with_numbers(expr, names: dict, values, digits: int = DEFAULT_DIGITS) -> str:
