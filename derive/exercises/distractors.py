@@ -87,13 +87,14 @@ def distractors(steps, blanks, places: int, accepted: dict, tolerance: Decimal) 
             if m.kind in kinds:
                 continue
             value = mistaken(m, step.name)
-            if not all(abs(Fraction(value) - t) > tol for t in taken):
+            exact = Fraction(value)
+            if not all(abs(exact - t) > tol for t in taken):
                 continue
             entry = here or checker.entry(step.name, m, False)
             if m.formula(steps[entry], steps) is None:
                 continue  # the mistake changes nothing on the way here: the value differs by rounding alone
             made.append(Distractor(value, m, m.title(steps), m.explain(steps[entry], steps), entry, here is not None))
-            taken.append(Fraction(value))
+            taken.append(exact)
             kinds.add(m.kind)
             if len(made) == MOST:
                 break
