@@ -126,7 +126,7 @@ PROBE = """<script>
 const probe = {hash: location.hash, present: slides.indexOf(document.querySelector("section.present")) + 1,
   rows: Array.from(document.querySelectorAll("section.present .fragment")).map(f => f.classList.contains("visible")),
   values: Array.from(document.querySelectorAll("section.present svg [data-step]")).map(
-    e => [+e.dataset.step, e.classList.contains("visible")]), overflow: []};
+    e => [+e.dataset.step, e.classList.contains("visible")]), overflow: [], labels: []};
 slides.forEach((s, i) => {
   slides.forEach(t => t.classList.toggle("present", t === s));
   s.querySelectorAll(".fragment").forEach(f => f.classList.add("visible"));
@@ -134,6 +134,11 @@ slides.forEach((s, i) => {
   for (const e of s.querySelectorAll("h1, h2, p, table, math, svg")) {
     const r = e.getBoundingClientRect();
     if (r.right > box.right + 0.5 || r.bottom > box.bottom + 0.5) probe.overflow.push([i + 1, e.tagName]);
+  }
+  // the smallest text of each picture as the frame shows it, CSS px (its font size times the drawing's scale)
+  for (const svg of s.querySelectorAll("svg")) {
+    const sizes = Array.from(svg.querySelectorAll("text")).map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+    if (sizes.length) probe.labels.push([i + 1, Math.min(...sizes), box.width]);
   }
   for (const e of s.querySelectorAll(".text"))
     if (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1) probe.overflow.push([i + 1, "text"]);
@@ -183,3 +188,22 @@ def test_a_phone_shows_one_column_that_fits_its_width(tmp_path):
     """Upright on a phone (390x844) the mazur deck's derivations fit the screen's width."""
     probe = browse(slides_html(MAZUR), "10", "390,844", tmp_path)
     assert [o for o in probe["overflow"] if o[1] != "svg"] == []
+
+
+CIRCUITS = [name for name in DECKS if name.startswith("circuit")]
+#: Beamer's circuit label on the 16:9 frame: 8 pt of its 453.54 pt width
+BEAMER_LABEL = 8 / 453.54
+
+
+@needs_browser
+@pytest.mark.parametrize("name", CIRCUITS)
+def test_a_circuit_is_as_readable_as_on_the_beamer_frame(name, tmp_path):
+    """At 1280x720 every label of a circuit's picture is at least 13 px, and as large beside the frame as Beamer's
+    8 pt on its 16 cm frame (within 5%); upright on a phone (390x844) at least 12 px (the picture scrolled sideways)."""
+    html = slides_html(DECKS[name]())
+    labels = browse(html, "1", "1280,720", tmp_path)["labels"]
+    assert len(labels) >= 3
+    assert [(frame, px) for frame, px, _ in labels if px < 13] == []
+    assert [(frame, px) for frame, px, frame_width in labels if px < 0.95 * BEAMER_LABEL * frame_width] == []
+    phone = browse(html, "4", "390,844", tmp_path)
+    assert [(frame, px) for frame, px, _ in phone["labels"] if px < 12] == []

@@ -422,9 +422,15 @@ def neighbourhood(circuit, gate, digits: int = 3, values=(), gradients=()) -> Ci
                           f"Gate {gate.index} and its neighbours", (), left, projected=True)
 
 
-def extent(diagram: CircuitDiagram) -> tuple[float, float]:
-    """The width and height in cm that a projected diagram takes with every label."""
+def bounds(diagram: CircuitDiagram) -> tuple[float, float, float, float]:
+    """The box (x0, y0, x1, y1) in cm, y up, that a projected diagram covers with every label."""
     boxes = [b[1:] for b in label_boxes(diagram)]
     boxes += [(e.x1, min(e.y1, e.y2), e.x2, max(e.y1, e.y2)) for e in diagram.edges]
     boxes += [(n.x - PROJECTED_CHAR * len(n.label) - 0.1, n.y - 0.2, n.x, n.y + 0.2) for n in diagram.nodes if n.kind == "input"]
-    return max(b[2] for b in boxes) - min(b[0] for b in boxes), max(b[3] for b in boxes) - min(b[1] for b in boxes)
+    return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
+def extent(diagram: CircuitDiagram) -> tuple[float, float]:
+    """The width and height in cm that a projected diagram takes with every label."""
+    x0, y0, x1, y1 = bounds(diagram)
+    return x1 - x0, y1 - y0

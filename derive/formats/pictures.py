@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from derive.documents.circuit_diagram import CircuitDiagram
+from derive.documents.circuit_diagram import CircuitDiagram, bounds
 from derive.documents.diagram import RADIUS
 from derive.documents.model import Figure, Plot, downsample
 from derive.formats.plainmath import html_math
@@ -69,15 +69,35 @@ def diagram_svg(diagram, scale: float = 60.0) -> str:
                   math=svg_math)
 
 
+#: a circuit's label in the SVG template, px (its names and gates 16 px on a slide, 18 px elsewhere)
+LABEL_PX = 14
+#: pixels per cm of a circuit drawn for a slide: its 14 px labels are 8 pt (TeX points), as on the Beamer frame
+PROJECTED_SCALE = LABEL_PX / (8 * 2.54 / 72.27)
+#: the blank space round a slide's circuit beyond its labels, cm
+PROJECTED_PAD = 0.15
+
+
 def circuit_svg(diagram: CircuitDiagram, scale: float = 60.0) -> str:
-    """A circuit diagram as SVG text (1 cm = ``scale`` pixels)."""
+    """A circuit diagram as SVG text (1 cm = ``scale`` pixels).
+
+    A diagram drawn for a slide (``projected``) is drawn at PROJECTED_SCALE, whatever ``scale`` says, cropped to
+    its labels as the Beamer frame's picture is (circuit_diagram.bounds).
+    """
+    if diagram.projected:
+        scale = PROJECTED_SCALE
+        x0, y0, x1, y1 = bounds(diagram)
+        left, top = PROJECTED_PAD - x0, y1 + PROJECTED_PAD
+        width, height = x1 - x0 + 2 * PROJECTED_PAD, y1 - y0 + 2 * PROJECTED_PAD
+    else:
+        left, top = 1.0 + diagram.left, diagram.top + 0.9
+        width, height = diagram.width + 2.0, diagram.height + 1.8
 
     def at(x, y):
-        return round((x + 1.0 + diagram.left) * scale, 1), round((diagram.top + 0.9 - y) * scale, 1)
+        return round((x + left) * scale, 1), round((top - y) * scale, 1)
 
     bw, bh = (round(size * scale, 1) for size in diagram.blank_size)
-    return render("md/circuit.svg.j2", d=diagram, at=at, scale=scale, width=round((diagram.width + 2.0) * scale),
-                  height=round((diagram.height + 1.8) * scale), bw=bw, bh=bh)
+    return render("md/circuit.svg.j2", d=diagram, at=at, scale=scale, width=round(width * scale),
+                  height=round(height * scale), bw=bw, bh=bh, name=16 if diagram.projected else 18)
 
 
 def pictures(document) -> dict[str, str]:
