@@ -252,7 +252,7 @@ def test_hostile_titles_are_escaped(tmp_path):
     assert all(b"<b>" not in content for content in files.values())  # HTML inside XML is escaped, titles twice
 
 
-@pytest.mark.parametrize("sizes, fits", [([4, 16, 4], True), ([4, 30, 4], False)])
+@pytest.mark.parametrize("sizes, fits", [([4, 12, 4], True), ([4, 30, 4], False)])
 def test_a_question_longer_than_canvas_keeps_is_refused(tmp_path, capsys, sizes, fits):
     """Canvas replaces a question text over 16,384 characters with a notice: derive says so instead."""
     (tmp_path / "net.toml").write_text(spec_text(1, sizes=sizes, activations=["sigmoid", "sigmoid"], loss="mse",
