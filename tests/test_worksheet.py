@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,6 +19,7 @@ from derive.errors import DeriveError
 from derive.exercises.batch import to_json
 from derive.exercises.moodle import moodle_xml
 from derive.exercises.worksheet import choose, exercise
+from derive.formats.latex import compile_pdf, dumped_preamble
 
 needs_tex = pytest.mark.skipif(shutil.which("latexmk") is None, reason="TeX Live is not installed (.ci/run installs it)")
 
@@ -251,3 +253,21 @@ def test_optimizer_keys_pass_check(tmp_path):
 def test_optimizer_sheet_refusals(blanks, places, message):
     with pytest.raises(DeriveError, match=re.escape(message)):
         exercise(solve("mazur-adam"), Options(blanks=blanks, places=places), "adam")
+
+
+@needs_tex
+def test_a_batch_loads_its_shared_preamble_as_a_format(tmp_path):
+    """The format made of a batch's preamble gives the same pages as compiling each document alone."""
+    assert main(["worksheet", "mazur", "--variants", "2", "--seed", "3", "--format", "tex", "--out", str(tmp_path)]) == 0
+    key = (tmp_path / "key-3-01.tex").read_text()
+    with dumped_preamble(key) as preamble:
+        assert preamble is not None and key.startswith(preamble.text) and "\\pdftrailerid" in preamble.settings
+        fast, log = compile_pdf(key, "key.tex", preamble=preamble)
+    assert "format=preamble" in log
+    alone, log = compile_pdf(key, "key.tex")
+    assert "format=preamble" not in log
+    (tmp_path / "fast.pdf").write_bytes(fast)
+    (tmp_path / "alone.pdf").write_bytes(alone)
+    text = [subprocess.run(["pdftotext", "-layout", str(tmp_path / f"{n}.pdf"), "-"], capture_output=True,
+                           text=True, check=True).stdout for n in ("fast", "alone")]
+    assert text[0] == text[1] and "page 1 of" in text[0].lower()
