@@ -81,12 +81,6 @@ def net_by_bias() -> EntryDerivative:
     return entry(Z[k], net_definition(), B[j])
 
 
-def out_by_net(name: str) -> EntryDerivative:
-    """da_j/dz_k = [j = k] f'(z_j) for an elementwise activation (softmax: see softmax_jacobian)."""
-    act = fn.ACTIVATIONS[name]
-    return entry(A[j], act.definition.xreplace({fn.z: Z[j]}), Z[k])
-
-
 def loss_definition(spec: NetworkSpec) -> sp.Expr:
     """The loss of one sample as a sum over its K outputs (the batch reduction multiplies the gradients)."""
     loss = fn.LOSSES[spec.loss]

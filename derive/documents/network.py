@@ -56,16 +56,20 @@ def layers(ctx: Context, end: str) -> tuple:
     return tuple(parts)
 
 
+def layers_paragraph(ctx: Context, units_end: str) -> Paragraph:
+    """The layers sentence as a paragraph: in units notation ended by ``units_end``, in layered notation by how
+    the layer index is written."""
+    if ctx.n.units:
+        return P(*layers(ctx, units_end))
+    return P(*layers(ctx, ". Layer "), M("l"), " is written as a superscript ", M("[l]"),
+             "; the output layer is layer ", M(str(ctx.spec.layers)), ".")
+
+
 def description(ctx: Context) -> list:
     """The layers and their units, then what each unit computes (one paragraph per activation)."""
     spec, n = ctx.spec, ctx.n
     L = spec.layers
-    blocks = []
-    if n.units:
-        blocks.append(P(*layers(ctx, ".")))
-    else:
-        blocks.append(P(*layers(ctx, ". Layer "), M("l"), " is written as a superscript ",
-                        M("[l]"), "; the output layer is layer ", M(str(L)), "."))
+    blocks = [layers_paragraph(ctx, ".")]
     same = len(set(spec.activations)) == 1
     for l in range(1, L + 1):
         act = fn.ACTIVATIONS[spec.activations[l - 1]]

@@ -111,13 +111,9 @@ class SymbolicWriter:
     def network_section(self) -> Section:
         spec, n = self.spec, self.n
         L = spec.layers
-        blocks = []
-        if n.units:
-            blocks.append(P(*network.layers(self.ctx, ". Every quantity below is written in these symbols; no number "
-                                            "is put in" + (" until each formula is complete." if self.numbers else "."))))
-        else:
-            blocks.append(P(*network.layers(self.ctx, ". Layer "), M("l"), " is written as a superscript ", M("[l]"),
-                            "; the output layer is layer ", M(str(L)), "."))
+        end = " until each formula is complete." if self.numbers else "."
+        blocks = [network.layers_paragraph(self.ctx, ". Every quantity below is written in these symbols; no number "
+                                                     "is put in" + end)]
         if not in_matrix_form(self.s):
             blocks.append(Figure(diagram(self.s, "names"), "network.svg"))
         same = len(set(spec.activations)) == 1
